@@ -1,0 +1,27 @@
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vae_core.models import VAE, ModelConfig  # noqa: E402
+
+
+@pytest.fixture
+def tiny_model():
+    """A small untrained model on 8x8 images, factory style: tiny_model(kind, **overrides)."""
+
+    def make(kind="vae", **kw):
+        cfg = ModelConfig(kind=kind, latent_dim=kw.pop("latent_dim", 3), hidden=kw.pop("hidden", (16,)),
+                          image_shape=(1, 8, 8), **kw)
+        return VAE(cfg, generator=torch.Generator().manual_seed(0))
+
+    return make
+
+
+@pytest.fixture
+def images8():
+    return torch.rand(6, 1, 8, 8, generator=torch.Generator().manual_seed(1))

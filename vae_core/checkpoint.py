@@ -1,0 +1,161 @@
+"""Checkpoints: safetensors weights with JSON metadata in the same file; nothing is unpickled.
+
+A checkpoint describes itself (after nanoGPT's `model_args`): the model config, the training
+config, dataset, seed, metrics and per-epoch history travel in the safetensors header, so
+`load_checkpoint(path)` rebuilds the model with no other input. Writes go to a temporary
+file in the same folder, are fsynced and renamed over the target, so a crash mid-save leaves
+the previous file intact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from . import __version__
+from .models import VAE, ModelConfig
+
+FORMAT = "vae_core"
+FORMAT_VERSION = 1
+MAX_HEADER_BYTES = 50_000_000
+PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol >= 2; torch.save's zip archive
+
+
+class CheckpointError(ValueError):
+    """A file that is not a loadable checkpoint; the message says why, for a person."""
+
+
+def save_checkpoint(model: VAE, path, meta: dict | None = None) -> Path:
+    """Write weights + metadata atomically (temp file, fsync, rename)."""
+    from safetensors.torch import save
+
+    path = Path(path)
+    meta = {**(meta or {}), "kind": model.config.kind, "model_config": model.config.to_dict()}
+    meta["vae_core_version"] = __version__
+    header = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "meta": json.dumps(_jsonable(meta))}
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    blob = save(tensors, metadata=header)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def load_checkpoint(path) -> tuple[VAE, dict]:
+    """Rebuild a model from a checkpoint file: (model in eval mode on CPU, metadata dict)."""
+    path = Path(path)
+    header = read_header(path)
+    meta = _parse_meta(path, header)
+    try:
+        config = ModelConfig.from_dict(meta["model_config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path.name}: its model settings are unusable ({e}).") from None
+    tensors = _load_tensors(path)
+    model = VAE(config)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as e:
+        first = str(e).strip().splitlines()
+        detail = first[1].strip() if len(first) > 1 else first[0]
+        raise CheckpointError(f"{path.name}: the weights do not match its own description ({detail}).") from None
+    if not all(torch.isfinite(t).all() for t in tensors.values()):
+        raise CheckpointError(f"{path.name}: the weights contain NaN or infinite values.")
+    model.eval()
+    return model, meta
+
+
+def read_header(path: Path) -> dict:
+    """The safetensors JSON header, after checks that need no trust in the file."""
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file.")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if size == 0:
+            raise CheckpointError(f"{path.name}: the file is empty.")
+        if head.startswith(PICKLE_MAGIC):
+            raise CheckpointError(
+                f"{path.name} is a pickle (torch.save) file. Pickles can run code when loaded, so they "
+                "are refused; only .safetensors checkpoints written by vae_core are accepted."
+            )
+        n = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if n < 2 or n > min(size - 8, MAX_HEADER_BYTES):
+            raise CheckpointError(f"{path.name}: not a safetensors file, or truncated.")
+        try:
+            return json.loads(f.read(n))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise CheckpointError(f"{path.name}: the safetensors header is corrupt.") from None
+
+
+def _parse_meta(path: Path, header: dict) -> dict:
+    info = header.get("__metadata__") if isinstance(header, dict) else None
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        raise CheckpointError(f"{path.name}: a safetensors file, but not a vae_core checkpoint (no metadata).")
+    try:
+        version = int(info.get("format_version", "0"))
+    except ValueError:
+        version = -1
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path.name} was written by a newer vae_core (format {version}; this one reads up to "
+            f"{FORMAT_VERSION}). Upgrade vae_core to load it."
+        )
+    if version < 1:
+        raise CheckpointError(f"{path.name}: unknown checkpoint format version {info.get('format_version')!r}.")
+    try:
+        meta = json.loads(info["meta"])
+    except (KeyError, TypeError, json.JSONDecodeError):
+        raise CheckpointError(f"{path.name}: its metadata is corrupt.") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path.name}: its metadata is corrupt.")
+    return meta
+
+
+def _load_tensors(path: Path) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path.name}: the weights cannot be read ({e}); the file may be truncated.") from None
+
+
+def _jsonable(obj):
+    """Metadata as strict JSON: tensors to lists, inf/nan to null (the AE's KL has no value)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, torch.Tensor):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

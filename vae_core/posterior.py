@@ -1,0 +1,58 @@
+"""The recognition model's output: a diagonal Gaussian q(z|x) = N(mean, diag exp(logvar)).
+
+One class for all three kinds of model, after diffusers' DiagonalGaussianDistribution: the
+autoencoder's posterior is the same object with zero variance (logvar = -inf), so every page
+and metric treats the three kinds alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .losses import gaussian_kl
+
+
+@dataclass
+class Posterior:
+    mean: torch.Tensor  # [N, D]
+    logvar: torch.Tensor  # [N, D]; -inf for a deterministic (autoencoder) code
+
+    @classmethod
+    def point_mass(cls, mean: torch.Tensor) -> Posterior:
+        return cls(mean, torch.full_like(mean, float("-inf")))
+
+    @property
+    def deterministic(self) -> bool:
+        return bool(torch.isneginf(self.logvar).all())
+
+    @property
+    def std(self) -> torch.Tensor:
+        return torch.exp(0.5 * self.logvar)
+
+    def mode(self) -> torch.Tensor:
+        return self.mean
+
+    def sample(self, generator: torch.Generator | None = None, n: int | None = None) -> torch.Tensor:
+        """Reparameterised draw z = mean + std * eps, eps ~ N(0, I) (Kingma & Welling, eq. 4).
+
+        The randomness sits in eps only, so gradients flow to mean and logvar. With n, returns
+        [n, N, D] (n samples per input), as the importance-weighted bound needs.
+        """
+        shape = self.mean.shape if n is None else (n, *self.mean.shape)
+        eps = torch.randn(shape, generator=generator, dtype=self.mean.dtype, device=self.mean.device)
+        if self.deterministic:
+            return self.mean.expand(shape).clone()
+        return self.mean + self.std * eps
+
+    def kl_per_dim(self) -> torch.Tensor:
+        """Closed-form KL to N(0, I) for each latent dimension: [N, D]."""
+        return gaussian_kl(self.mean, self.logvar)
+
+    def kl(self) -> torch.Tensor:
+        """Closed-form KL(q(z|x) || N(0, I)) per input: [N]."""
+        return self.kl_per_dim().sum(-1)
+
+    def __getitem__(self, index) -> Posterior:
+        return Posterior(self.mean[index], self.logvar[index])
