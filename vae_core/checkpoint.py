@@ -47,6 +47,7 @@ def save_checkpoint(model: VAE, path, meta: dict | None = None) -> Path:
             f.write(blob)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is a shareable file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -59,7 +60,7 @@ def load_checkpoint(path) -> tuple[VAE, dict]:
     """Rebuild a model from a checkpoint file: (model in eval mode on CPU, metadata dict)."""
     path = Path(path)
     header = read_header(path)
-    meta = _parse_meta(path, header)
+    meta = parse_meta(path, header)
     try:
         config = ModelConfig.from_dict(meta["model_config"])
     except (KeyError, TypeError, ValueError) as e:
@@ -76,6 +77,12 @@ def load_checkpoint(path) -> tuple[VAE, dict]:
         raise CheckpointError(f"{path.name}: the weights contain NaN or infinite values.")
     model.eval()
     return model, meta
+
+
+def read_meta(path) -> dict:
+    """A checkpoint's metadata without reading its weights (a few KB)."""
+    path = Path(path)
+    return parse_meta(path, read_header(path))
 
 
 def read_header(path: Path) -> dict:
@@ -101,7 +108,7 @@ def read_header(path: Path) -> dict:
             raise CheckpointError(f"{path.name}: the safetensors header is corrupt.") from None
 
 
-def _parse_meta(path: Path, header: dict) -> dict:
+def parse_meta(path: Path, header: dict) -> dict:
     info = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise CheckpointError(f"{path.name}: a safetensors file, but not a vae_core checkpoint (no metadata).")

@@ -75,6 +75,20 @@ def load_dataset(name: str = "mnist5k", split: str = "train", root: str | os.Pat
     return _split_or_test(name, split, x, y, classes, has_test=True)
 
 
+def is_available(name: str, root=None) -> bool:
+    """Whether a dataset loads here without a download (the embedded ones always do)."""
+    if name in ("mnist5k", "digits"):
+        return True
+    try:
+        candidates = ([Path(root) / ("MNIST" if name == "mnist" else "FashionMNIST") / "raw", Path(root)]
+                      if root is not None else [])
+        if name == "fashion":
+            candidates.append(DEBIAN_FASHION)
+        return any(_has_files(folder, "train") for folder in candidates)
+    except OSError:
+        return False
+
+
 def _split_or_test(name, split, x, y, classes, has_test: bool) -> Dataset:
     if split == "test" and not has_test:
         raise ValueError(f"{name} has no separate test split; use split 'val' (held out from training).")

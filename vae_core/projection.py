@@ -38,6 +38,13 @@ class Projection:
     def exact(self) -> bool:
         return self.components is not None
 
+    def transform_cov(self, var: np.ndarray) -> np.ndarray:
+        """Diagonal latent covariances [M, D] -> their images on a linear map [M, 2, 2]."""
+        if not self.exact:
+            raise ValueError(f"{self.method} is not linear: posterior ellipses have no meaning on it.")
+        w = self.components  # [2, D]
+        return np.einsum("id,md,jd->mij", w, np.asarray(var, np.float32), w)
+
     def transform(self, z: np.ndarray, k: int = 10) -> np.ndarray:
         """Place new codes [M, D] on the map: [M, 2]."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.codes.shape[1])
@@ -125,6 +132,7 @@ def save_cached(path: Path, proj: Projection) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is a shareable file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

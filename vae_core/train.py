@@ -21,6 +21,12 @@ from .data import Dataset
 from .evaluate import elbo_terms, finite_or_none
 
 
+# The recipe of the shipped models, and the defaults of the CLI and the app's Train page.
+# Measured on mnist5k (README, "Results"): more Adam steps matter more than anything else on
+# 4,500 digits, and a 1-pixel random shift removes most of the train/validation gap.
+RECIPE = {"hidden": (512, 256), "epochs": 100, "batch_size": 64, "lr": 1e-3, "augment_shift": 1}
+
+
 @dataclass
 class TrainConfig:
     epochs: int = 30  # passes over the training split
@@ -29,6 +35,7 @@ class TrainConfig:
     seed: int = 0  # seeds initialisation, batch order and the reparameterisation noise
     warmup_epochs: float = 0.0  # KL weight ramps linearly 0 -> beta over this many epochs
     augment_shift: int = 0  # random translation of up to this many pixels (fights overfitting)
+    schedule: str = "cosine"  # learning rate: constant, or cosine decay to 0 (Loshchilov & Hutter, 2017)
 
     def __post_init__(self):
         problems = []
@@ -38,6 +45,8 @@ class TrainConfig:
             problems.append(f"batch size must be at least 1, not {self.batch_size}")
         if not (self.lr > 0 and math.isfinite(self.lr)):
             problems.append(f"learning rate must be a positive number, not {self.lr}")
+        if self.schedule not in ("constant", "cosine"):
+            problems.append(f"schedule must be constant or cosine, not {self.schedule!r}")
         if self.warmup_epochs < 0 or self.augment_shift < 0:
             problems.append("warm-up epochs and augmentation shift cannot be negative")
         if problems:
@@ -96,6 +105,8 @@ class Trainer:
                         f"Training diverged at epoch {self.epoch}, step {self.step + 1}: the loss became "
                         f"{terms.loss.item()}. Nothing was saved; try a smaller learning rate (now {cfg.lr:g})."
                     )
+                for group in opt.param_groups:
+                    group["lr"] = self.learning_rate()
                 opt.zero_grad(set_to_none=True)
                 terms.loss.backward()
                 opt.step()
@@ -112,6 +123,13 @@ class Trainer:
             if self.cancelled:
                 break
         return self.history
+
+    def learning_rate(self) -> float:
+        cfg = self.config
+        if cfg.schedule == "constant":
+            return cfg.lr
+        progress = self.step / (cfg.epochs * self.steps_per_epoch)
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * progress))
 
     def beta_scale(self) -> float:
         if self.config.warmup_epochs <= 0:
@@ -172,17 +190,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m vae_core.train", description="Train a VAE, AE or KL-only model.")
     p.add_argument("--model", choices=("vae", "ae", "kl"), default="vae")
     p.add_argument("--latent-dim", type=int, default=16)
-    p.add_argument("--hidden", type=int, nargs="+", default=[512, 256])
+    p.add_argument("--hidden", type=int, nargs="+", default=list(RECIPE["hidden"]))
     p.add_argument("--beta", type=float, default=1.0)
     p.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     p.add_argument("--sigma-dec", type=float, default=0.1)
+    p.add_argument("--activation", choices=("elu", "relu"), default="elu")
     p.add_argument("--mc-samples", type=int, default=1)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--epochs", type=int, default=RECIPE["epochs"])
+    p.add_argument("--batch-size", type=int, default=RECIPE["batch_size"])
+    p.add_argument("--lr", type=float, default=RECIPE["lr"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--warmup-epochs", type=float, default=0.0)
-    p.add_argument("--augment-shift", type=int, default=0)
+    p.add_argument("--augment-shift", type=int, default=RECIPE["augment_shift"])
+    p.add_argument("--schedule", choices=("constant", "cosine"), default="cosine")
     p.add_argument("--dataset", default="mnist5k")
     p.add_argument("--data-root", default=None)
     p.add_argument("--out", required=True, help="checkpoint path (.safetensors)")
@@ -205,8 +225,9 @@ def main(argv=None) -> int:
         if args.dry_run:
             train, args.epochs = train.subset(4 * args.batch_size), 1
         mcfg = ModelConfig(args.model, args.latent_dim, tuple(args.hidden), args.beta, args.likelihood,
-                           args.sigma_dec, args.mc_samples, train.image_shape)
-        tcfg = TrainConfig(args.epochs, args.batch_size, args.lr, args.seed, args.warmup_epochs, args.augment_shift)
+                           args.sigma_dec, args.mc_samples, train.image_shape, args.activation)
+        tcfg = TrainConfig(args.epochs, args.batch_size, args.lr, args.seed, args.warmup_epochs, args.augment_shift,
+                           args.schedule)
     except (ValueError, RuntimeError) as e:
         return fail(e)
     bar = tqdm(total=tcfg.epochs * math.ceil(len(train) / tcfg.batch_size), file=sys.stderr, unit="batch")

@@ -1,0 +1,114 @@
+"""The app, driven in-process with Streamlit's AppTest, on the shipped checkpoints."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+PAGES = ["views/latent_map.py", "views/interpolate.py", "views/traverse.py", "views/encode.py",
+         "views/compare.py", "views/train.py"]
+
+
+@pytest.fixture(autouse=True)
+def user_models(tmp_path, monkeypatch):
+    """Models trained by a test go to a temporary folder, never into the repository."""
+    monkeypatch.setenv("VAE_EXPLORER_USER_MODELS", str(tmp_path / "user_models"))
+    return tmp_path / "user_models"
+
+
+def app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def png_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_entry_shows_the_latent_map_with_the_shipped_models():
+    at = app()
+    assert at.title[0].value == "Latent map"
+    labels = at.sidebar.selectbox[0].options
+    for name in ("vae-z2", "ae-z2", "kl-z2", "vae-z16", "ae-z16", "kl-z16"):
+        assert any(name in label for label in labels), name
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_without_exception(page):
+    at = app(page)
+    assert at.title, "the page drew nothing"
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_moving_a_traversal_slider_changes_the_decoded_image():
+    at = app("views/traverse.py")
+    before = at.session_state["traverse_image"]
+    slider = next(s for s in at.slider if s.key and s.key.startswith("sl_"))
+    slider.set_value(2.5).run()
+    assert not at.exception
+    assert at.session_state["traverse_image"] != before
+
+
+def test_interpolation_returns_the_requested_number_of_images():
+    at = app("views/interpolate.py")
+    at.slider(key="interp_steps").set_value(7).run()
+    assert not at.exception and at.session_state["interp_images"] == 7
+
+
+def test_compare_shows_three_models_of_one_latent_size():
+    at = app("views/compare.py")
+    models = at.session_state["compare_models"]
+    assert len(models) == 3 and {m.split("-")[0] for m in models} == {"ae", "kl", "vae"}
+    assert len({m.split("-")[1] for m in models}) == 1
+    assert at.dataframe, "metrics table missing"
+
+
+def test_an_uploaded_photo_is_encoded():
+    from vae_core.data import load_dataset
+
+    digit = load_dataset("mnist5k", "val").images[0, 0].numpy()
+    paper = Image.fromarray((255 - digit * 255).astype(np.uint8)).resize((300, 300))
+    at = app("views/encode.py")
+    at.file_uploader(key="enc_upload").upload("seven.png", png_bytes(paper), "image/png").run()
+    assert not at.exception and not at.error
+    mean = at.session_state["encoded_mean"]
+    assert len(mean) == 2 and np.isfinite(mean).all()
+
+
+@pytest.mark.parametrize("name,data,message", [
+    ("blank.png", png_bytes(Image.new("L", (200, 200), 255)), "No digit found"),
+    ("notes.png", b"this is a text file, not an image", "not an image"),
+    ("empty.png", b"", "empty"),
+])
+def test_bad_uploads_show_an_error_not_an_exception(name, data, message):
+    at = app("views/encode.py")
+    at.file_uploader(key="enc_upload").upload(name, data, "image/png").run()
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_a_tiny_retrain_finishes_and_appears_in_the_model_picker(user_models):
+    from ui import state
+
+    at = app("views/train.py")
+    at.selectbox(key="tr_data").set_value("digits")
+    at.number_input(key="tr_d").set_value(2)
+    at.number_input(key="tr_epochs").set_value(1)
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    snap = state.job_manager().wait(at.session_state["job_id"], timeout=120)
+    assert snap["state"] == "done", snap["message"]
+    at.run()
+    saved = list(user_models.glob("vae-z2-digits-*.safetensors"))
+    assert len(saved) == 1
+    assert any(saved[0].stem in label for label in at.sidebar.selectbox[0].options)

@@ -1,0 +1,79 @@
+"""The two command lines, run as a user runs them: a subprocess, JSON on the last stdout line."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import vae_core
+from conftest import ROOT
+
+
+def run(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "digits-vae.safetensors"
+    r = run("vae_core.train", "--model", "vae", "--latent-dim", "2", "--hidden", "64", "32", "--beta", "1",
+            "--likelihood", "bernoulli", "--epochs", "1", "--batch-size", "64", "--lr", "1e-3", "--seed", "0",
+            "--dataset", "digits", "--out", str(out))
+    return out, r
+
+
+def test_train_cli_runs_one_epoch_on_digits(trained):
+    out, r = trained
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    for key in ("recon", "kl", "neg_elbo", "n_train", "samples_per_s"):
+        assert key in result
+    assert result["n_train"] == 1617 and result["samples_per_s"] > 0
+    assert "batch" in r.stderr  # tqdm progress on stderr
+    model, meta = vae_core.load_checkpoint(out)
+    assert meta["dataset"] == "digits" and meta["train_config"]["epochs"] == 1
+    assert model.config.image_shape == (1, 8, 8)
+
+
+def test_evaluate_cli_prints_the_documented_keys(trained):
+    out, _ = trained
+    r = run("vae_core.evaluate", str(out), "--iw-samples", "20")
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    for key in ("neg_elbo", "recon", "kl", "nll_iw", "active_units", "knn_accuracy", "n"):
+        assert key in result, key
+    assert result["split"] == "val" and result["n"] == 180
+    assert result["nll_iw"] <= result["neg_elbo"] + 1.0  # the IW bound is at least as tight
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--latent-dim", "0"], "latent size"),
+    (["--beta", "-1"], "beta"),
+    (["--epochs", "0"], "epochs"),
+    (["--dataset", "nope"], "Unknown dataset"),
+    (["--dataset", "mnist", "--data-root", "{tmp}/no-mnist-here"], "not available offline"),
+])
+def test_invalid_settings_exit_non_zero_with_one_line(tmp_path, args, message):
+    out = tmp_path / "x.safetensors"
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    r = run("vae_core.train", "--dataset", "digits", "--epochs", "1", *args, "--out", str(out))
+    assert r.returncode != 0
+    lines = [line for line in r.stderr.strip().splitlines() if line]
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_diverging_training_writes_nothing(tmp_path):
+    out = tmp_path / "x.safetensors"
+    r = run("vae_core.train", "--dataset", "digits", "--epochs", "30", "--lr", "1e12", "--out", str(out))
+    assert r.returncode != 0 and "diverged" in r.stderr and not out.exists()
+
+
+def test_evaluate_refuses_a_pickle_cleanly(tmp_path):
+    import pickle
+
+    bad = tmp_path / "m.pt"
+    bad.write_bytes(pickle.dumps({"a": 1}))
+    r = run("vae_core.evaluate", str(bad))
+    assert r.returncode != 0 and "pickle" in r.stderr and "Traceback" not in r.stderr

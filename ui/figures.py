@@ -1,0 +1,120 @@
+"""Plotly figures and image strips for the pages; no Streamlit here, so they are testable."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from PIL import Image
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+BRAILLE_BITS = ((0, 0, 0x01), (1, 0, 0x02), (2, 0, 0x04), (0, 1, 0x08),
+                (1, 1, 0x10), (2, 1, 0x20), (3, 0, 0x40), (3, 1, 0x80))
+
+
+BRAILLE_CHARS = np.array([chr(0x2800 + i) for i in range(256)])
+
+
+def braille(images: np.ndarray, threshold: float = 0.35) -> list[str]:
+    """Digits [N, H, W] as hover text: lines of braille characters, each 2x4 pixels, so a
+    28x28 digit is 7 lines of 14 characters (~100 per point instead of an image per point)."""
+    n, h, w = images.shape
+    h4, w2 = -(-h // 4) * 4, -(-w // 2) * 2
+    on = np.zeros((n, h4, w2), np.uint8)
+    on[:, :h, :w] = images > threshold
+    blocks = on.reshape(n, h4 // 4, 4, w2 // 2, 2)
+    code = np.zeros((n, h4 // 4, w2 // 2), np.int64)
+    for dy, dx, bit in BRAILLE_BITS:
+        code += blocks[:, :, dy, :, dx] * bit
+    chars = BRAILLE_CHARS[code]
+    return ["<br>".join("".join(row) for row in img) for img in chars]
+
+
+def latent_scatter(xy: np.ndarray, labels: np.ndarray, classes, hover: list[str] | None = None,
+                   axis_labels=("z1", "z2"), height: int = 560, marker_size: int = 5) -> go.Figure:
+    """Scattergl of codes, one trace per class; customdata holds each point's dataset index,
+    `hover` (e.g. from braille()) one text per point."""
+    fig = go.Figure()
+    for c, name in enumerate(classes):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) == 0:
+            continue
+        fig.add_trace(go.Scattergl(
+            x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=str(name),
+            marker=dict(size=marker_size, color=PALETTE[c % len(PALETTE)], opacity=0.75),
+            customdata=idx, text=[hover[i] for i in idx] if hover else None,
+            hovertemplate=f"<b>{name}</b> · #%{{customdata}}<br>%{{text}}<extra></extra>" if hover
+            else f"<b>{name}</b> · #%{{customdata}}<extra></extra>",
+        ))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend_title_text="class",
+                      xaxis_title=axis_labels[0], yaxis_title=axis_labels[1],
+                      hoverlabel=dict(font_family="monospace", bgcolor="white"))
+    return fig
+
+
+def add_points(fig: go.Figure, xy: np.ndarray, name: str, color="black", symbol="x", size=9, line=False):
+    fig.add_trace(go.Scattergl(x=xy[:, 0], y=xy[:, 1], name=name, mode="lines+markers" if line else "markers",
+                               marker=dict(color=color, symbol=symbol, size=size), hoverinfo="skip",
+                               line=dict(color=color, width=2)))
+    return fig
+
+
+def ellipse_trace(centres: np.ndarray, covs: np.ndarray, name="posterior 1σ", color="rgba(0,0,0,0.45)", n=40):
+    """One line trace of many 1-σ ellipses (covs [M, 2, 2] in map coordinates), None-separated."""
+    t = np.linspace(0, 2 * np.pi, n)
+    circle = np.stack([np.cos(t), np.sin(t)], 0)  # [2, n]
+    xs, ys = [], []
+    for c, cov in zip(centres, covs):
+        vals, vecs = np.linalg.eigh(cov)
+        pts = vecs @ (np.sqrt(np.clip(vals, 0, None))[:, None] * circle) + c[:, None]
+        xs += [*pts[0], None]
+        ys += [*pts[1], None]
+    return go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color, width=1), hoverinfo="skip")
+
+
+def image_grid(images: torch.Tensor, nrow: int, scale: int = 3, padding: int = 2) -> Image.Image:
+    """[N, 1, H, W] in [0, 1] -> one PIL image (torchvision's make_grid), scaled up crisply."""
+    from torchvision.utils import make_grid
+
+    grid = make_grid(images.float().clamp(0, 1), nrow=nrow, padding=padding, pad_value=0.35)
+    arr = (grid[0].numpy() * 255).astype(np.uint8)
+    img = Image.fromarray(arr)
+    return img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+
+
+def to_pil(x: torch.Tensor, size: int = 140) -> Image.Image:
+    """One [1, H, W] or [H, W] image in [0, 1] -> an enlarged PIL image."""
+    arr = (x.reshape(x.shape[-2:]).clamp(0, 1).numpy() * 255).astype(np.uint8)
+    return Image.fromarray(arr).resize((size, size), Image.Resampling.NEAREST)
+
+
+def mean_std_bars(mean: np.ndarray, std: np.ndarray, order=None) -> go.Figure:
+    d = len(mean)
+    order = np.arange(d) if order is None else np.asarray(order)
+    names = [f"z{i + 1}" for i in order]
+    fig = go.Figure(go.Bar(x=names, y=mean[order], error_y=dict(type="data", array=std[order], visible=True),
+                           marker_color="#1f77b4", name="μ ± σ"))
+    fig.add_hline(y=0, line_color="grey", line_width=1)
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), title="posterior μ ± σ per dimension",
+                      yaxis_title="z")
+    return fig
+
+
+def bars(values: np.ndarray, names, title: str, y_title: str = "nats") -> go.Figure:
+    fig = go.Figure(go.Bar(x=list(names), y=values, marker_color="#ff7f0e"))
+    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), title=title, yaxis_title=y_title)
+    return fig
+
+
+def loss_curves(history: list[dict]) -> go.Figure:
+    """Validation reconstruction, KL and negative ELBO per epoch (nats per image)."""
+    fig = go.Figure()
+    epochs = [h["epoch"] for h in history]
+    for key, name in (("val_recon", "reconstruction"), ("val_kl", "KL"), ("val_neg_elbo", "negative ELBO")):
+        ys = [h.get(key) for h in history]
+        if any(y is not None and np.isfinite(y) for y in ys):
+            fig.add_trace(go.Scatter(x=epochs, y=ys, mode="lines+markers", name=name))
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch",
+                      yaxis_title="nats per image", title="validation losses")
+    return fig

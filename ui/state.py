@@ -1,0 +1,251 @@
+"""The app's cached calls into vae_core, and the sidebar every page shares.
+
+Models: st.cache_resource keyed by path + mtime, eval mode, shared read-only across sessions.
+Derived data (codes, projections, metrics): st.cache_data with the model passed as `_model`
+and the (path, mtime) pair as the real key; projections also cached on disk by vae_core.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+import vae_core
+from vae_core import jobs, latent, projection, registry
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_ROOT = os.environ.get("VAE_EXPLORER_DATA_ROOT")  # a torchvision root for mnist / fashion
+
+
+def shipped_dir() -> Path:
+    return Path(os.environ.get("VAE_EXPLORER_CHECKPOINTS", ROOT / "checkpoints"))
+
+
+def user_dir() -> Path:
+    """Where the Train page saves models (never the shipped folder)."""
+    return Path(os.environ.get("VAE_EXPLORER_USER_MODELS", ROOT / "user_models"))
+MAP_POINTS = 5000  # codes shown on a map (all of mnist5k's training split)
+
+
+def model_entries() -> list[registry.ModelEntry]:
+    return registry.scan(shipped_dir(), user_dir())
+
+
+@st.cache_resource(max_entries=16, show_spinner="Loading model…")
+def load_model(path: str, mtime: float):
+    """(model, meta); mtime is part of the key so a retrained file is reloaded."""
+    model, meta = vae_core.load_checkpoint(path)
+    for p in model.parameters():
+        p.requires_grad_(False)  # shared across sessions: nothing may train or mutate it
+    return model, meta
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading data…")
+def dataset(name: str, split: str = "train"):
+    return vae_core.load_dataset(name, split, DATA_ROOT).subset(MAP_POINTS)
+
+
+@st.cache_data(max_entries=32, show_spinner="Encoding the dataset…")
+def codes(path: str, mtime: float, data_name: str, _model) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means and log-variances of the map's points."""
+    from vae_core.evaluate import encode_all
+
+    mean, logvar = encode_all(_model, dataset(data_name).images)
+    return mean.numpy(), logvar.numpy()
+
+
+@st.cache_data(max_entries=32, show_spinner="Projecting the codes to 2-D…")
+def project(path: str, mtime: float, data_name: str, method: str, params: tuple, _codes: np.ndarray,
+            native_dims: tuple[int, int] = (0, 1)) -> projection.Projection:
+    data_key = f"{data_name}:train:{len(_codes)}"
+    return projection.project(_codes, method, dict(params), checkpoint=path, data_key=data_key,
+                              native_dims=native_dims)
+
+
+@st.cache_data(max_entries=32, show_spinner="Evaluating (importance-weighted bound)…")
+def metrics(path: str, mtime: float, data_name: str, iw_samples: int, _model) -> dict:
+    from vae_core.evaluate import evaluate
+
+    val = vae_core.load_dataset(data_name, "val", DATA_ROOT).subset(500)
+    return evaluate(_model, val, dataset(data_name), iw_samples=iw_samples)
+
+
+@st.cache_resource
+def job_manager() -> jobs.JobManager:
+    """One queue per server process: jobs survive page switches, refreshes and new tabs."""
+    return jobs.JobManager(protected_dirs=[shipped_dir()])
+
+
+def decode(model, z: np.ndarray | torch.Tensor) -> torch.Tensor:
+    with torch.inference_mode():
+        return model.decode(torch.as_tensor(np.asarray(z), dtype=torch.float32))
+
+
+def encode(model, x: torch.Tensor):
+    with torch.inference_mode():
+        return model.encode(x)
+
+
+def native_dims(mean: np.ndarray, logvar: np.ndarray) -> tuple[int, int]:
+    """For a native map of a D > 2 model: its two most informative dimensions."""
+    order = latent.dimension_order(torch.from_numpy(mean), torch.from_numpy(logvar))
+    return int(order[0]), int(order[min(1, len(order) - 1)])
+
+
+def sidebar():
+    """Model picker + dataset picker; returns (entry, model, meta, data_name) or stops the page."""
+    entries = model_entries()
+    good = [e for e in entries if e.ok]
+    bad = [e for e in entries if not e.ok]
+    with st.sidebar:
+        if not good:
+            st.error(f"No usable model found in {shipped_dir()} or {user_dir()}.")
+            _show_bad(bad)
+            st.stop()
+        labels = [e.label for e in good]
+        current = st.session_state.get("model_label")
+        index = labels.index(current) if current in labels else _default_index(good)
+        label = st.selectbox("Model", labels, index=index, help="Shipped models and the ones you trained, by latent size.")
+        st.session_state["model_label"] = label
+        entry = good[labels.index(label)]
+        names = compatible_datasets(entry)
+        data_name = st.selectbox("Points from", names, key="data_name",
+                                 help="The dataset whose latent codes are shown on the maps.")
+        _show_bad(bad)
+    try:
+        model, meta = load_model(str(entry.path), entry.mtime)
+    except vae_core.CheckpointError as e:
+        st.error(str(e))
+        st.stop()
+    return entry, model, meta, data_name
+
+
+def _default_index(entries) -> int:
+    for i, e in enumerate(entries):
+        if e.path.stem == "vae-z2":
+            return i
+    return 0
+
+
+def compatible_datasets(entry) -> list[str]:
+    """Datasets whose images have the model's shape and that are here (offline-safe)."""
+    names = [entry.dataset] if entry.dataset in vae_core.data.DATASETS else []
+    for name in ("mnist5k", "fashion", "mnist", "digits"):
+        if name not in names and _available(name, entry.image_shape):
+            names.append(name)
+    return names or ["mnist5k"]
+
+
+@st.cache_data(show_spinner=False)
+def _available(name: str, shape: tuple) -> bool:
+    fits = (name == "digits") == (tuple(shape) == (1, 8, 8))
+    return fits and vae_core.data.is_available(name, DATA_ROOT)
+
+
+def _show_bad(bad):
+    if bad:
+        with st.expander(f"⚠️ {len(bad)} file(s) could not be used"):
+            for e in bad:
+                st.caption(e.error)
+
+
+def current():
+    """What the sidebar picked on this run: (entry, model, meta, data_name)."""
+    return st.session_state["ctx"]
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def hover_text(data_name: str) -> list[str]:
+    from ui.figures import braille
+
+    return braille(dataset(data_name).images[:, 0].numpy())
+
+
+def projection_controls(d: int, key: str, default: str | None = None) -> tuple[str, tuple]:
+    """The projection picker and its parameters: (method, params as a hashable tuple)."""
+    names = {"native": "native (z)", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+    options = list(names)
+    method = st.segmented_control("Projection", options, format_func=names.get, key=f"{key}_method",
+                                  default=default or ("native" if d == 2 else "pca"))
+    method = method or "pca"
+    params: dict = {}
+    if method == "umap":
+        c1, c2 = st.columns(2)
+        params["n_neighbors"] = c1.slider("n_neighbors", 5, 100, 15, key=f"{key}_nn")
+        params["min_dist"] = c2.slider("min_dist", 0.0, 0.99, 0.1, 0.01, key=f"{key}_md")
+    elif method == "tsne":
+        params["perplexity"] = float(st.slider("perplexity", 5, 100, 30, key=f"{key}_perp"))
+    if method == "native" and d > 2:
+        st.caption(f"z has {d} dimensions: the native map shows the two with the most KL.")
+    return method, tuple(sorted(params.items()))
+
+
+def map_projection(entry, model, data_name: str, method: str, params: tuple):
+    """Codes and their projection for the current model: (mean, logvar, Projection)."""
+    mean, logvar = codes(str(entry.path), entry.mtime, data_name, model)
+    dims = native_dims(mean, logvar) if mean.shape[1] > 2 else (0, 1)
+    proj = project(str(entry.path), entry.mtime, data_name, method, params, mean, dims)
+    return mean, logvar, proj
+
+
+def digit_picker(data, key: str, label: str, default_class: int = 0):
+    """Pick a digit of the dataset by class and index within the class: (dataset index, image [1,1,H,W])."""
+    labels = data.labels.numpy()
+    c1, c2 = st.columns(2)
+    c = c1.selectbox(f"{label}: class", range(len(data.classes)), index=default_class % len(data.classes),
+                     format_func=lambda i: data.classes[i], key=f"{key}_class")
+    members = np.flatnonzero(labels == c)
+    j = c2.number_input(f"{label}: index in class", 0, max(0, len(members) - 1), 0, key=f"{key}_idx")
+    i = int(members[int(j)])
+    return i, data.images[i : i + 1]
+
+
+def upload_digit(key: str, label: str = "Upload a digit"):
+    """A file uploader that returns a prepared [1, 1, 28, 28] digit, or None (errors shown, never raised)."""
+    from vae_core.preprocess import load_image
+
+    up = st.file_uploader(label, type=UPLOAD_TYPES, key=key, help=f"Up to {UPLOAD_MB} MB.")
+    if up is None:
+        return None
+    try:
+        return vae_core.prepare_image(load_image(up.getvalue(), UPLOAD_MB * 2**20)).unsqueeze(0)
+    except ValueError as e:
+        st.error(f"{up.name}: {e}")
+        return None
+
+
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
+UPLOAD_MB = 10
+
+
+def drawing(key: str):
+    """A 280x280 canvas (white ink on black, like MNIST); the drawing as a PIL image, or None."""
+    from PIL import Image
+
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except ImportError:
+        st.info("Drawing needs the streamlit-drawable-canvas package (pip install -r requirements.txt).")
+        return None
+    stroke = st.slider("Brush", 8, 40, 20, key=f"{key}_brush")
+    result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
+                       height=280, width=280, drawing_mode="freedraw", return_image_data=True, key=key)
+    objects = (result.json_data or {}).get("objects", []) if result is not None else []
+    if not objects:
+        return None
+    return Image.fromarray(np.asarray(result.image_data, dtype=np.uint8)).convert("RGB")
+
+
+def model_trios(image_shape) -> dict[int, dict]:
+    """{latent size: {"ae": entry, "kl": entry, "vae": entry}} for sizes that have all three kinds
+    (shipped ones preferred, else the newest of yours), on images of `image_shape`."""
+    found: dict[int, dict] = {}
+    ranked = sorted((e for e in model_entries() if e.ok and e.image_shape == tuple(image_shape)),
+                    key=lambda e: (e.source != "shipped", -e.mtime))
+    for e in ranked:
+        found.setdefault(e.latent_dim, {}).setdefault(e.kind, e)
+    return {d: {k: t[k] for k in ("ae", "kl", "vae")} for d, t in found.items() if {"ae", "kl", "vae"} <= set(t)}

@@ -1,0 +1,61 @@
+"""Encode: your own digit, uploaded or drawn, through the encoder and back."""
+
+import numpy as np
+import streamlit as st
+import torch
+
+import vae_core
+from ui import figures, state
+from vae_core import latent
+
+entry, model, meta, data_name = state.current()
+st.title("Encode your digit")
+if tuple(model.config.image_shape) != (1, 28, 28):
+    st.info("This model works on 8×8 images; pick a 28×28 model to encode uploads and drawings.")
+    st.stop()
+
+upload_tab, draw_tab = st.tabs(["Upload", "Draw"])
+with upload_tab:
+    x = state.upload_digit("enc_upload", "A photo, scan or PNG of one handwritten digit")
+with draw_tab:
+    drawn = state.drawing("enc_canvas")
+    if x is None and drawn is not None:
+        try:
+            x = vae_core.prepare_image(drawn).unsqueeze(0)
+        except ValueError as e:
+            st.info(f"Draw a digit: {e}")
+if x is None:
+    st.info("Upload an image or draw a digit to see where it lands in latent space.")
+    st.stop()
+
+post = state.encode(model, x)
+mu, std = post.mean[0].numpy(), post.std[0].numpy()
+recon = state.decode(model, post.mean)
+kl = post.kl_per_dim()[0].numpy()
+c1, c2, c3 = st.columns(3)
+c1.image(figures.to_pil(x[0], 196), caption="prepared input (MNIST-style 28×28)")
+c2.image(figures.to_pil(recon[0], 196), caption="reconstruction (decoder at μ)")
+c3.metric("KL to the prior", "∞ (point code)" if not np.isfinite(kl.sum()) else f"{kl.sum():.1f} nats")
+st.session_state["encoded_mean"] = mu.tolist()
+
+mean, logvar = state.codes(str(entry.path), entry.mtime, data_name, model)
+order = latent.dimension_order(torch.from_numpy(mean), torch.from_numpy(logvar)).numpy()
+c1, c2 = st.columns(2)
+c1.plotly_chart(figures.mean_std_bars(mu, std, order), key="enc_bars")
+if np.isfinite(kl).all():
+    c2.plotly_chart(figures.bars(kl[order], [f"z{j + 1}" for j in order], "KL per dimension"), key="enc_kl")
+else:
+    c2.info("An autoencoder's code has zero variance: its KL to the prior is infinite, so it is not shown.")
+
+data = state.dataset(data_name)
+method, params = state.projection_controls(model.config.latent_dim, key="enc_map")
+mean, logvar, proj = state.map_projection(entry, model, data_name, method, params)
+fig = figures.latent_scatter(proj.embedding, data.labels.numpy(), data.classes, None, proj.axis_labels, height=480)
+xy = proj.transform(mu[None])
+if proj.exact and np.isfinite(std).all() and std.max() > 0:
+    fig.add_trace(figures.ellipse_trace(xy, proj.transform_cov(std[None] ** 2), "your digit, 1σ", "black"))
+figures.add_points(fig, xy, "your digit", color="black", symbol="star", size=16)
+st.plotly_chart(fig, key="enc_chart")
+
+idx, _ = latent.nearest_neighbours(post.mean, torch.from_numpy(mean), k=10)
+st.image(figures.image_grid(data.images[idx[0]], nrow=10), caption="its 10 nearest training digits in latent space")
