@@ -15,8 +15,9 @@ def tiny_model():
     """A small untrained model on 8x8 images, factory style: tiny_model(kind, **overrides)."""
 
     def make(kind="vae", **kw):
-        cfg = ModelConfig(kind=kind, latent_dim=kw.pop("latent_dim", 3), hidden=kw.pop("hidden", (16,)),
-                          image_shape=(1, 8, 8), **kw)
+        cfg = ModelConfig(
+            kind=kind, latent_dim=kw.pop("latent_dim", 3), hidden=kw.pop("hidden", (16,)), image_shape=(1, 8, 8), **kw
+        )
         return VAE(cfg, generator=torch.Generator().manual_seed(0))
 
     return make

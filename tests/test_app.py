@@ -4,13 +4,18 @@ import io
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
-
-PAGES = ["views/latent_map.py", "views/interpolate.py", "views/traverse.py", "views/encode.py",
-         "views/compare.py", "views/train.py"]
+PAGES = [
+    "views/latent_map.py",
+    "views/interpolate.py",
+    "views/traverse.py",
+    "views/encode.py",
+    "views/compare.py",
+    "views/train.py",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -85,11 +90,14 @@ def test_an_uploaded_photo_is_encoded():
     assert len(mean) == 2 and np.isfinite(mean).all()
 
 
-@pytest.mark.parametrize("name,data,message", [
-    ("blank.png", png_bytes(Image.new("L", (200, 200), 255)), "No digit found"),
-    ("notes.png", b"this is a text file, not an image", "not an image"),
-    ("empty.png", b"", "empty"),
-])
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("blank.png", png_bytes(Image.new("L", (200, 200), 255)), "No digit found"),
+        ("notes.png", b"this is a text file, not an image", "not an image"),
+        ("empty.png", b"", "empty"),
+    ],
+)
 def test_bad_uploads_show_an_error_not_an_exception(name, data, message):
     at = app("views/encode.py")
     at.file_uploader(key="enc_upload").upload(name, data, "image/png").run()

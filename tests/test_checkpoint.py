@@ -11,7 +11,9 @@ from vae_core.checkpoint import CheckpointError, read_header
 @pytest.mark.parametrize("kind", ["vae", "ae", "kl"])
 def test_round_trip_gives_identical_outputs(tmp_path, tiny_model, images8, kind):
     model = tiny_model(kind).eval()
-    path = vae_core.save_checkpoint(model, tmp_path / "m.safetensors", {"dataset": "digits", "metrics": {"kl": float("inf")}})
+    path = vae_core.save_checkpoint(
+        model, tmp_path / "m.safetensors", {"dataset": "digits", "metrics": {"kl": float("inf")}}
+    )
     loaded, meta = vae_core.load_checkpoint(path)
     assert meta["kind"] == kind and meta["dataset"] == "digits"
     assert meta["metrics"]["kl"] is None  # strict JSON: no infinity in the file
@@ -77,8 +79,10 @@ def test_bad_files_get_one_clear_error_each(tmp_path, tiny_model):
 def test_future_and_foreign_files_are_refused(tmp_path, tiny_model):
     good = vae_core.save_checkpoint(tiny_model(), tmp_path / "good.safetensors", {})
     header = read_header(good)
+    blob = good.read_bytes()
+    body = blob[8 + int.from_bytes(blob[:8], "little") :]
     future = dict(header, __metadata__={**header["__metadata__"], "format_version": "99"})
-    _write_with_header(tmp_path / "future.safetensors", future)
+    _write_with_header(tmp_path / "future.safetensors", future, body)
     with pytest.raises(CheckpointError, match="newer vae_core"):
         vae_core.load_checkpoint(tmp_path / "future.safetensors")
     from safetensors.torch import save_file

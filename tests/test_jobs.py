@@ -63,3 +63,24 @@ def test_diverging_training_fails_with_a_message_and_no_file(tmp_path):
     snap = manager.wait(job.id, 120)
     assert snap["state"] == "failed" and "diverged" in snap["message"]
     assert not (tmp_path / "d.safetensors").exists()
+
+
+def test_simultaneous_submissions_for_one_file_get_exactly_one_writer(tmp_path):
+    manager = JobManager()
+    mcfg, tcfg = small(epochs=1)
+    start, accepted, refused = threading.Barrier(8), [], []
+
+    def submit():
+        start.wait()
+        try:
+            accepted.append(manager.submit(mcfg, tcfg, "digits", tmp_path / "same.safetensors"))
+        except ValueError as e:
+            refused.append(str(e))
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(accepted) == 1 and len(refused) == 7
+    assert manager.wait(accepted[0].id, 120)["state"] == "done"

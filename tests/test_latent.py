@@ -49,7 +49,12 @@ def test_hole_fraction_tells_a_gappy_code_cloud_from_a_dense_one():
     g = torch.Generator().manual_seed(0)
     prior = torch.randn(500, 2, generator=g)
     dense = torch.randn(2000, 2, generator=g)
-    clusters = torch.cat([torch.randn(500, 2, generator=g) * 0.1 + torch.tensor(c, dtype=torch.float32) for c in ([3, 3], [-3, 3], [3, -3], [-3, -3])])
+    clusters = torch.cat(
+        [
+            torch.randn(500, 2, generator=g) * 0.1 + torch.tensor(c, dtype=torch.float32)
+            for c in ([3, 3], [-3, 3], [3, -3], [-3, -3])
+        ]
+    )
     assert latent.hole_fraction(prior, dense) < 0.1 < 0.5 < latent.hole_fraction(prior, clusters)
 
 

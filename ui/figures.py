@@ -7,10 +7,17 @@ import plotly.graph_objects as go
 import torch
 from PIL import Image
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-BRAILLE_BITS = ((0, 0, 0x01), (1, 0, 0x02), (2, 0, 0x04), (0, 1, 0x08),
-                (1, 1, 0x10), (2, 1, 0x20), (3, 0, 0x40), (3, 1, 0x80))
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+BRAILLE_BITS = (
+    (0, 0, 0x01),
+    (1, 0, 0x02),
+    (2, 0, 0x04),
+    (0, 1, 0x08),
+    (1, 1, 0x10),
+    (2, 1, 0x20),
+    (3, 0, 0x40),
+    (3, 1, 0x80),
+)
 
 
 BRAILLE_CHARS = np.array([chr(0x2800 + i) for i in range(256)])
@@ -31,8 +38,15 @@ def braille(images: np.ndarray, threshold: float = 0.35) -> list[str]:
     return ["<br>".join("".join(row) for row in img) for img in chars]
 
 
-def latent_scatter(xy: np.ndarray, labels: np.ndarray, classes, hover: list[str] | None = None,
-                   axis_labels=("z1", "z2"), height: int = 560, marker_size: int = 5) -> go.Figure:
+def latent_scatter(
+    xy: np.ndarray,
+    labels: np.ndarray,
+    classes,
+    hover: list[str] | None = None,
+    axis_labels=("z1", "z2"),
+    height: int = 560,
+    marker_size: int = 5,
+) -> go.Figure:
     """Scattergl of codes, one trace per class; customdata holds each point's dataset index,
     `hover` (e.g. from braille()) one text per point."""
     fig = go.Figure()
@@ -40,23 +54,43 @@ def latent_scatter(xy: np.ndarray, labels: np.ndarray, classes, hover: list[str]
         idx = np.flatnonzero(labels == c)
         if len(idx) == 0:
             continue
-        fig.add_trace(go.Scattergl(
-            x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=str(name),
-            marker=dict(size=marker_size, color=PALETTE[c % len(PALETTE)], opacity=0.75),
-            customdata=idx, text=[hover[i] for i in idx] if hover else None,
-            hovertemplate=f"<b>{name}</b> · #%{{customdata}}<br>%{{text}}<extra></extra>" if hover
-            else f"<b>{name}</b> · #%{{customdata}}<extra></extra>",
-        ))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend_title_text="class",
-                      xaxis_title=axis_labels[0], yaxis_title=axis_labels[1],
-                      hoverlabel=dict(font_family="monospace", bgcolor="white"))
+        fig.add_trace(
+            go.Scattergl(
+                x=xy[idx, 0],
+                y=xy[idx, 1],
+                mode="markers",
+                name=str(name),
+                marker=dict(size=marker_size, color=PALETTE[c % len(PALETTE)], opacity=0.75),
+                customdata=idx,
+                text=[hover[i] for i in idx] if hover else None,
+                hovertemplate=f"<b>{name}</b> · #%{{customdata}}<br>%{{text}}<extra></extra>"
+                if hover
+                else f"<b>{name}</b> · #%{{customdata}}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=30, b=10),
+        legend_title_text="class",
+        xaxis_title=axis_labels[0],
+        yaxis_title=axis_labels[1],
+        hoverlabel=dict(font_family="monospace", bgcolor="white"),
+    )
     return fig
 
 
 def add_points(fig: go.Figure, xy: np.ndarray, name: str, color="black", symbol="x", size=9, line=False):
-    fig.add_trace(go.Scattergl(x=xy[:, 0], y=xy[:, 1], name=name, mode="lines+markers" if line else "markers",
-                               marker=dict(color=color, symbol=symbol, size=size), hoverinfo="skip",
-                               line=dict(color=color, width=2)))
+    fig.add_trace(
+        go.Scattergl(
+            x=xy[:, 0],
+            y=xy[:, 1],
+            name=name,
+            mode="lines+markers" if line else "markers",
+            marker=dict(color=color, symbol=symbol, size=size),
+            hoverinfo="skip",
+            line=dict(color=color, width=2),
+        )
+    )
     return fig
 
 
@@ -65,7 +99,7 @@ def ellipse_trace(centres: np.ndarray, covs: np.ndarray, name="posterior 1σ", c
     t = np.linspace(0, 2 * np.pi, n)
     circle = np.stack([np.cos(t), np.sin(t)], 0)  # [2, n]
     xs, ys = [], []
-    for c, cov in zip(centres, covs):
+    for c, cov in zip(centres, covs, strict=False):
         vals, vecs = np.linalg.eigh(cov)
         pts = vecs @ (np.sqrt(np.clip(vals, 0, None))[:, None] * circle) + c[:, None]
         xs += [*pts[0], None]
@@ -93,11 +127,19 @@ def mean_std_bars(mean: np.ndarray, std: np.ndarray, order=None) -> go.Figure:
     d = len(mean)
     order = np.arange(d) if order is None else np.asarray(order)
     names = [f"z{i + 1}" for i in order]
-    fig = go.Figure(go.Bar(x=names, y=mean[order], error_y=dict(type="data", array=std[order], visible=True),
-                           marker_color="#1f77b4", name="μ ± σ"))
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=mean[order],
+            error_y=dict(type="data", array=std[order], visible=True),
+            marker_color="#1f77b4",
+            name="μ ± σ",
+        )
+    )
     fig.add_hline(y=0, line_color="grey", line_width=1)
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), title="posterior μ ± σ per dimension",
-                      yaxis_title="z")
+    fig.update_layout(
+        height=300, margin=dict(l=10, r=10, t=30, b=10), title="posterior μ ± σ per dimension", yaxis_title="z"
+    )
     return fig
 
 
@@ -115,6 +157,11 @@ def loss_curves(history: list[dict]) -> go.Figure:
         ys = [h.get(key) for h in history]
         if any(y is not None and np.isfinite(y) for y in ys):
             fig.add_trace(go.Scatter(x=epochs, y=ys, mode="lines+markers", name=name))
-    fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="epoch",
-                      yaxis_title="nats per image", title="validation losses")
+    fig.update_layout(
+        height=320,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis_title="epoch",
+        yaxis_title="nats per image",
+        title="validation losses",
+    )
     return fig

@@ -28,6 +28,8 @@ def shipped_dir() -> Path:
 def user_dir() -> Path:
     """Where the Train page saves models (never the shipped folder)."""
     return Path(os.environ.get("VAE_EXPLORER_USER_MODELS", ROOT / "user_models"))
+
+
 MAP_POINTS = 5000  # codes shown on a map (all of mnist5k's training split)
 
 
@@ -59,11 +61,17 @@ def codes(path: str, mtime: float, data_name: str, _model) -> tuple[np.ndarray, 
 
 
 @st.cache_data(max_entries=32, show_spinner="Projecting the codes to 2-D…")
-def project(path: str, mtime: float, data_name: str, method: str, params: tuple, _codes: np.ndarray,
-            native_dims: tuple[int, int] = (0, 1)) -> projection.Projection:
+def project(
+    path: str,
+    mtime: float,
+    data_name: str,
+    method: str,
+    params: tuple,
+    _codes: np.ndarray,
+    native_dims: tuple[int, int] = (0, 1),
+) -> projection.Projection:
     data_key = f"{data_name}:train:{len(_codes)}"
-    return projection.project(_codes, method, dict(params), checkpoint=path, data_key=data_key,
-                              native_dims=native_dims)
+    return projection.project(_codes, method, dict(params), checkpoint=path, data_key=data_key, native_dims=native_dims)
 
 
 @st.cache_data(max_entries=32, show_spinner="Evaluating (importance-weighted bound)…")
@@ -97,30 +105,34 @@ def native_dims(mean: np.ndarray, logvar: np.ndarray) -> tuple[int, int]:
 
 
 def sidebar():
-    """Model picker + dataset picker; returns (entry, model, meta, data_name) or stops the page."""
+    """Model picker + dataset picker: (entry, model, meta, data_name), or None with no usable model
+    (the Train page still works then: it is how a first model gets made)."""
     entries = model_entries()
     good = [e for e in entries if e.ok]
     bad = [e for e in entries if not e.ok]
     with st.sidebar:
         if not good:
-            st.error(f"No usable model found in {shipped_dir()} or {user_dir()}.")
+            st.warning(f"No usable model in {shipped_dir().name}/ or {user_dir().name}/: train one on the Train page.")
             _show_bad(bad)
-            st.stop()
+            return None
         labels = [e.label for e in good]
         current = st.session_state.get("model_label")
         index = labels.index(current) if current in labels else _default_index(good)
-        label = st.selectbox("Model", labels, index=index, help="Shipped models and the ones you trained, by latent size.")
+        label = st.selectbox(
+            "Model", labels, index=index, help="Shipped models and the ones you trained, by latent size."
+        )
         st.session_state["model_label"] = label
         entry = good[labels.index(label)]
         names = compatible_datasets(entry)
-        data_name = st.selectbox("Points from", names, key="data_name",
-                                 help="The dataset whose latent codes are shown on the maps.")
+        data_name = st.selectbox(
+            "Points from", names, key="data_name", help="The dataset whose latent codes are shown on the maps."
+        )
         _show_bad(bad)
     try:
         model, meta = load_model(str(entry.path), entry.mtime)
-    except vae_core.CheckpointError as e:
-        st.error(str(e))
-        st.stop()
+    except (vae_core.CheckpointError, OSError) as e:  # changed on disk since it was listed
+        st.sidebar.error(str(e))
+        return None
     return entry, model, meta, data_name
 
 
@@ -154,8 +166,12 @@ def _show_bad(bad):
 
 
 def current():
-    """What the sidebar picked on this run: (entry, model, meta, data_name)."""
-    return st.session_state["ctx"]
+    """What the sidebar picked on this run: (entry, model, meta, data_name); stops the page if none."""
+    ctx = st.session_state.get("ctx")
+    if ctx is None:
+        st.info("There is no usable model yet. Train one on the **Train** page, or restore checkpoints/.")
+        st.stop()
+    return ctx
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -169,8 +185,13 @@ def projection_controls(d: int, key: str, default: str | None = None) -> tuple[s
     """The projection picker and its parameters: (method, params as a hashable tuple)."""
     names = {"native": "native (z)", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
     options = list(names)
-    method = st.segmented_control("Projection", options, format_func=names.get, key=f"{key}_method",
-                                  default=default or ("native" if d == 2 else "pca"))
+    method = st.segmented_control(
+        "Projection",
+        options,
+        format_func=names.get,
+        key=f"{key}_method",
+        default=default or ("native" if d == 2 else "pca"),
+    )
     method = method or "pca"
     params: dict = {}
     if method == "umap":
@@ -196,8 +217,13 @@ def digit_picker(data, key: str, label: str, default_class: int = 0):
     """Pick a digit of the dataset by class and index within the class: (dataset index, image [1,1,H,W])."""
     labels = data.labels.numpy()
     c1, c2 = st.columns(2)
-    c = c1.selectbox(f"{label}: class", range(len(data.classes)), index=default_class % len(data.classes),
-                     format_func=lambda i: data.classes[i], key=f"{key}_class")
+    c = c1.selectbox(
+        f"{label}: class",
+        range(len(data.classes)),
+        index=default_class % len(data.classes),
+        format_func=lambda i: data.classes[i],
+        key=f"{key}_class",
+    )
     members = np.flatnonzero(labels == c)
     j = c2.number_input(f"{label}: index in class", 0, max(0, len(members) - 1), 0, key=f"{key}_idx")
     i = int(members[int(j)])
@@ -208,7 +234,7 @@ def upload_digit(key: str, label: str = "Upload a digit"):
     """A file uploader that returns a prepared [1, 1, 28, 28] digit, or None (errors shown, never raised)."""
     from vae_core.preprocess import load_image
 
-    up = st.file_uploader(label, type=UPLOAD_TYPES, key=key, help=f"Up to {UPLOAD_MB} MB.")
+    up = st.file_uploader(label, type=UPLOAD_TYPES, key=key, help=f"Up to {UPLOAD_MB} MB.", max_upload_size=UPLOAD_MB)
     if up is None:
         return None
     try:
@@ -232,8 +258,16 @@ def drawing(key: str):
         st.info("Drawing needs the streamlit-drawable-canvas package (pip install -r requirements.txt).")
         return None
     stroke = st.slider("Brush", 8, 40, 20, key=f"{key}_brush")
-    result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
-                       height=280, width=280, drawing_mode="freedraw", return_image_data=True, key=key)
+    result = st_canvas(
+        stroke_width=stroke,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=280,
+        width=280,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=key,
+    )
     objects = (result.json_data or {}).get("objects", []) if result is not None else []
     if not objects:
         return None
@@ -244,8 +278,10 @@ def model_trios(image_shape) -> dict[int, dict]:
     """{latent size: {"ae": entry, "kl": entry, "vae": entry}} for sizes that have all three kinds
     (shipped ones preferred, else the newest of yours), on images of `image_shape`."""
     found: dict[int, dict] = {}
-    ranked = sorted((e for e in model_entries() if e.ok and e.image_shape == tuple(image_shape)),
-                    key=lambda e: (e.source != "shipped", -e.mtime))
+    ranked = sorted(
+        (e for e in model_entries() if e.ok and e.image_shape == tuple(image_shape)),
+        key=lambda e: (e.source != "shipped", -e.mtime),
+    )
     for e in ranked:
         found.setdefault(e.latent_dim, {}).setdefault(e.kind, e)
     return {d: {k: t[k] for k in ("ae", "kl", "vae")} for d, t in found.items() if {"ae", "kl", "vae"} <= set(t)}

@@ -59,20 +59,11 @@ def save_checkpoint(model: VAE, path, meta: dict | None = None) -> Path:
 def load_checkpoint(path) -> tuple[VAE, dict]:
     """Rebuild a model from a checkpoint file: (model in eval mode on CPU, metadata dict)."""
     path = Path(path)
-    header = read_header(path)
-    meta = parse_meta(path, header)
-    try:
-        config = ModelConfig.from_dict(meta["model_config"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path.name}: its model settings are unusable ({e}).") from None
+    meta, config = _checked_meta(path)
     tensors = _load_tensors(path)
-    model = VAE(config)
-    try:
-        model.load_state_dict(tensors, strict=True)
-    except RuntimeError as e:
-        first = str(e).strip().splitlines()
-        detail = first[1].strip() if len(first) > 1 else first[0]
-        raise CheckpointError(f"{path.name}: the weights do not match its own description ({detail}).") from None
+    with torch.device("meta"):  # no random initialisation: it would draw from the global RNG
+        model = VAE(config)
+    model.load_state_dict(tensors, strict=True, assign=True)
     if not all(torch.isfinite(t).all() for t in tensors.values()):
         raise CheckpointError(f"{path.name}: the weights contain NaN or infinite values.")
     model.eval()
@@ -80,9 +71,19 @@ def load_checkpoint(path) -> tuple[VAE, dict]:
 
 
 def read_meta(path) -> dict:
-    """A checkpoint's metadata without reading its weights (a few KB)."""
-    path = Path(path)
-    return parse_meta(path, read_header(path))
+    """A checkpoint's metadata, checked against its header without reading the weights."""
+    return _checked_meta(Path(path))[0]
+
+
+def _checked_meta(path: Path) -> tuple[dict, ModelConfig]:
+    header = read_header(path)
+    meta = parse_meta(path, header)
+    try:
+        config = ModelConfig.from_dict(meta["model_config"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path.name}: its model settings are unusable ({e}).") from None
+    check_shapes(path, header, config)
+    return meta, config
 
 
 def read_header(path: Path) -> dict:
@@ -103,9 +104,41 @@ def read_header(path: Path) -> dict:
         if n < 2 or n > min(size - 8, MAX_HEADER_BYTES):
             raise CheckpointError(f"{path.name}: not a safetensors file, or truncated.")
         try:
-            return json.loads(f.read(n))
+            header = json.loads(f.read(n))
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise CheckpointError(f"{path.name}: the safetensors header is corrupt.") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path.name}: the safetensors header is corrupt.")
+    if 8 + n + _data_length(header) > size:
+        raise CheckpointError(f"{path.name}: the file is truncated ({size:,} bytes, the header promises more).")
+    return header
+
+
+def _data_length(header: dict) -> int:
+    """End of the last tensor's bytes, as the header promises."""
+    try:
+        return max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"), default=0)
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise CheckpointError("the safetensors header is corrupt.") from None
+
+
+def expected_shapes(config: ModelConfig) -> dict[str, tuple]:
+    """The parameter shapes a config implies, built on the meta device (no memory, no init)."""
+    with torch.device("meta"):
+        return {k: tuple(v.shape) for k, v in VAE(config).state_dict().items()}
+
+
+def check_shapes(path: Path, header: dict, config: ModelConfig) -> None:
+    """Refuse weights that do not match the model the metadata describes, before reading them."""
+    stored = {k: tuple(v.get("shape", ())) for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
+    expected = expected_shapes(config)
+    if stored != expected:
+        bad = sorted(set(stored) ^ set(expected)) or [k for k in expected if stored[k] != expected[k]]
+        k = bad[0]
+        raise CheckpointError(
+            f"{path.name}: the weights do not match its own description ({k}: stored "
+            f"{stored.get(k, 'missing')}, the config implies {expected.get(k, 'none')})."
+        )
 
 
 def parse_meta(path: Path, header: dict) -> dict:

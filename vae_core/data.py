@@ -80,8 +80,11 @@ def is_available(name: str, root=None) -> bool:
     if name in ("mnist5k", "digits"):
         return True
     try:
-        candidates = ([Path(root) / ("MNIST" if name == "mnist" else "FashionMNIST") / "raw", Path(root)]
-                      if root is not None else [])
+        candidates = (
+            [Path(root) / ("MNIST" if name == "mnist" else "FashionMNIST") / "raw", Path(root)]
+            if root is not None
+            else []
+        )
         if name == "fashion":
             candidates.append(DEBIAN_FASHION)
         return any(_has_files(folder, "train") for folder in candidates)

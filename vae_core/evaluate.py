@@ -146,8 +146,14 @@ def main(argv=None) -> int:
     metrics = evaluate(model, data, train, args.iw_samples, args.seed, lambda done, _: bar.update(done - bar.n))
     bar.close()
     metrics.pop("kl_per_dim")
-    emit_json({"dataset": name, "split": split, "iw_samples": args.iw_samples,
-               **{k: finite_or_none(v) for k, v in metrics.items()}})
+    emit_json(
+        {
+            "dataset": name,
+            "split": split,
+            "iw_samples": args.iw_samples,
+            **{k: finite_or_none(v) for k, v in metrics.items()},
+        }
+    )
     return 0
 
 

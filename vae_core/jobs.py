@@ -62,8 +62,9 @@ class JobManager:
         self._worker: threading.Thread | None = None
         self._protected = [Path(p).resolve() for p in protected_dirs]
 
-    def submit(self, model_config: ModelConfig, train_config: TrainConfig, dataset: str, out,
-               data_root: str | None = None) -> Job:
+    def submit(
+        self, model_config: ModelConfig, train_config: TrainConfig, dataset: str, out, data_root: str | None = None
+    ) -> Job:
         """Queue a job; ValueError if its output is protected or already claimed by another job."""
         out = Path(out).resolve()
         if any(out.is_relative_to(p) for p in self._protected):
@@ -135,10 +136,16 @@ class JobManager:
             with self._lock:
                 job.total_steps = job.train_config.epochs * -(-len(train) // job.train_config.batch_size)
                 job.message = "Training."
-            model, trainer = train_model(job.model_config, job.train_config, train, val, [
-                ("on_batch_end", lambda t: self._on_batch(job, t)),
-                ("on_epoch_end", lambda t: self._on_epoch(job, t, sample)),
-            ])
+            model, trainer = train_model(
+                job.model_config,
+                job.train_config,
+                train,
+                val,
+                [
+                    ("on_batch_end", lambda t: self._on_batch(job, t)),
+                    ("on_epoch_end", lambda t: self._on_epoch(job, t, sample)),
+                ],
+            )
             if job.cancel_event.is_set():
                 return self._finish(job, "cancelled", "Cancelled; nothing was saved.")
             from .checkpoint import save_checkpoint
@@ -174,9 +181,20 @@ class JobManager:
 
 def _public(job: Job) -> dict:
     return {
-        "id": job.id, "state": job.state, "message": job.message, "step": job.step,
-        "total_steps": job.total_steps, "epoch": job.epoch, "epochs": job.train_config.epochs,
-        "history": list(job.history), "codes": job.codes, "out": str(job.out), "dataset": job.dataset,
-        "kind": job.model_config.kind, "latent_dim": job.model_config.latent_dim,
-        "submitted": job.submitted, "started": job.started, "finished": job.finished,
+        "id": job.id,
+        "state": job.state,
+        "message": job.message,
+        "step": job.step,
+        "total_steps": job.total_steps,
+        "epoch": job.epoch,
+        "epochs": job.train_config.epochs,
+        "history": list(job.history),
+        "codes": job.codes,
+        "out": str(job.out),
+        "dataset": job.dataset,
+        "kind": job.model_config.kind,
+        "latent_dim": job.model_config.latent_dim,
+        "submitted": job.submitted,
+        "started": job.started,
+        "finished": job.finished,
     }

@@ -38,7 +38,9 @@ def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
             img.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at reduced size, much faster
             img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValueError(f"The image is too large to open safely (more than {MAX_PIXELS // 10**6} megapixels).") from None
+        raise ValueError(
+            f"The image is too large to open safely (more than {MAX_PIXELS // 10**6} megapixels)."
+        ) from None
     except UnidentifiedImageError:
         raise ValueError("This file is not an image we can read (try PNG, JPEG, GIF, BMP or WebP).") from None
     except (OSError, SyntaxError, EOFError) as e:

@@ -56,8 +56,9 @@ class Projection:
         return (self.embedding[idx] * w[..., None]).sum(1) / w.sum(1, keepdims=True)
 
 
-def fit_projection(codes: np.ndarray, method: str, params: dict | None = None, seed: int = 0,
-                   native_dims: tuple[int, int] = (0, 1)) -> Projection:
+def fit_projection(
+    codes: np.ndarray, method: str, params: dict | None = None, seed: int = 0, native_dims: tuple[int, int] = (0, 1)
+) -> Projection:
     """Fit one method to codes [N, D]. `native_dims` picks the two axes shown when D > 2."""
     if method not in METHODS:
         raise ValueError(f"Unknown projection {method!r}: choose one of {', '.join(METHODS)}.")
@@ -76,8 +77,15 @@ def fit_projection(codes: np.ndarray, method: str, params: dict | None = None, s
         pca = PCA(n_components=2, random_state=seed).fit(codes)
         ev = pca.explained_variance_ratio_ * 100
         labels = (f"PC1 ({ev[0]:.0f}%)", f"PC2 ({ev[1]:.0f}%)")
-        return Projection(method, params, pca.transform(codes).astype(np.float32), codes,
-                          pca.mean_.astype(np.float32), pca.components_.astype(np.float32), labels)
+        return Projection(
+            method,
+            params,
+            pca.transform(codes).astype(np.float32),
+            codes,
+            pca.mean_.astype(np.float32),
+            pca.components_.astype(np.float32),
+            labels,
+        )
     if method == "tsne":
         from sklearn.manifold import TSNE
 
@@ -139,8 +147,15 @@ def save_cached(path: Path, proj: Projection) -> None:
         raise
 
 
-def project(codes: np.ndarray, method: str, params: dict | None = None, checkpoint=None,
-            data_key: str = "", seed: int = 0, native_dims: tuple[int, int] = (0, 1)) -> Projection:
+def project(
+    codes: np.ndarray,
+    method: str,
+    params: dict | None = None,
+    checkpoint=None,
+    data_key: str = "",
+    seed: int = 0,
+    native_dims: tuple[int, int] = (0, 1),
+) -> Projection:
     """fit_projection with an on-disk cache beside `checkpoint` (when given and writable)."""
     params = {**DEFAULT_PARAMS.get(method, {}), **(params or {})}
     if checkpoint is None or method in ("native", "pca"):  # cheap: never worth a file

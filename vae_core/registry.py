@@ -78,8 +78,15 @@ def scan(shipped_dir, user_dir=None) -> list[ModelEntry]:
             if path.suffix == ".safetensors":
                 entries.append(describe(path, source))
             elif path.suffix in (".pt", ".pth", ".pkl", ".ckpt", ".bin"):
-                entries.append(ModelEntry(path, source, path.stat().st_mtime, {},
-                                          f"{path.name}: pickle-based formats are never loaded; "
-                                          "convert it to a vae_core .safetensors checkpoint."))
+                entries.append(
+                    ModelEntry(
+                        path,
+                        source,
+                        path.stat().st_mtime,
+                        {},
+                        f"{path.name}: pickle-based formats are never loaded; "
+                        "convert it to a vae_core .safetensors checkpoint.",
+                    )
+                )
     order = {"vae": 0, "ae": 1, "kl": 2}
     return sorted(entries, key=lambda e: (not e.ok, e.latent_dim, order.get(e.kind, 9), e.path.name))

@@ -11,26 +11,39 @@ from vae_core.registry import KIND_NAMES
 
 entry, _, _, data_name = state.current()
 st.title("AE vs KL-only vs VAE")
-st.markdown("The **autoencoder** (reconstruction only) separates the classes but leaves holes between them, "
-            "where a sampler draws nonsense. The **KL-only** model matches the prior perfectly and describes "
-            "nothing: every code looks the same. The **VAE** balances both: a dense, smooth map that still "
-            "keeps the classes apart.")
+st.markdown(
+    "The **autoencoder** (reconstruction only) separates the classes but leaves holes between them, "
+    "where a sampler draws nonsense. The **KL-only** model matches the prior perfectly and describes "
+    "nothing: every code looks the same. The **VAE** balances both: a dense, smooth map that still "
+    "keeps the classes apart."
+)
 
 trios = state.model_trios(entry.image_shape)
 if not trios:
-    st.info("Comparing needs a VAE, an autoencoder and a KL-only model of the same latent size. "
-            "Train the missing ones on the Train page.")
+    st.info(
+        "Comparing needs a VAE, an autoencoder and a KL-only model of the same latent size. "
+        "Train the missing ones on the Train page."
+    )
     st.stop()
 sizes = sorted(trios)
 default = entry.latent_dim if entry.latent_dim in trios else sizes[0]
-d = st.segmented_control("Latent size", sizes, default=default, format_func=lambda s: f"z = {s}", key="cmp_d") or default
+d = (
+    st.segmented_control("Latent size", sizes, default=default, format_func=lambda s: f"z = {s}", key="cmp_d")
+    or default
+)
 trio = trios[d]
 method, params = state.projection_controls(d, key="cmp_map", default="native" if d == 2 else "pca")
 
 data = state.dataset(data_name)
 models = {k: state.load_model(str(e.path), e.mtime)[0] for k, e in trio.items()}
-fig = make_subplots(1, 3, shared_xaxes=True, shared_yaxes=True, horizontal_spacing=0.03,
-                    subplot_titles=[f"{KIND_NAMES[k]} ({trio[k].path.stem})" for k in trio])
+fig = make_subplots(
+    1,
+    3,
+    shared_xaxes=True,
+    shared_yaxes=True,
+    horizontal_spacing=0.03,
+    subplot_titles=[f"{KIND_NAMES[k]} ({trio[k].path.stem})" for k in trio],
+)
 for col, (kind, e) in enumerate(trio.items(), start=1):
     _, _, proj = state.map_projection(e, models[kind], data_name, method, params)
     panel = figures.latent_scatter(proj.embedding, data.labels.numpy(), data.classes, marker_size=3)
@@ -45,23 +58,35 @@ val = state.dataset(data_name, "val")
 x = val.images[:: max(1, len(val) // 10)][:10]
 prior = torch.randn(10, d, generator=torch.Generator().manual_seed(0))
 cols = st.columns(3)
-for col, (kind, model) in zip(cols, models.items()):
+for col, (kind, model) in zip(cols, models.items(), strict=False):
     with col:
         st.markdown(f"**{KIND_NAMES[kind]}**")
         recon = state.decode(model, state.encode(model, x).mean)
         st.image(figures.image_grid(torch.cat([x, recon]), nrow=10, scale=2), caption="inputs / reconstructions")
-        st.image(figures.image_grid(state.decode(model, prior), nrow=10, scale=2),
-                 caption="samples: the same 10 prior draws z ~ N(0, I)")
+        st.image(
+            figures.image_grid(state.decode(model, prior), nrow=10, scale=2),
+            caption="samples: the same 10 prior draws z ~ N(0, I)",
+        )
 
 st.subheader("Metrics (nats per image, validation digits)")
 iw = 100
 rows = []
 for kind, e in trio.items():
     m = state.metrics(str(e.path), e.mtime, data_name, iw, models[kind])
-    rows.append({"model": KIND_NAMES[kind], "reconstruction": m["recon"], "KL": m["kl"], "negative ELBO": m["neg_elbo"],
-                 f"IW-NLL (K={iw})": m["nll_iw"], "active units": f"{m['active_units']} / {d}",
-                 "kNN accuracy": m.get("knn_accuracy", np.nan)})
+    rows.append(
+        {
+            "model": KIND_NAMES[kind],
+            "reconstruction": m["recon"],
+            "KL": m["kl"],
+            "negative ELBO": m["neg_elbo"],
+            f"IW-NLL (K={iw})": m["nll_iw"],
+            "active units": f"{m['active_units']} / {d}",
+            "kNN accuracy": m.get("knn_accuracy", np.nan),
+        }
+    )
 table = pd.DataFrame(rows).set_index("model").replace([np.inf], np.nan)
 st.dataframe(table.style.format(precision=1, na_rep="— (no density)").format({"kNN accuracy": "{:.1%}"}))
-st.caption("The autoencoder's code is a point, so its KL, ELBO and likelihood do not exist. "
-           "Active units: dimensions whose posterior mean varies across the data (Cov > 0.01, Burda et al. 2016).")
+st.caption(
+    "The autoencoder's code is a point, so its KL, ELBO and likelihood do not exist. "
+    "Active units: dimensions whose posterior mean varies across the data (Cov > 0.01, Burda et al. 2016)."
+)

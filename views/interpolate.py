@@ -1,6 +1,5 @@
 """Interpolate: decode the straight (or great-circle) path between two codes."""
 
-import numpy as np
 import streamlit as st
 import torch
 
@@ -10,8 +9,10 @@ from vae_core import latent
 entry, model, meta, data_name = state.current()
 data = state.dataset(data_name)
 st.title("Interpolate")
-st.caption("Encode two digits, walk between their posterior means and decode every step. A VAE's path "
-           "passes through plausible digits; an autoencoder's often crosses holes.")
+st.caption(
+    "Encode two digits, walk between their posterior means and decode every step. A VAE's path "
+    "passes through plausible digits; an autoencoder's often crosses holes."
+)
 
 
 def endpoint(col, key, label, default_class):
@@ -35,8 +36,10 @@ post = state.encode(model, torch.cat([x0, x1]))
 z0, z1 = post.mean[0], post.mean[1]
 path = (latent.slerp if method == "spherical" else latent.lerp)(z0, z1, steps)
 images = state.decode(model, path)
-st.image(figures.image_grid(images, nrow=steps), caption=f"{steps} decoded steps, {method} in z "
-         f"(|z| from {z0.norm():.2f} to {z1.norm():.2f})")
+st.image(
+    figures.image_grid(images, nrow=steps),
+    caption=f"{steps} decoded steps, {method} in z (|z| from {z0.norm():.2f} to {z1.norm():.2f})",
+)
 st.session_state["interp_images"] = len(images)
 
 d = model.config.latent_dim

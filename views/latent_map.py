@@ -10,8 +10,10 @@ from vae_core import latent
 entry, model, meta, data_name = state.current()
 data = state.dataset(data_name)
 st.title("Latent map")
-st.caption(f"Posterior means of {len(data):,} {data_name} images under **{entry.path.stem}**. "
-           "Hover a point to see the digit; click one to see its reconstruction and neighbours.")
+st.caption(
+    f"Posterior means of {len(data):,} {data_name} images under **{entry.path.stem}**. "
+    "Hover a point to see the digit; click one to see its reconstruction and neighbours."
+)
 
 d = model.config.latent_dim
 method, params = state.projection_controls(d, key="map")
@@ -25,8 +27,9 @@ fig = figures.latent_scatter(proj.embedding, labels, data.classes, state.hover_t
 
 notes = []
 if (show_sigma or show_prior) and not proj.exact:
-    notes.append(f"{method} is not linear, so σ ellipses and prior samples cannot be drawn faithfully on it; "
-                 "use native or PCA.")
+    notes.append(
+        f"{method} is not linear, so σ ellipses and prior samples cannot be drawn faithfully on it; use native or PCA."
+    )
 if show_sigma and proj.exact and model.config.kind != "ae":
     rng = np.random.default_rng(0)
     pick = rng.choice(len(mean), size=min(200, len(mean)), replace=False)
@@ -38,8 +41,10 @@ if show_prior:
     holes = latent.hole_fraction(prior, torch.from_numpy(mean))
     if proj.exact:
         figures.add_points(fig, proj.transform(prior.numpy()), "prior samples", symbol="x", size=5)
-    notes.append(f"**{holes:.0%}** of 1,000 prior samples land in holes: farther from every data code than 99% "
-                 "of codes are from their nearest neighbour. The decoder never saw codes there.")
+    notes.append(
+        f"**{holes:.0%}** of 1,000 prior samples land in holes: farther from every data code than 99% "
+        "of codes are from their nearest neighbour. The decoder never saw codes there."
+    )
 for n in notes:
     st.info(n)
 

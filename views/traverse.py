@@ -33,8 +33,16 @@ with grid_tab:
         b = c2.selectbox("Columns vary", [j for j in order if j != a], format_func=names.__getitem__, key="grid_b")
     n = c3.slider("Grid size", 5, 25, 15, key="grid_n")
     c1, c2 = st.columns(2)
-    mode = c1.segmented_control("Range", ["quantile", "sigma"], default="quantile", key="grid_mode",
-                                format_func={"quantile": "prior quantiles", "sigma": "σ units"}.get) or "quantile"
+    mode = (
+        c1.segmented_control(
+            "Range",
+            ["quantile", "sigma"],
+            default="quantile",
+            key="grid_mode",
+            format_func={"quantile": "prior quantiles", "sigma": "σ units"}.get,
+        )
+        or "quantile"
+    )
     if mode == "quantile":
         span = c2.slider("Quantiles from 1−q to q", 0.80, 0.999, 0.95, 0.005, key="grid_q")
     else:
@@ -44,9 +52,11 @@ with grid_tab:
     else:
         values = latent.grid_values(n, span, mode)
         z = latent.manifold_grid(torch.from_numpy(base), (a, b), values)
-        st.image(figures.image_grid(state.decode(model, z), nrow=n, scale=2, padding=1),
-                 caption=f"{names[a]} from top {values[-1]:.2f} to bottom {values[0]:.2f}; {names[b]} left to right. "
-                 "For z = 2 this is the whole plane, as in Kingma & Welling's Figure 4.")
+        st.image(
+            figures.image_grid(state.decode(model, z), nrow=n, scale=2, padding=1),
+            caption=f"{names[a]} from top {values[-1]:.2f} to bottom {values[0]:.2f}; {names[b]} left to right. "
+            "For z = 2 this is the whole plane, as in Kingma & Welling's Figure 4.",
+        )
 
 
 @st.fragment
@@ -68,6 +78,8 @@ def sliders(base: np.ndarray, order: list[int], key: str):
 
 
 with slider_tab:
-    st.caption("Dimensions ordered by their KL: the informative ones come first. "
-               "Dimensions with KL near 0 are inactive: the decoder ignores them.")
+    st.caption(
+        "Dimensions ordered by their KL: the informative ones come first. "
+        "Dimensions with KL near 0 are inactive: the decoder ignores them."
+    )
     sliders(base, order, key=f"sl_{entry.path.stem}_{i}")

@@ -1,0 +1,96 @@
+"""bench/results.json -> a markdown table with the issue's targets beside each figure."""
+
+from __future__ import annotations
+
+
+def _row(what, value, target="", ok=None):
+    mark = "" if ok is None else (" ✅" if ok else " ❌")
+    return f"| {what} | {value} | {target}{mark} |"
+
+
+def table(r: dict) -> str:
+    rows = ["| measurement | result | target |", "|---|---|---|"]
+    t = r.get("training")
+    if t:
+        rows += [
+            _row(
+                "textbook loop (DataLoader + ToTensor, 784-400-20, batch 128)",
+                f"{t['textbook_samples_per_s']:,.0f} samples/s",
+            ),
+            _row("our Trainer, same net and batch", f"{t['ours_same_net_samples_per_s']:,.0f} samples/s"),
+            _row(
+                "speed-up over the textbook loop",
+                f"{t['speedup_vs_textbook']:.1f}×",
+                "≥ 3×",
+                t["speedup_vs_textbook"] >= 3,
+            ),
+            _row("measured matmul throughput (2048², fp32)", f"{t['matmul_gflops']:.0f} GFLOP/s"),
+            _row(
+                "our Trainer as a share of it (same net)",
+                f"{t['ours_same_net_fraction_of_matmul']:.0%}",
+                "≥ 50 %",
+                t["ours_same_net_fraction_of_matmul"] >= 0.5,
+            ),
+            _row(
+                "shipped recipe (784-512-256-16, batch 64, shift aug.)",
+                f"{t['ours_recipe_samples_per_s']:,.0f} samples/s"
+                f" = {t['ours_recipe_fraction_of_matmul']:.0%} of matmul",
+            ),
+        ]
+    for page, v in (r.get("pages") or {}).items():
+        rows.append(
+            _row(
+                f"page {page}: cold (new process) / warm",
+                f"{v['cold_s']:.1f} s / {v['warm_s']:.2f} s",
+                "warm ≤ 3 s",
+                v["warm_s"] <= 3,
+            )
+        )
+    s = r.get("slider")
+    if s:
+        rows.append(
+            _row(
+                "slider move → decoded image (server work, median / p95)",
+                f"{s['fragment_work_median_ms']:.1f} ms / {s['fragment_work_p95_ms']:.1f} ms",
+                "≤ 100 ms",
+                s["fragment_work_p95_ms"] <= 100,
+            )
+        )
+    p = r.get("projections")
+    if p:
+        rows.append(_row("UMAP first call (numba compilation)", f"{p['umap_first_call_incl_compile_s']:.1f} s"))
+        for m in ("pca", "tsne", "umap"):
+            rows.append(
+                _row(f"{m} on 4,500 codes: cold / cached", f"{p[m + '_cold_s']:.2f} s / {p[m + '_cached_s']:.3f} s")
+            )
+    rt = r.get("retrain")
+    if rt:
+        gap = rt["val_neg_elbo"] - rt["shipped_val_neg_elbo"]
+        rows += [
+            _row(
+                f"in-app retrain, vae-z16, {rt['epochs']} epochs: wall",
+                f"{rt['wall_s']:.0f} s",
+                "≤ 60 s",
+                rt["wall_s"] <= 60,
+            ),
+            _row("… peak memory (process RSS)", f"{rt['peak_rss_mb']:.0f} MB"),
+            _row(
+                "… validation −ELBO vs shipped",
+                f"{rt['val_neg_elbo']:.1f} vs {rt['shipped_val_neg_elbo']:.1f} nats",
+                "within 5 nats",
+                gap <= 5,
+            ),
+        ]
+    iw = r.get("iw")
+    if iw:
+        a, b = iw["k1000_n1000"], iw["k5000_n200"]
+        rows += [
+            _row("IW-NLL, K = 1000 on 1,000 digits", f"{a['s']:.1f} s, peak RSS {a['peak_rss_mb']:.0f} MB"),
+            _row(
+                "IW-NLL, K = 5000 on 200 digits: peak RSS",
+                f"{b['peak_rss_mb']:.0f} MB",
+                "< 2 GB",
+                b["peak_rss_mb"] < 2048,
+            ),
+        ]
+    return "\n".join(rows)

@@ -1,0 +1,224 @@
+"""The benchmark suite: `python -m bench.run` (or `make bench`). Prints a table, writes
+bench/results.json. Timings are reported against targets, never asserted: a slow machine
+gives a slow number, not a red build.
+
+Each measurement that needs a cold process (page loads, UMAP's compilation, the in-app
+retrain, peak memory) runs in a fresh subprocess, so caches and imports do not leak in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results.json"
+PAGES = [
+    "views/latent_map.py",
+    "views/interpolate.py",
+    "views/traverse.py",
+    "views/encode.py",
+    "views/compare.py",
+    "views/train.py",
+]
+
+
+def child(code: str, timeout: int = 900) -> dict:
+    """Run `code` in a fresh interpreter at the repo root; it prints one JSON line last."""
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"benchmark child failed:\n{r.stderr[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def matmul_gflops(n: int = 2048, reps: int = 10) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t0)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def train_flops_per_sample(model) -> float:
+    """Forward multiply-adds of every Linear x 2 FLOPs, x 3 for forward + backward."""
+    macs = sum(m.in_features * m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear))
+    return 3 * 2 * macs
+
+
+def bench_training(epochs: int) -> dict:
+    from bench import textbook
+    from vae_core.data import load_dataset
+    from vae_core.models import VAE, ModelConfig
+    from vae_core.train import RECIPE, TrainConfig, Trainer
+
+    data = load_dataset("mnist5k", "train")
+    images = (data.images[:, 0] * 255).round().to(torch.uint8).numpy()
+    out = {"textbook_samples_per_s": textbook.train(images, data.labels.numpy(), epochs)}
+    same = ModelConfig(latent_dim=20, hidden=(400,), activation="relu")
+    model = VAE(same, generator=torch.Generator().manual_seed(0))
+    trainer = Trainer(model, TrainConfig(epochs=epochs, batch_size=128, lr=1e-3, schedule="constant"), data)
+    trainer.run()
+    out["ours_same_net_samples_per_s"] = trainer.samples_per_s
+    out["speedup_vs_textbook"] = trainer.samples_per_s / out["textbook_samples_per_s"]
+    gflops = matmul_gflops()
+    out["matmul_gflops"] = gflops
+    out["ours_same_net_fraction_of_matmul"] = trainer.samples_per_s * train_flops_per_sample(model) / (gflops * 1e9)
+    recipe = VAE(ModelConfig(hidden=RECIPE["hidden"]), generator=torch.Generator().manual_seed(0))
+    t = Trainer(
+        recipe,
+        TrainConfig(
+            epochs=epochs, batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], augment_shift=RECIPE["augment_shift"]
+        ),
+        data,
+    )
+    t.run()
+    out["ours_recipe_samples_per_s"] = t.samples_per_s
+    out["ours_recipe_fraction_of_matmul"] = t.samples_per_s * train_flops_per_sample(recipe) / (gflops * 1e9)
+    return out
+
+
+PAGE_CHILD = """
+import json, time
+t0 = time.perf_counter()
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file("app.py", default_timeout=600)
+at.run()
+page = {page!r}
+if page != "views/latent_map.py":
+    at.switch_page(page).run()
+cold = time.perf_counter() - t0
+assert not at.exception, [e.message for e in at.exception]
+warm = []
+for _ in range(3):
+    t1 = time.perf_counter(); at.run(); warm.append(time.perf_counter() - t1)
+print(json.dumps({{"cold_s": cold, "warm_s": sorted(warm)[1]}}))
+"""
+
+
+def bench_pages() -> dict:
+    return {Path(p).stem: child(PAGE_CHILD.format(page=p)) for p in PAGES}
+
+
+def bench_slider() -> dict:
+    """The work of one slider move in the Traverse fragment: decode z, render the PNG."""
+    import vae_core
+    from ui import figures
+
+    model, _ = vae_core.load_checkpoint(ROOT / "checkpoints" / "vae-z16.safetensors")
+    z = torch.zeros(1, 16)
+    times = []
+    for i in range(200):
+        z[0, 0] = (i % 40) / 10 - 2
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            image = model.decode(z)
+        figures.to_pil(image[0], 280).tobytes()
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return {"fragment_work_median_ms": 1000 * times[len(times) // 2], "fragment_work_p95_ms": 1000 * times[190]}
+
+
+PROJ_CHILD = """
+import json, time, numpy as np, tempfile, shutil
+from pathlib import Path
+import vae_core
+from vae_core.evaluate import encode_all
+from vae_core.projection import fit_projection, project
+out = {}
+t0 = time.perf_counter(); import umap; fit_projection(np.random.default_rng(0).normal(size=(300, 16)), "umap")
+out["umap_first_call_incl_compile_s"] = time.perf_counter() - t0
+model, _ = vae_core.load_checkpoint("checkpoints/vae-z16.safetensors")
+codes = encode_all(model, vae_core.load_dataset("mnist5k", "train").images)[0].numpy()
+tmp = Path(tempfile.mkdtemp()); ckpt = tmp / "m.safetensors"; shutil.copy("checkpoints/vae-z16.safetensors", ckpt)
+for method in ("pca", "tsne", "umap"):
+    t0 = time.perf_counter(); project(codes, method, checkpoint=ckpt, data_key="bench"); out[method + "_cold_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter(); project(codes, method, checkpoint=ckpt, data_key="bench"); out[method + "_cached_s"] = time.perf_counter() - t0
+shutil.rmtree(tmp)
+print(json.dumps(out))
+"""
+
+RETRAIN_CHILD = """
+import json, resource, time
+import vae_core
+from vae_core.jobs import JobManager
+from vae_core.models import ModelConfig
+from vae_core.train import RECIPE, TrainConfig
+import tempfile, pathlib
+out_path = pathlib.Path(tempfile.mkdtemp()) / "retrain.safetensors"
+manager = JobManager()
+t0 = time.perf_counter()
+job = manager.submit(ModelConfig(latent_dim=16, hidden=RECIPE["hidden"]),
+                     TrainConfig(epochs={epochs}, batch_size=RECIPE["batch_size"], lr=RECIPE["lr"],
+                                 augment_shift=RECIPE["augment_shift"]), "mnist5k", out_path)
+snap = manager.wait(job.id)
+wall = time.perf_counter() - t0
+assert snap["state"] == "done", snap["message"]
+_, meta = vae_core.load_checkpoint(out_path)
+_, shipped = vae_core.load_checkpoint("checkpoints/vae-z16.safetensors")
+print(json.dumps({{"epochs": {epochs}, "wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "val_neg_elbo": meta["metrics"]["neg_elbo"], "shipped_val_neg_elbo": shipped["metrics"]["neg_elbo"]}}))
+"""
+
+IW_CHILD = """
+import json, resource, time, torch
+import vae_core
+from vae_core.evaluate import iw_nll_per_image
+model, _ = vae_core.load_checkpoint("checkpoints/vae-z16.safetensors")
+x = torch.cat([vae_core.load_dataset("mnist5k", "val").images, vae_core.load_dataset("mnist5k", "train").images])[:{n}]
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t0 = time.perf_counter()
+nll = iw_nll_per_image(model, x, k={k}).mean().item()
+print(json.dumps({{"k": {k}, "n": len(x), "s": time.perf_counter() - t0, "nll_iw": nll,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_before_mb": base}}))
+"""
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.run")
+    p.add_argument("--epochs", type=int, default=3, help="epochs per throughput measurement")
+    p.add_argument("--retrain-epochs", type=int, default=60, help="the app's default retrain")
+    p.add_argument("--only", nargs="*", default=None, help="training pages slider projections retrain iw")
+    args = p.parse_args(argv)
+    sections = {
+        "training": lambda: bench_training(args.epochs),
+        "pages": bench_pages,
+        "slider": bench_slider,
+        "projections": lambda: child(PROJ_CHILD),
+        "retrain": lambda: child(RETRAIN_CHILD.format(epochs=args.retrain_epochs)),
+        "iw": lambda: {
+            "k1000_n1000": child(IW_CHILD.format(k=1000, n=1000)),
+            "k5000_n200": child(IW_CHILD.format(k=5000, n=200)),
+        },
+    }
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only else {}
+    results["machine"] = {
+        "cpu": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    for name, fn in sections.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"… {name}", file=sys.stderr, flush=True)
+        results[name] = fn()
+        RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    from bench.report import table
+
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""A real browser on a real server: `streamlit run app.py`, driven with Playwright in Chromium.
+
+Screenshots of every page land in test-artifacts/screenshots/ for a person to look at.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from PIL import Image
+
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+NAV = ["Latent map", "Interpolate", "Traverse", "Encode", "Compare", "Train"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    env = {**os.environ, "VAE_EXPLORER_USER_MODELS": str(tmp_path_factory.mktemp("user_models"))}
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:  # poll the health endpoint until the server answers (or give up)
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            pass
+        assert proc.poll() is None, "streamlit exited early"
+        assert time.monotonic() < deadline, "streamlit did not start within 90 s"
+        time.sleep(0.25)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "Chromium missing: `make chromium` installs it (apt-get install chromium)"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 2000})
+        pg.goto(server)
+        yield pg
+        browser.close()
+
+
+def settle(pg, title: str):
+    """Wait until the page shows its title and the script has finished running."""
+    pg.get_by_role("heading", name=title).first.wait_for(timeout=120_000)
+    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    pg.wait_for_timeout(500)  # let plotly draw before the screenshot; no assertion depends on it
+
+
+def no_exception(pg):
+    boxes = pg.locator('[data-testid="stException"]')
+    assert boxes.count() == 0, boxes.first.inner_text()
+
+
+def goto(pg, nav: str, title: str):
+    pg.locator('[data-testid="stSidebarNav"]').get_by_text(nav, exact=True).click()
+    settle(pg, title)
+
+
+TITLES = {
+    "Latent map": "Latent map",
+    "Interpolate": "Interpolate",
+    "Traverse": "Traverse",
+    "Encode": "Encode your digit",
+    "Compare": "AE vs KL-only vs VAE",
+    "Train": "Train a model",
+}
+
+
+def test_every_page_opens_without_an_exception(page):
+    for i, nav in enumerate(NAV):
+        goto(page, nav, TITLES[nav])
+        no_exception(page)
+        page.screenshot(path=str(ARTIFACTS / f"{i + 1}-{nav.lower().replace(' ', '_')}.png"), full_page=True)
+
+
+def test_moving_a_slider_redraws_the_image(page):
+    goto(page, "Traverse", "Traverse")
+    page.get_by_role("tab", name="Dimension sliders").click()
+    img = page.locator('[data-testid="stImage"] img').last
+    before = img.get_attribute("src")
+    thumb = page.get_by_role("slider", name=re.compile(r"^z\d")).first  # a latent dimension's slider
+    thumb.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "(before) => { const imgs = document.querySelectorAll('[data-testid=\"stImage\"] img');"
+        " return imgs[imgs.length - 1].src !== before; }",
+        arg=before,
+        timeout=30_000,
+    )
+    no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "3b-traverse_sliders.png"), full_page=True)
+
+
+def test_uploading_a_png_shows_its_encoding(page, tmp_path):
+    from vae_core.data import load_dataset
+
+    digit = load_dataset("mnist5k", "val").images[3, 0].numpy()
+    path = tmp_path / "digit.png"
+    Image.fromarray((255 - digit * 255).astype(np.uint8)).resize((240, 240)).save(path)
+    goto(page, "Encode", "Encode your digit")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(path))
+    page.get_by_text("prepared input (MNIST-style 28×28)").wait_for(timeout=60_000)
+    settle(page, "Encode your digit")
+    no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "4b-encode_upload.png"), full_page=True)

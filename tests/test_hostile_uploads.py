@@ -1,0 +1,136 @@
+"""Every kind of broken or hostile upload gives a good digit or a clear message, fast.
+
+The results table is written to test-artifacts/bad_inputs.md for the record.
+"""
+
+import io
+import struct
+import time
+import tracemalloc
+import zlib
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from PIL import Image
+
+from vae_core.data import load_dataset
+from vae_core.preprocess import load_image, prepare_image
+
+RESULTS: list[tuple[str, str, str]] = []
+
+
+def digit() -> np.ndarray:
+    return load_dataset("mnist5k", "val").images[7, 0].numpy()
+
+
+def paper(scale=10) -> Image.Image:
+    return Image.fromarray((255 - digit() * 255).astype(np.uint8)).resize((28 * scale, 28 * scale))
+
+
+def save(img: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def bomb_png(side=20_000) -> bytes:
+    """A valid PNG header claiming side x side pixels, with a tiny body: what a bomb looks like."""
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1000)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def animated_gif() -> bytes:
+    first = paper(4).convert("P")
+    second = Image.new("P", first.size, 255)
+    return save(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
+
+
+def sixteen_bit() -> bytes:
+    arr = ((1 - digit()) * 65535).astype(np.uint16)
+    return save(Image.fromarray(arr).resize((140, 140)), "PNG")
+
+
+def cmyk_jpeg() -> bytes:
+    rgb = paper(8).convert("RGB")
+    return save(rgb.convert("CMYK"), "JPEG", quality=90)
+
+
+def palette_transparent() -> bytes:
+    ink = (digit() > 0.3).astype(np.uint8)  # index 1 = ink, index 0 = transparent
+    img = Image.fromarray(ink, "P")
+    img.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    return save(img.resize((112, 112)), "PNG", transparency=0)
+
+
+def shadow_photo() -> bytes:
+    arr = np.asarray(paper(12), np.float32)
+    h, w = arr.shape
+    light = np.linspace(0.4, 1.0, w)[None, :] * np.linspace(0.7, 1.0, h)[:, None]
+    noisy = arr * light + np.random.default_rng(0).normal(0, 4, arr.shape)
+    return save(Image.fromarray(noisy.clip(0, 255).astype(np.uint8)).convert("RGB"), "JPEG", quality=85)
+
+
+def huge_photo() -> bytes:
+    page = Image.new("L", (6000, 4500), 235)
+    page.paste(paper(60), (2000, 500))
+    return save(page, "JPEG", quality=80)
+
+
+GOOD = {
+    "animated GIF (first frame used)": animated_gif,
+    "16-bit greyscale PNG": sixteen_bit,
+    "CMYK JPEG": cmyk_jpeg,
+    "palette PNG with transparency": palette_transparent,
+    "photo with a shadow gradient": shadow_photo,
+    "6000x4500 photo (downscaled first)": huge_photo,
+}
+BAD = {
+    "zero-byte file": (lambda: b"", "empty"),
+    "text file named .png": (lambda: b"Dear diary, today I trained a VAE.", "not an image"),
+    "truncated PNG": (lambda: save(paper(), "PNG")[:300], "damaged or truncated"),
+    "20,000 x 20,000 PNG (decompression bomb)": (bomb_png, "too large"),
+    "blank white page": (lambda: save(Image.new("L", (400, 300), 255), "PNG"), "No digit found"),
+    "blank black page": (lambda: save(Image.new("L", (400, 300), 0), "PNG"), "No digit found"),
+    "file over the 10 MB cap": (lambda: b"\x89PNG" + b"\0" * (11 * 2**20), "limit is 10 MB"),
+}
+
+
+@pytest.mark.parametrize("name", list(GOOD))
+def test_awkward_but_valid_images_become_the_digit(name):
+    data = GOOD[name]()
+    t0 = time.perf_counter()
+    x = prepare_image(load_image(data))
+    secs = time.perf_counter() - t0
+    assert x.shape == (1, 28, 28) and float(x.max()) == pytest.approx(1.0)
+    c = float(np.corrcoef(x.flatten().numpy(), digit().flatten())[0, 1])
+    assert c > 0.75, f"{name}: correlation with the original digit {c:.2f}"
+    RESULTS.append((name, f"digit (correlation {c:.2f} with the original)", f"{secs * 1000:.0f} ms"))
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_broken_files_get_a_clear_message(name):
+    make, message = BAD[name]
+    data = make()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=message) as e:
+        prepare_image(load_image(data))
+    secs = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < len(data) + 64 * 2**20, f"{name}: {peak / 2**20:.0f} MB allocated to refuse it"
+    RESULTS.append((name, f"refused: “{e.value}”", f"{secs * 1000:.0f} ms"))
+
+
+def test_write_the_table():
+    out = ROOT / "test-artifacts" / "bad_inputs.md"
+    out.parent.mkdir(exist_ok=True)
+    rows = ["| input | result | time |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in RESULTS]
+    out.write_text("\n".join(rows) + "\n")
+    assert len(RESULTS) == len(GOOD) + len(BAD)
