@@ -81,6 +81,21 @@ def table(r: dict) -> str:
                 gap <= 5,
             ),
         ]
+    j = r.get("jobs")
+    if j:
+        rows += [
+            _row(
+                "Traverse page render: idle / while a job trains",
+                f"{j['traverse_render_idle_s']:.2f} s / {j['traverse_render_while_training_s']:.2f} s",
+            ),
+            _row("second tab's job while one runs", j["second_job_message"]),
+            _row(
+                "cancel → job stopped",
+                f"{j['cancel_latency_s'] * 1000:.0f} ms, files left: {len(j['files_left'])}",
+                "≤ 2 s, none",
+                j["cancel_latency_s"] <= 2 and not j["files_left"],
+            ),
+        ]
     iw = r.get("iw")
     if iw:
         a, b = iw["k1000_n1000"], iw["k5000_n200"]

@@ -170,6 +170,36 @@ print(json.dumps({{"epochs": {epochs}, "wall_s": wall, "peak_rss_mb": resource.g
                   "val_neg_elbo": meta["metrics"]["neg_elbo"], "shipped_val_neg_elbo": shipped["metrics"]["neg_elbo"]}}))
 """
 
+JOBS_CHILD = """
+import json, tempfile, time, pathlib
+from streamlit.testing.v1 import AppTest
+from vae_core.jobs import JobManager
+from vae_core.models import ModelConfig
+from vae_core.train import RECIPE, TrainConfig
+
+def render():
+    t0 = time.perf_counter(); at.run(); assert not at.exception; return time.perf_counter() - t0
+
+at = AppTest.from_file("app.py", default_timeout=600)
+at.run(); at.switch_page("views/traverse.py").run()
+idle = sorted(render() for _ in range(5))[2]
+tmp = pathlib.Path(tempfile.mkdtemp())
+manager = JobManager()
+cfg = ModelConfig(latent_dim=16, hidden=RECIPE["hidden"])
+a = manager.submit(cfg, TrainConfig(epochs=500), "mnist5k", tmp / "a.safetensors")
+b = manager.submit(cfg, TrainConfig(epochs=500), "mnist5k", tmp / "b.safetensors")  # a second tab's job
+while manager.snapshot(a.id)["state"] != "running":
+    time.sleep(0.01)
+time.sleep(1.0)
+busy = sorted(render() for _ in range(5))[2]
+queued_message = manager.snapshot(b.id)["message"]
+t0 = time.perf_counter(); manager.cancel(a.id); manager.wait(a.id); cancel_s = time.perf_counter() - t0
+manager.cancel(b.id); manager.wait(b.id)
+print(json.dumps({"traverse_render_idle_s": idle, "traverse_render_while_training_s": busy,
+                  "second_job_message": queued_message, "cancel_latency_s": cancel_s,
+                  "files_left": [p.name for p in tmp.iterdir()]}))
+"""
+
 IW_CHILD = """
 import json, resource, time, torch
 import vae_core
@@ -188,7 +218,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.run")
     p.add_argument("--epochs", type=int, default=3, help="epochs per throughput measurement")
     p.add_argument("--retrain-epochs", type=int, default=60, help="the app's default retrain")
-    p.add_argument("--only", nargs="*", default=None, help="training pages slider projections retrain iw")
+    p.add_argument("--only", nargs="*", default=None, help="training pages slider projections retrain jobs iw")
     args = p.parse_args(argv)
     sections = {
         "training": lambda: bench_training(args.epochs),
@@ -196,6 +226,7 @@ def main(argv=None) -> int:
         "slider": bench_slider,
         "projections": lambda: child(PROJ_CHILD),
         "retrain": lambda: child(RETRAIN_CHILD.format(epochs=args.retrain_epochs)),
+        "jobs": lambda: child(JOBS_CHILD),
         "iw": lambda: {
             "k1000_n1000": child(IW_CHILD.format(k=1000, n=1000)),
             "k5000_n200": child(IW_CHILD.format(k=5000, n=200)),

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}
 export OMP_NUM_THREADS=1
 train() { "$PY" -m vae_core.train --model "$1" --latent-dim "$2" --seed 0 --dataset mnist5k \
-            --out "checkpoints/$1-z$2.safetensors" 2>/dev/null | tail -n 1; }
+            --eval-iw-samples 100 --out "checkpoints/$1-z$2.safetensors" 2>/dev/null | tail -n 1; }
 train vae 16 & train ae 16 & wait
 train vae 2 & train ae 2 & wait
 train kl 16 & train kl 2 & wait

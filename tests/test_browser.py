@@ -157,3 +157,26 @@ def test_uploading_a_png_shows_its_encoding(page, tmp_path):
     settle(page, "Encode your digit")
     no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "4b-encode_upload.png"), full_page=True)
+
+
+def test_map_overlays_draw(page):
+    goto(page, "Latent map", "Latent map")
+    page.get_by_text("Posterior σ ellipses (200 points)").click()
+    settle(page, "Latent map")
+    page.get_by_text("Prior samples N(0, I)").click()
+    page.get_by_text("of 1,000 prior samples land in holes").wait_for(timeout=60_000)
+    settle(page, "Latent map")
+    no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "1b-latent_map_overlays.png"), full_page=True)
+
+
+def test_training_from_the_browser_shows_live_progress_and_finishes(page):
+    goto(page, "Train", "Train a model")
+    page.get_by_label("Latent size", exact=True).fill("2")
+    page.get_by_label("Epochs", exact=True).fill("4")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("validation losses").first.wait_for(timeout=120_000)  # the live loss chart
+    page.get_by_text(re.compile(r"^Saved vae-z2-mnist5k-.*\.safetensors\.$")).wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)  # one more poll of the fragment redraws the final curves
+    no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "6b-train_done.png"), full_page=True)

@@ -75,8 +75,13 @@ def project(
 
 
 @st.cache_data(max_entries=32, show_spinner="Evaluating (importance-weighted bound)…")
-def metrics(path: str, mtime: float, data_name: str, iw_samples: int, _model) -> dict:
+def metrics(path: str, mtime: float, data_name: str, iw_samples: int, _model, _meta: dict) -> dict:
+    """Validation metrics; read from the checkpoint when it carries them for this data and K."""
     from vae_core.evaluate import evaluate
+
+    stored = _meta.get("evaluation") or {}
+    if _meta.get("dataset") == data_name and stored.get("iw_samples") == iw_samples and stored.get("split") == "val":
+        return stored
 
     val = vae_core.load_dataset(data_name, "val", DATA_ROOT).subset(500)
     return evaluate(_model, val, dataset(data_name), iw_samples=iw_samples)

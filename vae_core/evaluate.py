@@ -55,7 +55,7 @@ def elbo_terms(model, x: torch.Tensor, seed: int = 0, batch_size: int = 1000) ->
 
 
 @torch.inference_mode()
-def iw_nll_per_image(model, x: torch.Tensor, k: int, seed: int = 0, chunk: int = 250_000, progress=None):
+def iw_nll_per_image(model, x: torch.Tensor, k: int, seed: int = 0, chunk: int = 20_000, progress=None):
     """-log p(x) estimated with k importance samples, per image [N].
 
     The k samples are processed `chunk` (image x sample) pairs at a time with a running

@@ -33,15 +33,20 @@ d = (
 )
 trio = trios[d]
 method, params = state.projection_controls(d, key="cmp_map", default="native" if d == 2 else "pca")
+shared = st.toggle(
+    "Same axes for all three",
+    value=True,
+    key="cmp_shared",
+    help="On shared axes the autoencoder's spread is visible at once; turn off to see each shape.",
+)
 
 data = state.dataset(data_name)
-models = {k: state.load_model(str(e.path), e.mtime)[0] for k, e in trio.items()}
+loaded = {k: state.load_model(str(e.path), e.mtime) for k, e in trio.items()}
+models = {k: m for k, (m, _) in loaded.items()}
 fig = make_subplots(
     1,
     3,
-    shared_xaxes=True,
-    shared_yaxes=True,
-    horizontal_spacing=0.03,
+    horizontal_spacing=0.04,
     subplot_titles=[f"{KIND_NAMES[k]} ({trio[k].path.stem})" for k in trio],
 )
 for col, (kind, e) in enumerate(trio.items(), start=1):
@@ -51,6 +56,9 @@ for col, (kind, e) in enumerate(trio.items(), start=1):
         trace.showlegend = col == 1
         fig.add_trace(trace, row=1, col=col)
 fig.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="class")
+if shared:
+    fig.update_xaxes(matches="x")
+    fig.update_yaxes(matches="y")
 st.plotly_chart(fig, key="cmp_chart")
 st.session_state["compare_models"] = [e.path.stem for e in trio.values()]
 
@@ -71,21 +79,27 @@ for col, (kind, model) in zip(cols, models.items(), strict=False):
 st.subheader("Metrics (nats per image, validation digits)")
 iw = 100
 rows = []
+
+
+def nats(v) -> str:
+    """A figure in nats, or a dash where it does not exist (null in a checkpoint, inf in memory)."""
+    return f"{v:.1f}" if v is not None and np.isfinite(v) else "— (no density)"
+
+
 for kind, e in trio.items():
-    m = state.metrics(str(e.path), e.mtime, data_name, iw, models[kind])
+    m = state.metrics(str(e.path), e.mtime, data_name, iw, *loaded[kind])
     rows.append(
         {
             "model": KIND_NAMES[kind],
-            "reconstruction": m["recon"],
-            "KL": m["kl"],
-            "negative ELBO": m["neg_elbo"],
-            f"IW-NLL (K={iw})": m["nll_iw"],
+            "reconstruction": nats(m["recon"]),
+            "KL": nats(m["kl"]),
+            "negative ELBO": nats(m["neg_elbo"]),
+            f"IW-NLL (K={iw})": nats(m["nll_iw"]),
             "active units": f"{m['active_units']} / {d}",
-            "kNN accuracy": m.get("knn_accuracy", np.nan),
+            "kNN accuracy": f"{m['knn_accuracy']:.1%}",
         }
     )
-table = pd.DataFrame(rows).set_index("model").replace([np.inf], np.nan)
-st.dataframe(table.style.format(precision=1, na_rep="— (no density)").format({"kNN accuracy": "{:.1%}"}))
+st.dataframe(pd.DataFrame(rows).set_index("model"))
 st.caption(
     "The autoencoder's code is a point, so its KL, ELBO and likelihood do not exist. "
     "Active units: dimensions whose posterior mean varies across the data (Cov > 0.01, Burda et al. 2016)."

@@ -40,7 +40,8 @@ if show_prior:
     prior = torch.randn(1000, d, generator=torch.Generator().manual_seed(0))
     holes = latent.hole_fraction(prior, torch.from_numpy(mean))
     if proj.exact:
-        figures.add_points(fig, proj.transform(prior.numpy()), "prior samples", symbol="x", size=5)
+        shown = prior[:400].numpy()  # all 1,000 count; 400 keep the map readable
+        figures.add_points(fig, proj.transform(shown), "prior samples", color="rgba(0,0,0,0.6)", symbol="x", size=4)
     notes.append(
         f"**{holes:.0%}** of 1,000 prior samples land in holes: farther from every data code than 99% "
         "of codes are from their nearest neighbour. The decoder never saw codes there."
