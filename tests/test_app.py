@@ -8,14 +8,9 @@ from conftest import ROOT
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-PAGES = [
-    "views/latent_map.py",
-    "views/interpolate.py",
-    "views/traverse.py",
-    "views/encode.py",
-    "views/compare.py",
-    "views/train.py",
-]
+from ui.views import VIEW_FILES
+
+PAGES = VIEW_FILES
 
 
 @pytest.fixture(autouse=True)

@@ -180,3 +180,21 @@ def test_training_from_the_browser_shows_live_progress_and_finishes(page):
     page.wait_for_timeout(1500)  # one more poll of the fragment redraws the final curves
     no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "6b-train_done.png"), full_page=True)
+
+
+CLICK_FIRST_POINT = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, tr = gd._fullData[0];
+  const box = gd.getBoundingClientRect();
+  return [box.left + xa._offset + xa.l2p(tr.x[0]), box.top + ya._offset + ya.l2p(tr.y[0])];
+}"""
+
+
+def test_clicking_a_point_shows_its_reconstruction_and_neighbours(page):
+    goto(page, "Latent map", "Latent map")
+    x, y = page.evaluate(CLICK_FIRST_POINT)
+    page.mouse.click(x, y)
+    page.get_by_text("8 nearest neighbours in latent space").wait_for(timeout=60_000)
+    settle(page, "Latent map")
+    no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "1c-latent_map_selected.png"), full_page=True)

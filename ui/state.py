@@ -60,7 +60,7 @@ def codes(path: str, mtime: float, data_name: str, _model) -> tuple[np.ndarray, 
     return mean.numpy(), logvar.numpy()
 
 
-@st.cache_data(max_entries=32, show_spinner="Projecting the codes to 2-D…")
+@st.cache_data(max_entries=32, show_spinner=False)
 def project(
     path: str,
     mtime: float,
@@ -214,7 +214,10 @@ def map_projection(entry, model, data_name: str, method: str, params: tuple):
     """Codes and their projection for the current model: (mean, logvar, Projection)."""
     mean, logvar = codes(str(entry.path), entry.mtime, data_name, model)
     dims = native_dims(mean, logvar) if mean.shape[1] > 2 else (0, 1)
-    proj = project(str(entry.path), entry.mtime, data_name, method, params, mean, dims)
+    slow = {"tsne": "t-SNE (about 30 s", "umap": "UMAP (up to a minute, with its first-use compilation"}
+    note = f"Fitting {slow[method]}; once per model, then cached on disk)…" if method in slow else "Projecting…"
+    with st.spinner(note):
+        proj = project(str(entry.path), entry.mtime, data_name, method, params, mean, dims)
     return mean, logvar, proj
 
 

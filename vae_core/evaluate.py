@@ -117,7 +117,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--dataset", default=None, help="default: the dataset the model was trained on")
     p.add_argument("--data-root", default=None)
     p.add_argument("--split", default=None, help="train, val or test (default: test where it exists, else val)")
-    p.add_argument("--iw-samples", type=int, default=1000)
+    p.add_argument("--iw-samples", type=int, default=100, help="K importance samples (IWAE; 1000+ for a tighter bound)")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
 
