@@ -198,3 +198,24 @@ def test_clicking_a_point_shows_its_reconstruction_and_neighbours(page):
     settle(page, "Latent map")
     no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "1c-latent_map_selected.png"), full_page=True)
+
+
+def test_drawing_a_one_on_the_canvas_encodes_it(server, page):
+    page = page.context.browser.new_page(viewport={"width": 1400, "height": 2000})  # a session with no upload
+    page.goto(f"{server}/encode")
+    settle(page, "Encode your digit")
+    assert page.get_by_text("prepared input (MNIST-style 28×28)").count() == 0
+    page.get_by_role("tab", name="Draw").click()
+    canvas = page.locator("canvas").last
+    canvas.wait_for(timeout=30_000)
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + 40
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for k in range(1, 31):  # one vertical stroke: a "1"
+        page.mouse.move(x, y + k * 6, steps=2)
+    page.mouse.up()
+    page.get_by_text("prepared input (MNIST-style 28×28)").wait_for(timeout=60_000)
+    settle(page, "Encode your digit")
+    no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "4c-encode_drawing.png"), full_page=True)

@@ -107,6 +107,20 @@ def ellipse_trace(centres: np.ndarray, covs: np.ndarray, name="posterior 1σ", c
     return go.Scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=color, width=1), hoverinfo="skip")
 
 
+def prior_circle(radius: float = 2.0, name: str = "prior, 2σ", showlegend: bool = True) -> go.Scatter:
+    """The circle holding ~86 % of N(0, I_2): on native and PCA axes (orthonormal), the prior's scale."""
+    t = np.linspace(0, 2 * np.pi, 120)
+    return go.Scatter(
+        x=radius * np.cos(t),
+        y=radius * np.sin(t),
+        mode="lines",
+        name=name,
+        hoverinfo="skip",
+        line=dict(color="black", dash="dash", width=1),
+        showlegend=showlegend,
+    )
+
+
 def image_grid(images: torch.Tensor, nrow: int, scale: int = 3, padding: int = 2) -> Image.Image:
     """[N, 1, H, W] in [0, 1] -> one PIL image (torchvision's make_grid), scaled up crisply."""
     from torchvision.utils import make_grid

@@ -55,6 +55,8 @@ for col, (kind, e) in enumerate(trio.items(), start=1):
     for trace in panel.data:
         trace.showlegend = col == 1
         fig.add_trace(trace, row=1, col=col)
+    if proj.exact:  # native or PCA: orthonormal axes, so the prior's circle is drawn to scale
+        fig.add_trace(figures.prior_circle(showlegend=col == 1), row=1, col=col)
 fig.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="class")
 if shared:
     fig.update_xaxes(matches="x")
