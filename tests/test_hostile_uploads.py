@@ -93,6 +93,11 @@ GOOD = {
 BAD = {
     "zero-byte file": (lambda: b"", "empty"),
     "text file named .png": (lambda: b"Dear diary, today I trained a VAE.", "not an image"),
+    "PostScript (EPS) named .png — PIL would run Ghostscript": (
+        lambda: b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 28 28\n0 0 moveto 28 28 lineto stroke\n",
+        "not an image",
+    ),
+    "TIFF named .png (a format we do not decode)": (lambda: save(paper(), "TIFF"), "not an image"),
     "truncated PNG": (lambda: save(paper(), "PNG")[:300], "damaged or truncated"),
     "20,000 x 20,000 PNG (decompression bomb)": (bomb_png, "too large"),
     "blank white page": (lambda: save(Image.new("L", (400, 300), 255), "PNG"), "No digit found"),

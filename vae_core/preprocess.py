@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")  # decoders we allow: PIL would also try EPS (Ghostscript!), etc.
 MAX_PIXELS = 40_000_000  # refuse larger images before decoding them (decompression bombs)
 MAX_BYTES = 10 * 1024 * 1024  # uploads larger than this are refused unread
 WORK_SIDE = 256  # images are downscaled to this before any per-pixel work
@@ -33,7 +34,7 @@ def load_image(data: bytes, max_bytes: int = MAX_BYTES) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img = Image.open(io.BytesIO(data), formats=FORMATS)  # by content, whatever the file is called
             check_size(img)
             img.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG: decode at reduced size, much faster
             img.load()
