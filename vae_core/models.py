@@ -13,7 +13,7 @@ codes that carry no information: the average digit.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
@@ -79,7 +79,6 @@ class LossTerms:
     loss: torch.Tensor  # scalar minimised by the optimiser (batch mean)
     recon: torch.Tensor  # [N] -E_q[log p(x|z)], nats
     kl: torch.Tensor  # [N] KL(q(z|x) || p(z)), nats (inf for the autoencoder)
-    extras: dict = field(default_factory=dict)
 
     @property
     def neg_elbo(self) -> torch.Tensor:

@@ -233,18 +233,24 @@ def main(argv=None) -> int:
         if args.dry_run:
             train, args.epochs = train.subset(4 * args.batch_size), 1
         mcfg = ModelConfig(
-            args.model,
-            args.latent_dim,
-            tuple(args.hidden),
-            args.beta,
-            args.likelihood,
-            args.sigma_dec,
-            args.mc_samples,
-            train.image_shape,
-            args.activation,
+            kind=args.model,
+            latent_dim=args.latent_dim,
+            hidden=tuple(args.hidden),
+            beta=args.beta,
+            likelihood=args.likelihood,
+            sigma_dec=args.sigma_dec,
+            mc_samples=args.mc_samples,
+            image_shape=train.image_shape,
+            activation=args.activation,
         )
         tcfg = TrainConfig(
-            args.epochs, args.batch_size, args.lr, args.seed, args.warmup_epochs, args.augment_shift, args.schedule
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            seed=args.seed,
+            warmup_epochs=args.warmup_epochs,
+            augment_shift=args.augment_shift,
+            schedule=args.schedule,
         )
     except (ValueError, RuntimeError) as e:
         return fail(e)
@@ -269,7 +275,10 @@ def main(argv=None) -> int:
             "iw_samples": args.eval_iw_samples,
             **evaluate(model, val, train, iw_samples=args.eval_iw_samples),
         }
-    save_checkpoint(model, args.out, meta)
+    try:
+        save_checkpoint(model, args.out, meta)
+    except OSError as e:
+        return fail(f"cannot write {args.out}: {e.strerror or e}")
     emit_json(
         {
             **{k: finite_or_none(v) for k, v in meta["metrics"].items()},
