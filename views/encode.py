@@ -50,7 +50,9 @@ else:
 data = state.dataset(data_name)
 method, params = state.projection_controls(model.config.latent_dim, key="enc_map")
 mean, logvar, proj = state.map_projection(entry, model, data_name, method, params)
-fig = figures.latent_scatter(proj.embedding, data.labels.numpy(), data.classes, None, proj.axis_labels, height=480)
+fig = figures.latent_scatter(
+    proj.embedding, data.labels.numpy(), data.classes, state.hover_text(data_name), proj.axis_labels, height=480
+)
 xy = proj.transform(mu[None])
 if proj.exact and np.isfinite(std).all() and std.max() > 0:
     fig.add_trace(figures.ellipse_trace(xy, proj.transform_cov(std[None] ** 2), "your digit, 1σ", "black"))

@@ -45,7 +45,9 @@ st.session_state["interp_images"] = len(images)
 d = model.config.latent_dim
 map_method, params = state.projection_controls(d, key="interp_map")
 mean, logvar, proj = state.map_projection(entry, model, data_name, map_method, params)
-fig = figures.latent_scatter(proj.embedding, data.labels.numpy(), data.classes, None, proj.axis_labels, height=480)
+fig = figures.latent_scatter(
+    proj.embedding, data.labels.numpy(), data.classes, state.hover_text(data_name), proj.axis_labels, height=480
+)
 figures.add_points(fig, proj.transform(path.numpy()), "path", color="black", symbol="circle", size=7, line=True)
 st.plotly_chart(fig, key="interp_chart")
 if not proj.exact:
