@@ -31,8 +31,8 @@ def child(code: str, timeout: int = 900) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def matmul_gflops(n: int = 2048, reps: int = 10) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_gflops(n: int = 2048, reps: int = 10, dtype=torch.float32) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     a @ b
     times = []
     for _ in range(reps):
@@ -59,15 +59,23 @@ def bench_training(epochs: int, repeats: int = 3) -> dict:
     data = load_dataset("mnist5k", "train")
     images = (data.images[:, 0] * 255).round().to(torch.uint8).numpy()
     same = ModelConfig(latent_dim=20, hidden=(400,), activation="relu")
-    runs = {"textbook": [], "ours": [], "gflops": []}
+    runs = {"textbook": [], "ours": [], "ours_bf16": [], "gflops": [], "gflops_bf16": []}
     for _ in range(repeats):
         runs["textbook"].append(textbook.train(images, data.labels.numpy(), epochs))
         model = VAE(same, generator=torch.Generator().manual_seed(0))
         trainer = Trainer(model, TrainConfig(epochs=epochs, batch_size=128, lr=1e-3, schedule="constant"), data)
         trainer.run()
         runs["ours"].append(trainer.samples_per_s)
+        model16 = VAE(same, generator=torch.Generator().manual_seed(0))
+        cfg16 = TrainConfig(epochs=epochs, batch_size=128, lr=1e-3, schedule="constant", precision="bf16")
+        t16 = Trainer(model16, cfg16, data)
+        t16.run()
+        runs["ours_bf16"].append(t16.samples_per_s)
         runs["gflops"].append(matmul_gflops())
-    tb, ours, gflops = (statistics.median(runs[k]) for k in ("textbook", "ours", "gflops"))
+        runs["gflops_bf16"].append(matmul_gflops(dtype=torch.bfloat16))
+    tb, ours, ours16, gflops, gflops16 = (
+        statistics.median(runs[k]) for k in ("textbook", "ours", "ours_bf16", "gflops", "gflops_bf16")
+    )
     recipe = VAE(ModelConfig(hidden=RECIPE["hidden"]), generator=torch.Generator().manual_seed(0))
     cfg = TrainConfig(
         epochs=epochs, batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], augment_shift=RECIPE["augment_shift"]
@@ -80,6 +88,10 @@ def bench_training(epochs: int, repeats: int = 3) -> dict:
         "speedup_vs_textbook": ours / tb,
         "matmul_gflops": gflops,
         "ours_same_net_fraction_of_matmul": ours * train_flops_per_sample(model) / (gflops * 1e9),
+        "ours_bf16_samples_per_s": ours16,
+        "speedup_bf16_vs_textbook": ours16 / tb,
+        "matmul_gflops_bf16": gflops16,
+        "ours_bf16_fraction_of_bf16_matmul": ours16 * train_flops_per_sample(model) / (gflops16 * 1e9),
         "ours_recipe_samples_per_s": t.samples_per_s,
         "ours_recipe_fraction_of_matmul": t.samples_per_s * train_flops_per_sample(recipe) / (gflops * 1e9),
         "runs": runs,

@@ -1,6 +1,7 @@
 import threading
 
 import pytest
+import torch
 
 import vae_core
 from vae_core.jobs import JobManager
@@ -84,3 +85,14 @@ def test_simultaneous_submissions_for_one_file_get_exactly_one_writer(tmp_path):
         t.join()
     assert len(accepted) == 1 and len(refused) == 7
     assert manager.wait(accepted[0].id, 120)["state"] == "done"
+
+
+def test_bf16_mixed_precision_trains_to_a_finite_fp32_model(tmp_path):
+    manager = JobManager()
+    mcfg, tcfg = small(epochs=2, precision="bf16")
+    job = manager.submit(mcfg, tcfg, "digits", tmp_path / "m.safetensors")
+    assert manager.wait(job.id, 120)["state"] == "done"
+    model, meta = vae_core.load_checkpoint(tmp_path / "m.safetensors")
+    assert meta["train_config"]["precision"] == "bf16"
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert meta["metrics"]["neg_elbo"] < meta["history"][0]["train_loss"] * 2  # finite and sane

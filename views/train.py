@@ -37,9 +37,14 @@ with st.form("train_form"):
     dataset = c2.selectbox("Dataset", names, key="tr_data")
     seed = c3.number_input("Seed", value=0, step=1, key="tr_seed")
     with st.expander("Advanced"):
-        a1, a2 = st.columns(2)
+        a1, a2, a3 = st.columns(3)
         lr = a1.number_input("Learning rate", value=RECIPE["lr"], format="%.4f", step=1e-4, key="tr_lr")
         shift = a2.number_input("Random shift (px)", value=RECIPE["augment_shift"], step=1, key="tr_shift")
+        bf16 = a3.checkbox(
+            "Mixed precision (bf16)",
+            key="tr_bf16",
+            help="About 1.3x faster on CPUs with bfloat16 support, same quality in our tests.",
+        )
     submitted = st.form_submit_button("Start training", type="primary")
 
 missing = [n for n in DATASETS if n not in names]
@@ -56,7 +61,12 @@ if submitted:
             kind=kind, latent_dim=int(latent_dim), beta=float(beta), image_shape=shape, hidden=RECIPE["hidden"]
         )
         tcfg = TrainConfig(
-            epochs=int(epochs), lr=float(lr), seed=int(seed), augment_shift=int(shift), batch_size=RECIPE["batch_size"]
+            epochs=int(epochs),
+            lr=float(lr),
+            seed=int(seed),
+            augment_shift=int(shift),
+            batch_size=RECIPE["batch_size"],
+            precision="bf16" if bf16 else "fp32",
         )
         stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"  # unique across sessions
         out = state.user_dir() / f"{kind}-z{int(latent_dim)}-{dataset}-{stamp}.safetensors"
