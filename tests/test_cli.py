@@ -103,3 +103,12 @@ def test_evaluate_refuses_a_pickle_cleanly(tmp_path):
     bad.write_bytes(pickle.dumps({"a": 1}))
     r = run("vae_core.evaluate", str(bad))
     assert r.returncode != 0 and "pickle" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_dry_run_checks_the_set_up_quickly(tmp_path):
+    out = tmp_path / "dry.safetensors"
+    r = run("vae_core.train", "--dataset", "digits", "--dry-run", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result["epochs"] == 1 and result["n_train"] == 4 * 64
+    assert vae_core.load_checkpoint(out)[1]["train_config"]["epochs"] == 1

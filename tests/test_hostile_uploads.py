@@ -82,7 +82,16 @@ def huge_photo() -> bytes:
     return save(page, "JPEG", quality=80)
 
 
+def exif_rotated_jpeg() -> bytes:
+    """A phone photo: pixels stored sideways, EXIF orientation 6 says "turn 90° clockwise"."""
+    sideways = paper(10).rotate(90, expand=True).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return save(sideways, "JPEG", quality=90, exif=exif)
+
+
 GOOD = {
+    "phone JPEG stored sideways with EXIF orientation": exif_rotated_jpeg,
     "animated GIF (first frame used)": animated_gif,
     "16-bit greyscale PNG": sixteen_bit,
     "CMYK JPEG": cmyk_jpeg,

@@ -56,6 +56,9 @@ if not points:
     st.stop()
 
 i = int(np.ravel(points[0]["customdata"])[0])
+if i >= len(data):  # a selection made on another dataset's map
+    st.info("Click a point to see its reconstruction and its nearest neighbours in latent space.")
+    st.stop()
 x = data.images[i : i + 1]
 recon = state.decode(model, mean[i : i + 1])
 idx, dist = latent.nearest_neighbours(torch.from_numpy(mean[i : i + 1]), torch.from_numpy(mean), k=9)
