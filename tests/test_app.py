@@ -115,3 +115,34 @@ def test_a_tiny_retrain_finishes_and_appears_in_the_model_picker(user_models):
     saved = list(user_models.glob("vae-z2-digits-*.safetensors"))
     assert len(saved) == 1
     assert any(saved[0].stem in label for label in at.sidebar.selectbox[0].options)
+
+
+@pytest.fixture(scope="module")
+def digits_models(tmp_path_factory):
+    """An 8x8 VAE and AE, to check that every page copes with another image size and kind."""
+    import torch
+
+    import vae_core
+    from vae_core.models import VAE, ModelConfig
+
+    folder = tmp_path_factory.mktemp("digits_models")
+    for kind in ("vae", "ae"):
+        cfg = ModelConfig(kind=kind, latent_dim=3, hidden=(32,), image_shape=(1, 8, 8))
+        model = VAE(cfg, generator=torch.Generator().manual_seed(0))
+        vae_core.save_checkpoint(model, folder / f"{kind}-z3-digits.safetensors", {"dataset": "digits"})
+    return folder
+
+
+@pytest.mark.parametrize("model", ["vae-z16", "ae-z16", "kl-z16", "ae-z2", "kl-z2", "vae-z3-digits", "ae-z3-digits"])
+def test_every_page_works_with_every_kind_and_size(model, digits_models, monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_USER_MODELS", str(digits_models))
+    at = app()
+    label = next(o for o in at.sidebar.selectbox[0].options if f" {model} (" in o)
+    at.sidebar.selectbox[0].set_value(label).run()
+    for toggle in at.toggle:  # σ ellipses and prior samples on the map
+        toggle.set_value(True)
+    at.run()
+    for page in VIEW_FILES[1:]:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.message for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])
