@@ -42,6 +42,9 @@ def table(r: dict) -> str:
                 f" = {t['ours_recipe_fraction_of_matmul']:.0%} of matmul",
             ),
         ]
+    q = r.get("textbook_quality")
+    if q:
+        rows.append(_row(f"textbook VAE after {q['epochs']} epochs: validation −ELBO", f"{q['val_neg_elbo']:.1f} nats"))
     for page, v in (r.get("pages") or {}).items():
         rows.append(
             _row(

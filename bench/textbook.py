@@ -48,8 +48,8 @@ def loss_function(recon_x, x, mu, logvar):
     return bce - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
 
 
-def train(images: np.ndarray, labels: np.ndarray, epochs: int, seed: int = 0) -> float:
-    """Train as the tutorial does; returns samples per second."""
+def train(images: np.ndarray, labels: np.ndarray, epochs: int, seed: int = 0, return_model: bool = False):
+    """Train as the tutorial does; returns samples per second (and the model if asked)."""
     torch.manual_seed(seed)
     model = TutorialVAE()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -62,4 +62,14 @@ def train(images: np.ndarray, labels: np.ndarray, epochs: int, seed: int = 0) ->
             recon, mu, logvar = model(x)
             loss_function(recon, x, mu, logvar).backward()
             opt.step()
-    return epochs * len(images) / (time.perf_counter() - t0)
+    sps = epochs * len(images) / (time.perf_counter() - t0)
+    return (sps, model) if return_model else sps
+
+
+@torch.no_grad()
+def neg_elbo(model: TutorialVAE, x: torch.Tensor, seed: int = 0) -> float:
+    """Mean negative ELBO per image (nats), one reparameterised sample, as vae_core reports it."""
+    torch.manual_seed(seed)
+    model.eval()
+    recon, mu, logvar = model(x)
+    return loss_function(recon, x, mu, logvar).item() / len(x)
