@@ -6,6 +6,7 @@ rerun; a bad file becomes an entry with its error message instead of breaking th
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,9 +54,15 @@ class ModelEntry:
 
 def describe(path: Path, source: str) -> ModelEntry:
     try:
-        mtime = path.stat().st_mtime
+        st = path.stat()
     except OSError as e:
         return ModelEntry(path, source, 0.0, {}, f"{path.name}: {e.strerror}")
+    return _describe(path, source, st.st_mtime, st.st_size)
+
+
+@functools.lru_cache(maxsize=512)
+def _describe(path: Path, source: str, mtime: float, size: int) -> ModelEntry:
+    """Header read and shape check, once per file version: the app rescans on every rerun."""
     try:
         meta = read_meta(path)
         if not isinstance(meta.get("model_config"), dict):
