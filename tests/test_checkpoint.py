@@ -105,3 +105,25 @@ def test_weights_that_do_not_match_the_metadata_are_refused(tmp_path, tiny_model
     save_file(tensors, str(path), metadata={**header["__metadata__"], "meta": json.dumps(meta)})
     with pytest.raises(CheckpointError, match="do not match"):
         vae_core.load_checkpoint(path)
+
+
+def test_extras_travel_beside_the_weights_and_stay_out_of_the_model(tmp_path, tiny_model):
+    film = torch.randn(3, 5, 2, generator=torch.Generator().manual_seed(0)).half()
+    path = vae_core.save_checkpoint(tiny_model(), tmp_path / "m.safetensors", {}, extras={"film_codes": film})
+    model, _ = vae_core.load_checkpoint(path)
+    assert not any(k.startswith("extra") for k in model.state_dict())
+    extras = vae_core.checkpoint.read_extras(path)
+    assert list(extras) == ["film_codes"] and torch.equal(extras["film_codes"], film)
+    plain = vae_core.save_checkpoint(tiny_model(), tmp_path / "plain.safetensors", {})
+    assert vae_core.checkpoint.read_extras(plain) == {}
+
+
+def test_half_precision_storage_loads_as_a_float32_model(tmp_path, tiny_model, images8):
+    model = tiny_model().eval()
+    full = vae_core.save_checkpoint(model, tmp_path / "full.safetensors", {})
+    half = vae_core.save_checkpoint(model, tmp_path / "half.safetensors", {}, dtype=torch.float16)
+    assert half.stat().st_size < full.stat().st_size
+    loaded, _ = vae_core.load_checkpoint(half, device="cpu")
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded(images8), model(images8), rtol=0, atol=2e-3)

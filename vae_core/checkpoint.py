@@ -24,21 +24,31 @@ FORMAT = "vae_core"
 FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 50_000_000
 PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol >= 2; torch.save's zip archive
+EXTRA_PREFIX = "extra."  # tensors stored beside the weights that are not part of the model
 
 
 class CheckpointError(ValueError):
     """A file that is not a loadable checkpoint; the message says why, for a person."""
 
 
-def save_checkpoint(model: VAE, path, meta: dict | None = None) -> Path:
-    """Write weights + metadata atomically (temp file, fsync, rename)."""
+def save_checkpoint(
+    model: VAE, path, meta: dict | None = None, *, extras: dict | None = None, dtype: torch.dtype | None = None
+) -> Path:
+    """Write weights + metadata atomically (temp file, fsync, rename).
+
+    extras: named tensors stored beside the weights as "extra.<name>" (the training film's
+    codes, for one), read back with read_extras(). dtype: storage precision of the weights
+    (float16 halves a shipped file; loading always gives a float32 model).
+    """
     from safetensors.torch import save
 
     path = Path(path)
     meta = {**(meta or {}), "kind": model.config.kind, "model_config": model.config.to_dict()}
     meta["vae_core_version"] = __version__
     header = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "meta": json.dumps(_jsonable(meta))}
-    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    tensors = {k: v.detach().cpu().to(dtype or v.dtype).contiguous().clone() for k, v in model.state_dict().items()}
+    for name, t in (extras or {}).items():
+        tensors[EXTRA_PREFIX + name] = torch.as_tensor(t).detach().cpu().contiguous().clone()
     blob = save(tensors, metadata=header)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -56,11 +66,14 @@ def save_checkpoint(model: VAE, path, meta: dict | None = None) -> Path:
     return path
 
 
-def load_checkpoint(path) -> tuple[VAE, dict]:
-    """Rebuild a model from a checkpoint file: (model in eval mode on CPU, metadata dict)."""
+def load_checkpoint(path, device="cpu") -> tuple[VAE, dict]:
+    """Rebuild a model from a checkpoint file: (float32 model in eval mode on `device`, metadata dict)."""
     path = Path(path)
     meta, config = _checked_meta(path)
-    tensors = _load_tensors(path)
+    tensors = {k: v for k, v in _load_tensors(path).items() if not k.startswith(EXTRA_PREFIX)}
+    if not all(t.is_floating_point() for t in tensors.values()):
+        raise CheckpointError(f"{path.name}: the weights are not floating-point numbers.")
+    tensors = {k: v.to(device=device, dtype=torch.float32) for k, v in tensors.items()}
     with torch.device("meta"):  # no random initialisation: it would draw from the global RNG
         model = VAE(config)
     model.load_state_dict(tensors, strict=True, assign=True)
@@ -68,6 +81,22 @@ def load_checkpoint(path) -> tuple[VAE, dict]:
         raise CheckpointError(f"{path.name}: the weights contain NaN or infinite values.")
     model.eval()
     return model, meta
+
+
+def read_extras(path) -> dict[str, torch.Tensor]:
+    """The named tensors saved with `extras=` (without their prefix), on CPU; {} when there are none."""
+    path = Path(path)
+    header = read_header(path)
+    names = [k for k in header if k.startswith(EXTRA_PREFIX)]
+    if not names:
+        return {}
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {k[len(EXTRA_PREFIX) :]: f.get_tensor(k) for k in names}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise CheckpointError(f"{path.name}: its extra data cannot be read ({e}).") from None
 
 
 def read_meta(path) -> dict:
@@ -130,7 +159,11 @@ def expected_shapes(config: ModelConfig) -> dict[str, tuple]:
 
 def check_shapes(path: Path, header: dict, config: ModelConfig) -> None:
     """Refuse weights that do not match the model the metadata describes, before reading them."""
-    stored = {k: tuple(v.get("shape", ())) for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)}
+    stored = {
+        k: tuple(v.get("shape", ()))
+        for k, v in header.items()
+        if k != "__metadata__" and not k.startswith(EXTRA_PREFIX) and isinstance(v, dict)
+    }
     expected = expected_shapes(config)
     if stored != expected:
         bad = sorted(set(stored) ^ set(expected)) or [k for k in expected if stored[k] != expected[k]]
