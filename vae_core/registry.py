@@ -46,10 +46,22 @@ class ModelEntry:
 
     @property
     def label(self) -> str:
+        """The picker's line: the file's name first (what a user recognises), then what it is."""
+        return f"{self.path.stem} · {self.short_description}"
+
+    @property
+    def short_description(self) -> str:
         name = KIND_NAMES.get(self.kind, self.kind)
         beta = self.meta.get("model_config", {}).get("beta", 1.0)
         extra = f", β={beta:g}" if self.kind == "vae" and beta != 1 else ""
-        return f"z={self.latent_dim} · {name}{extra} · {self.path.stem} ({self.source})"
+        return f"{name}{extra}, z={self.latent_dim} ({self.source})"
+
+    @property
+    def description(self) -> str:
+        name = KIND_NAMES.get(self.kind, self.kind)
+        beta = self.meta.get("model_config", {}).get("beta", 1.0)
+        extra = f" with β = {beta:g}" if self.kind == "vae" and beta != 1 else ""
+        return f"{name}{extra}, z = {self.latent_dim}, trained on {self.dataset} ({self.source})."
 
 
 def describe(path: Path, source: str) -> ModelEntry:
