@@ -29,8 +29,10 @@ FLAGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-WAIT_MS = 300_000  # the longest any single state may take to appear on a loaded 2-core machine
-TITLES = {
+# The longest any single state may take to appear on a loaded 2-core machine (lower it, e.g. to
+# check that a test fails without a fix, with BROWSER_WAIT_MS).
+WAIT_MS = int(os.environ.get("BROWSER_WAIT_MS", "300000"))
+NAV_TITLES = TITLES = {
     "Latent map": "Latent map",
     "Interpolate": "Interpolate",
     "Traverse": "Traverse",
@@ -109,3 +111,13 @@ def pick_model(pg, stem: str):
 def shot(pg, name: str):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def plot_ready(pg, n_plots: int = 1):
+    """Wait until plotly has drawn `n_plots` charts with their data."""
+    pg.wait_for_function(
+        "(n) => { const g = document.querySelectorAll('.js-plotly-plot');"
+        " return g.length >= n && Array.from(g).every(e => e._fullData && e._fullData.length); }",
+        arg=n_plots,
+        timeout=WAIT_MS,
+    )

@@ -33,6 +33,7 @@ d = (
     or default
 )
 trio = trios[d]
+st.caption("Comparing " + " · ".join(f"**{trio[k].path.stem}**" for k in ("ae", "kl", "vae")) + f" (z = {d}).")
 method, params = state.projection_controls(d, key="cmp_map", default="native" if d == 2 else "pca")
 shared = st.toggle(
     "Same axes for all three",
@@ -47,7 +48,7 @@ models = {k: m for k, (m, _) in loaded.items()}
 fig = make_subplots(
     1,
     3,
-    horizontal_spacing=0.04,
+    horizontal_spacing=0.07,
     subplot_titles=[f"{KIND_NAMES[k]} ({trio[k].path.stem})" for k in trio],
 )
 for col, (kind, e) in enumerate(trio.items(), start=1):
