@@ -25,8 +25,11 @@ def host_tag() -> str:
     return f"{zlib.crc32(socket.gethostname().encode('utf-8', 'replace')):08x}"
 
 
-def atomic_write(path, write: Callable) -> Path:
-    """write(f) into a temporary file beside `path`, then fsync and rename over it."""
+def atomic_write(path, write: Callable, durable: bool = True) -> Path:
+    """write(f) into a temporary file beside `path`, then fsync and rename over it.
+
+    durable=False skips the fsyncs: still atomic for readers, but a power cut may leave an empty
+    or old file, which is fine for a cache that validates what it reads (and much faster)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(path.parent)
@@ -35,13 +38,15 @@ def atomic_write(path, write: Callable) -> Path:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; checkpoints and maps are shareable files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
     return path
 
 

@@ -184,7 +184,10 @@ def _find_idx_folder(name: str, part: str, root) -> Path:
         if _has_files(folder, part):
             return folder
     if root is not None and not Path(root).is_dir():  # never create (or download into) a root
-        raise DatasetUnavailable(f"The data root {root} does not exist (nothing was created or downloaded there).")
+        raise DatasetUnavailable(
+            f"{name} is not available offline: the data root {root} does not exist (nothing was created or "
+            "downloaded there)."
+        )
     if root is not None and _try_download(name, root) and _has_files(candidates[0], part):
         return candidates[0]
     where = candidates[0] if candidates else Path("ROOT") / sub / "raw"
