@@ -15,6 +15,7 @@ from vae_core.data import load_dataset
 from vae_core.preprocess import MAX_DECODED_BYTES, decoded_bytes, load_image, prepare_image
 
 SEED = 0
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # PIL reports each corrupt EXIF block it skips
 
 
 @pytest.fixture(scope="module")

@@ -226,8 +226,9 @@ def background(raw: np.ndarray, iterations: int = 4) -> np.ndarray:
         resid = v - basis @ coef
         med = np.median(resid)
         keep = (resid <= med) & (resid >= med - 3 * _robust_std(resid))
-    fy, fx = np.mgrid[0:h, 0:w]
-    return (_quadratic_basis(fy.ravel() / h * 2 - 1, fx.ravel() / w * 2 - 1) @ coef).reshape(h, w)
+    y, x = (np.arange(h) / h * 2 - 1)[:, None], (np.arange(w) / w * 2 - 1)[None, :]
+    c = coef  # the same surface as basis @ coef, by broadcasting: no [h*w, 6] matrix
+    return c[0] + c[1] * x + c[2] * y + c[3] * x * x + c[4] * x * y + c[5] * y * y
 
 
 def _robust_std(v: np.ndarray) -> float:
