@@ -85,14 +85,15 @@ def test_slow_projections_are_cached_on_disk_beside_the_checkpoint(tmp_path, tin
 
     ckpt = vae_core.save_checkpoint(tiny_model(), tmp_path / "m.safetensors")
     codes = np.random.default_rng(0).normal(size=(80, 3)).astype(np.float32)
-    first = project(codes, "tsne", {"perplexity": 10.0}, checkpoint=ckpt, data_key="x")
+    cache = tmp_path / "projections"
+    first = project(codes, "tsne", {"perplexity": 10.0}, checkpoint=ckpt, data_key="x", cache_dir=cache)
     files = list((tmp_path / "projections").glob("m-tsne-*.npz"))
     assert len(files) == 1
     cached = load_cached(files[0], codes, "tsne", first.params)
     np.testing.assert_array_equal(cached.embedding, first.embedding)
-    again = project(codes, "tsne", {"perplexity": 10.0}, checkpoint=ckpt, data_key="x")
+    again = project(codes, "tsne", {"perplexity": 10.0}, checkpoint=ckpt, data_key="x", cache_dir=cache)
     np.testing.assert_array_equal(again.embedding, first.embedding)
-    other = project(codes, "tsne", {"perplexity": 12.0}, checkpoint=ckpt, data_key="x")
+    other = project(codes, "tsne", {"perplexity": 12.0}, checkpoint=ckpt, data_key="x", cache_dir=cache)
     assert len(list((tmp_path / "projections").glob("*.npz"))) == 2 and other.params["perplexity"] == 12.0
 
 
