@@ -233,6 +233,8 @@ def test_map_arguments_must_agree_with_each_other(store):
         lm.latent_map(pts, store, key="m", images=imgs)
     with pytest.raises(lm.AssetError, match="outside the map's 0..3"):
         lm.latent_map(pts, store, key="m", highlight=4)
+    with pytest.raises(lm.AssetError, match="x0 < x1"):
+        lm.latent_map(pts, store, key="m", bounds=(1, 0, 0, 1))
 
 
 @pytest.mark.parametrize("demo", ["map", "pca", "sliders", "grid", "film"])

@@ -331,7 +331,7 @@ def test_a_selection_survives_a_rerun_and_a_remount(offline, server, z2):
     page.close()
 
 
-def test_overlays_colour_scale_dimmed_classes_and_exports(offline, server):
+def test_overlays_colour_scale_highlight_dimmed_classes_and_exports(offline, server, z2):
     page, frame = open_demo(offline, server, "map")
     page.get_by_text("Overlays").click()
     settle(page)
@@ -354,6 +354,18 @@ def test_overlays_colour_scale_dimmed_classes_and_exports(offline, server):
     assert png.size == tuple(frame.evaluate("() => [livemap.widget.layers[0].width, livemap.widget.layers[0].height]"))
     page.get_by_text("Colour by KL").click()
     settle(page)
+    frame.evaluate("() => { const v = livemap.widget.view; v.zoom(v.w / 2, v.h / 2, 8); livemap.widget.draw(); }")
+    far = int(np.argmax(np.abs(z2[2].embedding).sum(1)))  # a point outside the zoomed view
+    page.get_by_label("Highlight index (-1: none)").fill(str(far))
+    page.keyboard.press("Enter")
+    frame.wait_for_function(f"() => livemap.widget.args.highlight === {far}", timeout=WAIT)
+    x, y = frame.evaluate(
+        f"() => livemap.widget.toClient(livemap.widget.pos[{2 * far}], livemap.widget.pos[{2 * far + 1}])"
+    )
+    r = frame.evaluate(
+        "() => { const r = livemap.widget.plot.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+    )
+    assert r[0] < x < r[2] and r[1] < y < r[3], "jumping to a data index did not bring it into view"
     frame.locator(".lm-legend-row[data-class='1']").click()  # dim the ones: they stop being pickable
     assert (
         frame.evaluate("() => livemap.widget.pickable.filter((p, i) => livemap.widget.labels[i] === 1 && p).length")

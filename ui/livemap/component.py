@@ -132,14 +132,20 @@ def latent_map(
     film: Film | None = None,
     axis_labels=("z1", "z2"),
     equal_aspect: bool = False,
+    bounds=None,
     height: int = 520,
     title: str | None = None,
     timeout_s: float = TIMEOUT_S,
 ) -> MapEvent:
     """Draw the map in the browser: real images on hover, decoding under the pointer (with a
-    decoder and a lift), click/box/lasso selection, overlays, an optional training film."""
+    decoder and a lift), click/box/lasso selection, overlays, an optional training film.
+
+    bounds: (x0, x1, y0, y1) to show at first and on "Reset view" instead of the data's extent
+    (several maps with the same bounds share their axes, e.g. on the Compare page).
+    """
     n = points.n
     _check_map(points, images, decoder, lift, values, film, highlight, n)
+    extent = _bounds(bounds)
     meta = _state(key)
     command = _selection_command(meta, st.session_state.get(key), selection, n)
     args = {
@@ -156,20 +162,24 @@ def latent_map(
         "film": film.arg() if film else None,
         "axis_labels": [str(a) for a in axis_labels],
         "equal": bool(equal_aspect),
+        "bounds": extent,
         "height": int(height),
         "title": title,
     }
     value, ready, reason = _mount("map", key, args, timeout_s)
-    if reason:
-        return MapEvent(fallback=True, reason=reason)
-    if command is not None:
-        event = MapEvent(command, "restore", ready)
-    elif value and "selection" in value:  # the browser's own selection is the newest
-        event = MapEvent(decode_selection(value["selection"], n), value.get("trigger"), ready)
-    else:
-        event = MapEvent(_as_list(selection), None, ready)
+    event = _map_event(value, ready, reason, command, selection, n)
     meta["returned"] = event.selection
     return event
+
+
+def _map_event(value, ready: bool, reason: str, command, selection, n: int) -> MapEvent:
+    if reason:
+        return MapEvent(fallback=True, reason=reason)
+    if command is not None:  # the page chose a selection this run: that is the answer
+        return MapEvent(command, "restore", ready)
+    if value and "selection" in value:  # the browser's own selection is the newest
+        return MapEvent(decode_selection(value["selection"], n), value.get("trigger"), ready)
+    return MapEvent(_as_list(selection), None, ready)
 
 
 def _selection_command(meta: dict, prev, selection, n: int) -> list[int] | None:
@@ -188,6 +198,15 @@ def _selection_command(meta: dict, prev, selection, n: int) -> list[int] | None:
         encode_selection(wanted, n)  # range check, one clear line
         return wanted
     return None
+
+
+def _bounds(b):
+    if b is None:
+        return None
+    x0, x1, y0, y1 = (float(v) for v in b)
+    if not all(np.isfinite([x0, x1, y0, y1])) or x1 <= x0 or y1 <= y0:
+        raise AssetError(f"Map bounds must be finite (x0, x1, y0, y1) with x0 < x1 and y0 < y1, not {tuple(b)}.")
+    return [x0, x1, y0, y1]
 
 
 def _as_list(selection):

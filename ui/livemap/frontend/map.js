@@ -95,7 +95,7 @@ export class LatentMap {
     if (!same("visible")) this.hidden = new Set(args.visible ? this.classes.map((_, c) => c).filter((c) => !args.visible.includes(c)) : []);
     if (!same("selection") && args.selection) this.adoptSelection(args.selection);
     if (!same("overlays")) this.rasters = new Map(args.overlays.map((o, k) => [k, o.type === "raster" ? rasterCanvas(o) : null]));
-    if (!same("equal")) {
+    if (!same("equal") || !same("bounds")) {
       this.view.equal = args.equal;
       this.fitPending = true;
     }
@@ -180,7 +180,7 @@ export class LatentMap {
 
   fitView() {
     this.view.moved = false;
-    this.view.fit(this.film ? this.filmBounds : bounds(this.pos, this.n));
+    this.view.fit(this.args.bounds || (this.film ? this.filmBounds : bounds(this.pos, this.n)));
     this.draw();
   }
 
