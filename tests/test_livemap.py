@@ -42,8 +42,10 @@ def test_store_refuses_a_folder_with_other_files_the_code_folder_and_a_file_path
     (busy / "notes.txt").write_text("private")
     with pytest.raises(lm.AssetError, match="already holds other files"):
         lm.AssetStore(busy)
-    with pytest.raises(lm.AssetError, match="overlaps the code"):
-        lm.AssetStore(ROOT / "ui" / "livemap" / "frontend")
+    for shipped in (ROOT / "ui" / "livemap" / "frontend", ROOT / "checkpoints" / "livemap", ROOT, ROOT.parent):
+        with pytest.raises(lm.AssetError, match="shipped files"):
+            lm.AssetStore(shipped)
+    assert not (ROOT / "checkpoints" / "livemap").exists()
     (tmp_path / "a_file").write_text("x")
     with pytest.raises(lm.AssetError, match="not writable"):
         lm.AssetStore(tmp_path / "a_file" / "cache")

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 MARKER = ".livemap-cache"  # marks a folder as ours: the server exposes every file in it
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = ("ui", "views", "vae_core", "checkpoints", "scripts", "docs", "bench", "tests", ".streamlit")
 DTYPES = ("float32", "float16", "uint8", "uint16", "int32")
 IMAGE_CHUNK = 256  # digits per image file: the first hover in a chunk fetches ~50-120 kB gzipped
 MAX_POINTS = 2_000_000  # far above the 60k target; beyond it a browser tab runs out of memory
@@ -132,9 +134,16 @@ class AssetStore:
 
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root).expanduser().resolve()
-        package = Path(__file__).resolve().parent
-        if self.root == package or package in self.root.parents or self.root in package.parents:
-            raise AssetError(f"The live map's cache folder {self.root} overlaps the code; pass a separate folder.")
+        shipped = [REPO / name for name in SHIPPED]
+        if (
+            self.root in REPO.parents
+            or self.root == REPO
+            or any(s == self.root or s in self.root.parents for s in shipped)
+        ):
+            raise AssetError(
+                f"The live map's cache folder {self.root} is (inside) the repository's shipped files; "
+                "pass a separate folder (e.g. $VAE_EXPLORER_LIVEMAP_CACHE)."
+            )
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             marker = self.root / MARKER

@@ -23,8 +23,8 @@ export class FilmPlayer {
     this.slider.setAttribute("aria-label", "epoch");
     this.label = el(host, "span", "lm-epoch");
     this.chart = el(host, "canvas", "lm-loss");
-    this.chart.width = 260;
-    this.chart.height = 64;
+    this.chart.width = 280;
+    this.chart.height = 78;
     this.button.onclick = () => (this.playing ? this.stop() : this.play());
     this.slider.oninput = () => {
       this.stop();
@@ -70,17 +70,19 @@ export class FilmPlayer {
     this.button.textContent = "▶";
   }
 
+  // Each series on its own scale (a KL of 6 beside a reconstruction of 150 would be flat), with
+  // its value at the epoch shown in the label.
   drawChart() {
     const ctx = this.chart.getContext("2d"), W = this.chart.width, H = this.chart.height;
     ctx.clearRect(0, 0, W, H);
-    const series = Object.entries(this.spec.losses || {});
-    const all = series.flatMap(([, ys]) => ys.filter((y) => y !== null));
-    if (!all.length) return;
-    const lo = Math.min(...all), hi = Math.max(...all), span = hi - lo || 1;
     const x = (k) => 4 + ((W - 8) * k) / Math.max(1, this.e - 1);
-    const y = (v) => H - 12 - ((H - 18) * (v - lo)) / span;
-    series.forEach(([name, ys], s) => {
-      ctx.strokeStyle = PALETTE[s % PALETTE.length];
+    const at = Math.round(this.t);
+    Object.entries(this.spec.losses || {}).forEach(([name, ys], s) => {
+      const vals = ys.filter((v) => v !== null);
+      if (!vals.length) return;
+      const lo = Math.min(...vals), span = Math.max(...vals) - lo || 1;
+      const y = (v) => H - 14 - ((H - 20) * (v - lo)) / span;
+      ctx.strokeStyle = ctx.fillStyle = PALETTE[s % PALETTE.length];
       ctx.lineWidth = 1.5;
       ctx.beginPath();
       let pen = false;
@@ -90,14 +92,14 @@ export class FilmPlayer {
         pen = true;
       });
       ctx.stroke();
-      ctx.fillStyle = ctx.strokeStyle;
       ctx.font = "10px sans-serif";
-      ctx.fillText(name, 6 + s * 80, H - 1);
+      const v = ys[at];
+      ctx.fillText(v === null || v === undefined ? name : `${name} ${(+v).toPrecision(4)}`, 4 + s * 95, H - 2);
     });
     ctx.strokeStyle = "#888";
     ctx.beginPath();
     ctx.moveTo(x(this.t), 0);
-    ctx.lineTo(x(this.t), H - 10);
+    ctx.lineTo(x(this.t), H - 12);
     ctx.stroke();
   }
 }
