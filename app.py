@@ -7,7 +7,7 @@ multipage layout and runs the first script run in that mode, bypassing st.naviga
 
 import streamlit as st
 
-from ui import state
+from ui import context
 from ui.views import VIEWS
 
 st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
@@ -15,5 +15,5 @@ st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/
 PAGES = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(VIEWS)]
 
 page = st.navigation(PAGES)
-st.session_state["ctx"] = state.sidebar()
+st.session_state["ctx"] = context.sidebar()
 page.run()

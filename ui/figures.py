@@ -196,3 +196,62 @@ def loss_curves(history: list[dict], marked_epoch: int | None = None) -> go.Figu
     fig.update_xaxes(title_text="epoch", row=2, col=1)
     fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), title="validation losses")
     return fig
+
+
+def add_overlay(fig: go.Figure, overlay) -> go.Figure:
+    """Draw one ui.livemap overlay (Polyline, Markers, Points, Ellipses, Circle, Raster) with plotly,
+    for the map's fallback rendering."""
+    from ui.livemap import overlays as lo
+
+    if isinstance(overlay, lo.Polyline):
+        xy = np.asarray(overlay.xy, np.float64).reshape(-1, 2)
+        add_points(fig, xy, overlay.name, color=overlay.color, symbol="circle", size=6, line=True)
+        if len(xy) and overlay.start_label:
+            add_points(fig, xy[:1], overlay.start_label, color="#2ca02c", symbol="triangle-up", size=14)
+        if len(xy) and overlay.end_label:
+            add_points(fig, xy[-1:], overlay.end_label, color="#d62728", symbol="square", size=12)
+    elif isinstance(overlay, lo.Markers):  # Points too
+        symbol = {"star": "star", "x": "x", "cross": "cross"}.get(overlay.symbol, overlay.symbol)
+        add_points(fig, np.asarray(overlay.xy).reshape(-1, 2), overlay.name, overlay.color, symbol, overlay.size)
+    elif isinstance(overlay, lo.Ellipses):
+        covs = np.asarray(overlay.covs) * overlay.n_sigma**2
+        fig.add_trace(ellipse_trace(np.asarray(overlay.centers).reshape(-1, 2), covs, overlay.name, overlay.color))
+    elif isinstance(overlay, lo.Circle):
+        circle = prior_circle(overlay.radius, overlay.name)
+        circle.x, circle.y = np.asarray(circle.x) + overlay.center[0], np.asarray(circle.y) + overlay.center[1]
+        fig.add_trace(circle)
+    elif isinstance(overlay, lo.Raster):
+        fig.add_trace(raster_trace(overlay))
+    return fig
+
+
+def raster_trace(overlay) -> go.Heatmap:
+    """A shaded grid (row 0 at the top) as a translucent heatmap over its extent."""
+    v = np.clip(np.nan_to_num(np.asarray(overlay.values, np.float64)), 0, 1)[::-1]  # plotly's row 0 is the bottom
+    x0, x1, y0, y1 = overlay.extent
+    h, w = v.shape
+    return go.Heatmap(
+        z=v,
+        x=np.linspace(x0, x1, w),
+        y=np.linspace(y0, y1, h),
+        colorscale=[[0, "rgba(0,0,0,0)"], [1, overlay.color]],
+        opacity=overlay.max_alpha,
+        showscale=False,
+        hoverinfo="skip",
+        name=overlay.name,
+    )
+
+
+def selected_indices(event, n: int) -> list[int]:
+    """The dataset indices of the points selected in a plotly selection event (clicked, boxed or
+    lassoed). The event comes from the browser: anything that is not an integer in [0, n) — a
+    point of an overlay without customdata, an index out of range, text — is skipped, never raised."""
+    out = []
+    try:
+        for p in event.selection.points if event else []:
+            value = np.ravel(p.get("customdata", []))[:1]
+            if value.size and float(value[0]).is_integer() and 0 <= int(value[0]) < n:
+                out.append(int(value[0]))
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return []
+    return sorted(set(out))

@@ -6,10 +6,10 @@ import streamlit as st
 import torch
 from plotly.subplots import make_subplots
 
-from ui import figures, state
+from ui import context, figures, state, widgets
 from vae_core.registry import KIND_NAMES
 
-ctx = state.current()
+ctx = context.current()
 entry, data_name = ctx.entry, ctx.data_name
 st.title("AE vs KL-only vs VAE")
 st.markdown(
@@ -34,7 +34,7 @@ d = (
 )
 trio = trios[d]
 st.caption("Comparing " + " · ".join(f"**{trio[k].path.stem}**" for k in ("ae", "kl", "vae")) + f" (z = {d}).")
-method, params = state.projection_controls(d, key="cmp_map", default="native" if d == 2 else "pca")
+method, params = widgets.projection_controls(d, key="cmp_map", default="native" if d == 2 else "pca")
 shared = st.toggle(
     "Same axes for all three",
     value=True,

@@ -4,10 +4,10 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui import figures, state
+from ui import context, figures, state, widgets
 from vae_core import latent
 
-ctx = state.current()
+ctx = context.current()
 entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
 st.title("Encode your digit")
 if tuple(model.config.image_shape) != (1, 28, 28):
@@ -16,12 +16,12 @@ if tuple(model.config.image_shape) != (1, 28, 28):
 
 upload_tab, draw_tab = st.tabs(["Upload", "Draw"])
 with upload_tab:
-    uploaded = state.upload_digit("enc_upload", "A photo, scan or PNG of one handwritten digit")
+    uploaded = widgets.upload_digit("enc_upload", "A photo, scan or PNG of one handwritten digit")
 with draw_tab:
-    drawn = state.drawn_digit("enc_canvas")
+    drawn = widgets.drawn_digit("enc_canvas")
 # The newest input wins: whichever of the two changed on this run is what the user just did.
 inputs = {"upload": uploaded, "drawing": drawn}
-source = state.latest_input("enc", inputs)
+source = widgets.latest_input("enc", inputs)
 if source is None:
     st.info("Upload an image or draw a digit to see where it lands in latent space.")
     st.stop()
@@ -59,7 +59,7 @@ if np.isfinite(kl).all():
 else:
     c2.info("An autoencoder's code has zero variance: its KL to the prior is infinite, so it is not shown.")
 
-method, params = state.projection_controls(model.config.latent_dim, key=ctx.widget_key("enc_map"))
+method, params = widgets.projection_controls(model.config.latent_dim, key=ctx.widget_key("enc_map"))
 mean, logvar, proj = state.map_projection(entry, model, data_name, method, params)
 fig = figures.latent_scatter(
     proj.embedding, data.labels.numpy(), data.classes, state.hover_text(data_name), proj.axis_labels, height=480

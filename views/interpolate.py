@@ -3,10 +3,10 @@
 import streamlit as st
 import torch
 
-from ui import figures, state
+from ui import context, figures, state, widgets
 from vae_core import latent
 
-ctx = state.current()
+ctx = context.current()
 entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
 data = state.dataset(data_name)
 st.title("Interpolate")
@@ -21,11 +21,11 @@ def endpoint(col, key, label, default_class):
     with col:
         source = st.radio(label, ["dataset digit", "upload"], horizontal=True, key=f"{key}_src")
         if source == "upload" and model.config.image_shape == (1, 28, 28):
-            up = state.upload_digit(f"{key}_up")
+            up = widgets.upload_digit(f"{key}_up")
             if up is not None:
                 return up.x, "your upload"
             st.caption("No usable upload yet: using the dataset digit below.")
-        i, x = state.digit_picker(data, ctx.widget_key(key), label, default_class)
+        i, x = widgets.digit_picker(data, ctx.widget_key(key), label, default_class)
         return x, f"#{i} · class {data.classes[int(data.labels[i])]}"
 
 
@@ -52,7 +52,7 @@ mid.image(
 st.session_state["interp_images"] = len(images)
 
 d = model.config.latent_dim
-map_method, params = state.projection_controls(d, key=ctx.widget_key("interp_map"))
+map_method, params = widgets.projection_controls(d, key=ctx.widget_key("interp_map"))
 mean, logvar, proj = state.map_projection(entry, model, data_name, map_method, params)
 fig = figures.latent_scatter(
     proj.embedding, data.labels.numpy(), data.classes, state.hover_text(data_name), proj.axis_labels, height=480

@@ -4,11 +4,11 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui import figures, state
+from ui import context, figures, state, widgets
 from vae_core import latent
 from vae_core.losses import gaussian_kl
 
-ctx = state.current()
+ctx = context.current()
 entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
 data = state.dataset(data_name)
 d = model.config.latent_dim
@@ -21,7 +21,7 @@ names = [f"z{j + 1}" + (f" (KL {kl_dim[j]:.2f})" if np.isfinite(kl_dim[j]) else 
 
 start = st.radio("Start from", ["the origin (z = 0)", "a digit's code"], horizontal=True, key="trav_start")
 if start == "a digit's code":
-    i, x = state.digit_picker(data, ctx.widget_key("trav"), "Digit", 3)
+    i, x = widgets.digit_picker(data, ctx.widget_key("trav"), "Digit", 3)
     base = state.encode(model, x).mean[0].numpy()
 else:
     i, base = None, np.zeros(d, np.float32)

@@ -1,0 +1,111 @@
+"""The sidebar every page shares, and the Context it gives the page: which model, which data.
+
+app.py calls sidebar() once per run; pages call current().
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import streamlit as st
+import torch
+
+import vae_core
+from ui.state import compatible_datasets, load_model, model_entries, shipped_dir, user_dir
+from vae_core import registry
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the sidebar picked on this run. `key` names the model for widget keys: a widget whose
+    options depend on the model is keyed with it, so a switch gives that model's defaults."""
+
+    entry: registry.ModelEntry
+    model: torch.nn.Module
+    meta: dict
+    data_name: str
+    key: str
+
+    def widget_key(self, name: str) -> str:
+        return f"{name}@{self.key}"
+
+
+def model_key(entry) -> str:
+    """A short stable id of a model file: its stem plus a hash of its path (two folders may
+    hold the same stem)."""
+    return f"{entry.path.stem}-{hashlib.sha1(str(entry.path).encode()).hexdigest()[:6]}"
+
+
+def sidebar() -> Context | None:
+    """Model picker + dataset picker, or None with no usable model (the Train page still works
+    then: it is how a first model gets made).
+
+    The picker's options are file paths and its value lives under a fixed key: Streamlit keeps
+    the user's choice itself. (Computing `index=` from state on each run made every second pick
+    vanish: a changed index is a new widget, which starts again from its default.)"""
+    entries = model_entries()
+    good = {str(e.path): e for e in entries if e.ok and compatible_datasets(e)}
+    bad = [(e.path.name, e.error) for e in entries if not e.ok]
+    bad += [
+        (e.path.name, NO_DATA.format(shape="×".join(map(str, e.image_shape))))
+        for e in entries
+        if e.ok and not compatible_datasets(e)
+    ]
+    with st.sidebar:
+        if not good:
+            st.warning(f"No usable model in {shipped_dir().name}/ or {user_dir().name}/: train one on the Train page.")
+            _show_bad(bad)
+            return None
+        if st.session_state.get("model") not in good:  # first run, or the file went away
+            st.session_state["model"] = _default_model(list(good.values()))
+        path = st.selectbox(
+            "Model",
+            list(good),
+            format_func=lambda p: good[p].label,
+            key="model",
+            help="Shipped models and the ones you trained, by latent size.",
+        )
+        entry = good[path]
+        st.caption(f"Showing **{entry.stem}**: {entry.description}")
+        key = model_key(entry)
+        data_name = st.selectbox(
+            "Points from",
+            compatible_datasets(entry),
+            key=f"data_name@{key}",
+            help="The dataset whose latent codes are shown on the maps.",
+        )
+        _show_bad(bad)
+    try:
+        model, meta = load_model(str(entry.path), entry.mtime)
+    except (vae_core.CheckpointError, OSError) as e:  # changed on disk since it was listed
+        st.sidebar.error(str(e))
+        return None
+    return Context(entry, model, meta, data_name, key)
+
+
+def _default_model(entries) -> str:
+    for e in entries:
+        if e.path.stem == "vae-z2" and e.source == "shipped":
+            return str(e.path)
+    return str(entries[0].path)
+
+
+NO_DATA = "no dataset available here has its image size ({shape}), so it cannot be shown."
+
+
+def _show_bad(bad: list[tuple[str, str]]):
+    """Files that cannot be used, each with its reason; names are shown as text, never as markup."""
+    if bad:
+        with st.expander(f"⚠️ {len(bad)} file(s) could not be used"):
+            for name, reason in bad:
+                st.text(f"{name}: {reason}" if not reason.startswith(name) else reason)
+
+
+def current() -> Context:
+    """What the sidebar picked on this run; stops the page if there is no usable model."""
+    ctx = st.session_state.get("ctx")
+    if ctx is None:
+        st.info("There is no usable model yet. Train one on the **Train** page, or restore checkpoints/.")
+        st.stop()
+    return ctx

@@ -1,0 +1,78 @@
+"""Page sections shared by several pages: what is selected on a map, and its downloads."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ui import exports, figures, state
+from vae_core import latent
+
+MONTAGE_MAX = 200  # digits drawn for a large selection (the counts and exports cover all of it)
+
+
+def selection(ctx, mean: np.ndarray, logvar: np.ndarray, proj, indices: list[int], key: str) -> None:
+    """One point: the digit, its reconstruction and latent neighbours. Many: a montage and the
+    count per class. Both: downloads of the selection's codes."""
+    data = state.dataset(ctx.data_name)
+    if len(indices) == 1:
+        point(ctx, data, mean, indices[0])
+    else:
+        montage(data, indices)
+    downloads(ctx, mean, logvar, proj, indices, key)
+
+
+def point(ctx, data, mean: np.ndarray, i: int) -> None:
+    labels = data.labels.numpy()
+    recon = state.decode(ctx.model, mean[i : i + 1])
+    idx, _ = latent.nearest_neighbours(torch.from_numpy(mean[i : i + 1]), torch.from_numpy(mean), k=9)
+    cols = st.columns([1, 1, 4])
+    cols[0].image(figures.to_pil(data.images[i]), caption=f"#{i} · class {data.classes[int(labels[i])]}")
+    cols[1].image(figures.to_pil(recon[0]), caption="reconstruction (decoder at μ)")
+    cols[2].image(figures.image_grid(data.images[idx[0, 1:]], nrow=8), caption="8 nearest neighbours in latent space")
+
+
+def montage(data, indices: list[int]) -> None:
+    labels = data.labels.numpy()[indices]
+    counts = np.bincount(labels, minlength=len(data.classes))
+    shown = indices[:MONTAGE_MAX]
+    st.markdown(
+        f"**{len(indices):,} digits selected** · "
+        + " · ".join(f"{data.classes[c]}: {n}" for c, n in enumerate(counts) if n)
+    )
+    more = f" (the first {MONTAGE_MAX})" if len(indices) > MONTAGE_MAX else ""
+    st.image(figures.image_grid(data.images[shown], nrow=20, scale=2), caption=f"the selected digits{more}")
+
+
+def downloads(ctx, mean, logvar, proj, indices: list[int] | None, key: str) -> None:
+    """CSV and NPZ of index, label, map position, μ and σ per dimension: for the selection (when
+    there is one) and for the whole set. Built only when clicked."""
+    data = state.dataset(ctx.data_name)
+    labels = data.labels.numpy()
+    stem = f"{ctx.entry.stem}-{ctx.data_name}-{proj.method}"
+
+    def table(rows):
+        return exports.code_table(rows, mean, logvar, proj.embedding, labels, data.classes, proj.axis_labels)
+
+    parts = [("selection", indices)] if indices else []
+    parts.append(("all", range(len(labels))))
+    cols = st.columns(2 * len(parts))
+    for k, (what, rows) in enumerate(parts):
+        rows = list(rows)
+        cols[2 * k].download_button(
+            f"CSV · {what} ({len(rows):,})",
+            lambda rows=rows: exports.to_csv(table(rows)),
+            f"{stem}-{what}.csv",
+            "text/csv",
+            key=f"{key}_csv_{what}",
+            on_click="ignore",
+        )
+        cols[2 * k + 1].download_button(
+            f"NPZ · {what} ({len(rows):,})",
+            lambda rows=rows: exports.to_npz(table(rows)),
+            f"{stem}-{what}.npz",
+            "application/octet-stream",
+            key=f"{key}_npz_{what}",
+            on_click="ignore",
+        )
