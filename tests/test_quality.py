@@ -59,14 +59,45 @@ def test_aggregate_posterior_matches_a_direct_mixture():
     torch.testing.assert_close(quality.log_aggregate_posterior(z, mean, logvar).float(), mix.log_prob(z))
 
 
-def test_point_mass_codes_use_scipys_gaussian_kde_with_scotts_rule():
+def test_point_mass_codes_with_scotts_rule_match_scipys_gaussian_kde():
     from scipy.stats import gaussian_kde
 
     codes = torch.randn(300, 2, generator=gen()) * torch.tensor([3.0, 0.5]) + 1
     z = torch.randn(20, 2, generator=gen(1)) * 2
-    ours = quality.log_aggregate_posterior(z, codes, torch.full_like(codes, float("-inf")))
+    ours = quality.log_aggregate_posterior(z, codes, torch.full_like(codes, float("-inf")), bandwidth="scott")
     ref = gaussian_kde(codes.double().numpy().T).logpdf(z.double().numpy().T)
     np.testing.assert_allclose(ours.numpy(), ref, rtol=1e-6)
+
+
+def test_cross_validated_and_adaptive_bandwidths():
+    codes = torch.randn(3000, 2, generator=gen(), dtype=torch.float64)
+    h = quality.kde_factor(codes, "cv")
+    assert h in quality.KDE_FACTORS and 0.5 < h / quality.scott_factor(3000, 2) < 2  # Gaussian data: near Scott
+    assert quality.kde_factor(codes, 0.3) == 0.3
+    with pytest.raises(ValueError, match="Unknown bandwidth rule"):
+        quality.kde_factor(codes, "silverman")
+    hs = quality.kde_bandwidths(codes)
+    radius = codes.norm(dim=1)
+    assert hs[radius < 0.5].max() < hs[radius > 2.5].min()  # narrow in the dense middle, wide in the tails
+    assert hs.log().mean().exp().item() == pytest.approx(h)  # the pilot's width on (geometric) average
+    torch.testing.assert_close(
+        quality.kde_bandwidths(codes, "scott"), torch.full((3000,), quality.scott_factor(3000, 2), dtype=torch.float64)
+    )
+
+
+def test_adaptive_widths_follow_a_dense_core_that_one_width_smears():
+    # half the codes in a core N(0, 0.5²), half in N(0, 10²): the true q is known
+    g = gen()
+    codes = torch.cat([torch.randn(2000, 2, generator=g) * 0.5, torch.randn(2000, 2, generator=g) * 10])
+    z = torch.randn(20_000, 2, generator=g, dtype=torch.float64)
+    parts = [math.log(0.5) - 0.5 * (z * z).sum(1) / v - math.log(2 * math.pi * v) for v in (0.25, 100.0)]
+    truth = float(((torch.logaddexp(*parts) - quality.log_prior(z)) < math.log(0.1)).double().mean())
+    point = torch.full_like(codes, float("-inf"))
+    share = {
+        bw: quality.prior_holes(codes, point, gen(1), 4000, floor=False, bandwidth=bw).share
+        for bw in ("adaptive", "cv", "scott")
+    }
+    assert abs(share["adaptive"] - truth) < min(abs(share["cv"] - truth), abs(share["scott"] - truth))
 
 
 def test_holes_share_matches_the_closed_form_for_a_too_narrow_posterior():
@@ -92,9 +123,10 @@ def test_a_posterior_equal_to_the_prior_has_no_holes_and_clusters_have_many():
 def test_autoencoder_codes_get_a_kde_and_a_stated_bandwidth():
     codes = torch.randn(2000, 2, generator=gen())
     h = quality.prior_holes(codes, torch.full_like(codes, float("-inf")), gen())
-    assert "KDE" in h.density and h.bandwidth == pytest.approx(2000 ** (-1 / 6))
+    assert "adaptive" in h.density and 0.05 < h.bandwidth < 1
     assert h.share < 0.02  # codes that are N(0, I) leave no holes
-    wide = quality.prior_holes(codes * 8, torch.full_like(codes, float("-inf")), gen())
+    wide = quality.prior_holes(codes * 8, torch.full_like(codes, float("-inf")), gen(), bandwidth="scott")
+    assert wide.bandwidth == pytest.approx(2000 ** (-1 / 6)) and "scott" in wide.density
     # spread 8x wider the KDE is about N(0, v I), v = 64 (1 + h²): q < p/10 where
     # |z|² < 2 log(v / 10) / (1 - 1/v), the prior's core: P = 1 - exp(-r²/2) ~ 0.86
     v = 64 * (1 + h.bandwidth**2)

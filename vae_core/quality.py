@@ -9,9 +9,17 @@ Prior holes as a density comparison: the aggregate posterior q(z) = (1/N) sum_i 
 diag sigma_i²) (Hoffman & Johnson 2016, "ELBO surgery") is what the decoder was trained on; a
 prior sample lands in a hole where q(z) < p(z)/10: the prior puts mass there, the data almost
 none. The share of the prior's mass in holes is E_{z~p}[q(z) < p(z)/10], a Monte Carlo average
-over prior draws. A plain autoencoder's posteriors are points, so its q is a Gaussian kernel
-density estimate of its codes instead, with Scott's bandwidth rule (scipy.stats.gaussian_kde's
-default): kernel covariance = n^(-2/(D+4)) · Cov(codes).
+over prior draws. A plain autoencoder's posteriors are points, so its q is a kernel density
+estimate of its codes instead: N(z; mu_i, h_i² Cov(codes)) per code, with Abramson's adaptive
+widths (Silverman 1986, sec. 5.3): a pilot bandwidth h by likelihood cross-validation (the
+leave-one-out log-likelihood of up to 250 codes, maximised over a grid), then h_i = h ·
+(f(mu_i) / g)^(-1/2) with f the pilot density and g its geometric mean: narrow kernels in
+the dense core, wide ones in the tails. How wide is a choice, and on an autoencoder's codes it
+shows: ae-z2's are a dense core with wide tails (a quarter within radius 2 of the origin, std 8),
+and the prior's mass in "holes" comes out 29 % with Scott's rule (scipy's gaussian_kde default),
+17 % with the cross-validated width, 0 % with adaptive widths, 0 % under a 10-component mixture,
+and 6 % / 0 % counting codes in balls of radius 0.5 / 1 around prior draws. "scott", "cv" or a
+number can be asked for; results should say which.
 
 Densities are computed in float64 log-space, as logsumexp over the N components, a block of
 query points at a time: two matrix products per block, so 2,000 prior draws against 4,500
@@ -28,6 +36,9 @@ import torch
 LOW_CONFIDENCE = 0.5  # a sample whose most probable class has less than this is "unrecognisable"
 HOLE_RATIO = 0.1  # q(z) below this share of p(z) is a hole
 BLOCK_ELEMENTS = 4_000_000  # (query point, code) pairs per block: ~32 MB of float64
+KDE_FACTORS = tuple(10 ** (k / 6 - 2) for k in range(13))  # bandwidth factors tried by cross-validation: 0.01..1
+KDE_QUERIES = 250  # codes whose leave-one-out likelihood picks the bandwidth
+PILOT_CENTRES = 5000  # codes in the adaptive KDE's pilot density (all of them up to this many)
 
 
 @dataclass
@@ -51,7 +62,7 @@ class PriorHoles:
     n_samples: int  # prior draws in the estimate
     ratio: float  # the threshold on q/p
     density: str  # how q was estimated, in words
-    bandwidth: float | None = None  # KDE only: Scott's factor (kernel std = factor · code std)
+    bandwidth: float | None = None  # KDE only: the (geometric mean) factor h, kernel covariance h² · Cov(codes)
     floor: float | None = None  # the share this estimator gives when q equals the prior (same N, D, widths)
 
 
@@ -114,19 +125,70 @@ def scott_factor(n: int, d: int) -> float:
     return n ** (-1.0 / (d + 4))
 
 
-def log_aggregate_posterior(z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+def _whitener(codes: torch.Tensor):
+    """Cholesky factor L of the codes' covariance (plus a tiny ridge) and z -> L^-1 z."""
+    d = codes.shape[1]
+    cov = torch.cov(codes.T).reshape(d, d)
+    cov = cov + torch.eye(d, dtype=cov.dtype) * (1e-9 * cov.diagonal().mean().clamp_min(1e-12))
+    chol = torch.linalg.cholesky(cov)
+    return chol, lambda a: torch.linalg.solve_triangular(chol, a.T, upper=False).T
+
+
+def kde_factor(codes: torch.Tensor, rule="cv") -> float:
+    """One KDE bandwidth factor h for codes [N, D]: a number as given, "scott", or "cv" (the h
+    in KDE_FACTORS maximising the leave-one-out log-likelihood of KDE_QUERIES evenly spaced codes)."""
+    n, d = codes.shape
+    if rule == "scott":
+        return scott_factor(n, d)
+    if not isinstance(rule, str):
+        if not 0 < float(rule) < 100:
+            raise ValueError(f"A KDE bandwidth factor must be in (0, 100), not {rule}.")
+        return float(rule)
+    if rule != "cv":
+        raise ValueError(f"Unknown bandwidth rule {rule!r}: use 'adaptive', 'cv', 'scott' or a number.")
+    _, white = _whitener(codes.double())
+    u = white(codes.double())
+    idx = torch.arange(0, n, max(1, n // KDE_QUERIES))
+    d2 = torch.cdist(u[idx], u).pow(2)
+    d2[torch.arange(len(idx)), idx] = float("inf")  # leave each query out of its own density
+    d2 = d2.float()
+    scores = [torch.logsumexp(-d2 / (2 * h * h), 1).double().mean() - d * math.log(h) for h in KDE_FACTORS]
+    return KDE_FACTORS[int(torch.stack(scores).argmax())]
+
+
+def kde_bandwidths(codes: torch.Tensor, rule="adaptive") -> torch.Tensor:
+    """Per-code factors h_i [N] (kernel covariance h_i² Cov(codes)): Abramson's adaptive widths
+    around a cross-validated pilot for "adaptive", else kde_factor(codes, rule) for every code."""
+    codes = codes.double()
+    n = len(codes)
+    h = kde_factor(codes, "cv" if rule == "adaptive" else rule)
+    if rule != "adaptive":
+        return torch.full((n,), h, dtype=torch.float64)
+    _, white = _whitener(codes)
+    u = white(codes)
+    d = u.shape[1]
+    if n <= PILOT_CENTRES:
+        pilot = _log_mixture(u, u, torch.full_like(u, 2 * math.log(h)))
+    else:  # a subset of centres, plus each code's own kernel so a lone code in the tails is not at density 0
+        centres = u[:: math.ceil(n / PILOT_CENTRES)]
+        own = torch.full((n,), -d * math.log(h) - 0.5 * d * math.log(2 * math.pi), dtype=u.dtype)
+        rest = _log_mixture(u, centres, torch.full_like(centres, 2 * math.log(h))) + math.log(len(centres))
+        pilot = torch.logaddexp(rest, own) - math.log(len(centres) + 1)
+    return h * torch.exp(-0.5 * (pilot - pilot.mean()))  # f^(-1/2), normalised by the geometric mean
+
+
+def log_aggregate_posterior(z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor, bandwidth="adaptive"):
     """log q(z) [M] at points z [M, D]: the mixture of the N posteriors, or, when they are points
-    (logvar = -inf, the autoencoder), a Gaussian KDE of the codes with Scott's bandwidth."""
+    (logvar = -inf, the autoencoder), a Gaussian KDE of the codes. bandwidth: a rule for
+    kde_bandwidths, or the per-code factors [N] it returned (to reuse them)."""
     _check_codes(z, mean, logvar)
     z, mean = z.double(), mean.double()
     if is_point_mass(logvar):
-        n, d = mean.shape
-        cov = torch.cov(mean.T).reshape(d, d) * scott_factor(n, d) ** 2
-        cov = cov + torch.eye(d, dtype=cov.dtype) * (1e-9 * cov.diagonal().mean().clamp_min(1e-12))
-        chol = torch.linalg.cholesky(cov)
-        white = lambda a: torch.linalg.solve_triangular(chol, a.T, upper=False).T  # noqa: E731
-        # N(z; mu_i, H) = N(L^-1 z; L^-1 mu_i, I) / |det L|
-        return _log_mixture(white(z), white(mean), torch.zeros_like(mean)) - chol.diagonal().log().sum()
+        hs = bandwidth if isinstance(bandwidth, torch.Tensor) else kde_bandwidths(mean, bandwidth)
+        chol, white = _whitener(mean)
+        # N(z; mu_i, h_i² L Lᵀ) = N(L^-1 z; L^-1 mu_i, h_i² I) / |det L|
+        logvar_h = (2 * hs.double().log())[:, None].expand_as(mean)
+        return _log_mixture(white(z), white(mean), logvar_h) - chol.diagonal().log().sum()
     return _log_mixture(z, mean, logvar.double())
 
 
@@ -140,8 +202,9 @@ def _log_mixture(z, mean, logvar) -> torch.Tensor:
     out = []
     for i in range(0, len(z), step):
         zb = z[i : i + step]
-        quad = (zb * zb) @ prec.T - 2 * zb @ (mean * prec).T + const  # [B, N]
-        out.append(torch.logsumexp(-0.5 * quad, 1) - math.log(n))
+        quad = (zb * zb) @ prec.T - 2 * zb @ (mean * prec).T + const  # [B, N], float64: no cancellation
+        # the exponentials dominate the cost; in float32 they are 3x faster and exact to 1e-7
+        out.append(torch.logsumexp(-0.5 * quad.float(), 1).double() - math.log(n))
     return torch.cat(out) if out else z.new_empty(0)
 
 
@@ -158,6 +221,7 @@ def prior_holes(
     n_samples: int = 2000,
     ratio: float = HOLE_RATIO,
     floor: bool = True,
+    bandwidth="adaptive",
 ) -> PriorHoles:
     """Share of the prior's mass where the aggregate posterior q(z) < ratio · p(z).
 
@@ -168,23 +232,32 @@ def prior_holes(
     """
     if mean.ndim != 2 or len(mean) < 2:
         raise ValueError(f"Need posterior means [N >= 2, D], not {list(mean.shape)}.")
+    _check_codes(mean, mean, logvar)
     point = is_point_mass(logvar)
+    hs = kde_bandwidths(mean, bandwidth) if point else None
     holes = prior_holes_under(
-        lambda z: log_aggregate_posterior(z, mean, logvar),
+        lambda z: log_aggregate_posterior(z, mean, logvar, hs),
         mean.shape[1],
         generator,
         n_samples,
         ratio,
-        "Gaussian KDE of the codes (Scott's rule)" if point else "aggregate posterior (mixture of q(z|x))",
+        _kde_words(hs, bandwidth) if point else "aggregate posterior (mixture of q(z|x))",
     )
-    holes.bandwidth = scott_factor(*mean.shape) if point else None
+    holes.bandwidth = float(hs.log().mean().exp()) if point else None
     if floor:
         n, d = mean.shape
         var = torch.zeros(d) if point else logvar.double().exp().mean(0).clamp(1e-12, 1.0).float()
         ref_mean = torch.randn(n, d, generator=generator) * (1 - var).sqrt()
         ref_logvar = torch.full((n, d), float("-inf")) if point else var.log().expand(n, d)
-        holes.floor = prior_holes(ref_mean, ref_logvar, generator, n_samples, ratio, floor=False).share
+        holes.floor = prior_holes(ref_mean, ref_logvar, generator, n_samples, ratio, False, bandwidth).share
     return holes
+
+
+def _kde_words(hs: torch.Tensor, rule) -> str:
+    if rule == "adaptive":
+        h, lo, hi = hs.log().mean().exp(), hs.min(), hs.max()
+        return f"adaptive Gaussian KDE of the codes (h = {h:.3g}; per code {lo:.2g} to {hi:.2g})"
+    return f"Gaussian KDE of the codes (h = {hs[0]:.3g}, {rule if isinstance(rule, str) else 'given'})"
 
 
 def prior_holes_under(
@@ -200,7 +273,12 @@ def prior_holes_under(
 
 
 def log_ratio_grid(
-    mean: torch.Tensor, logvar: torch.Tensor, extent, resolution: int = 100, ratio: float = HOLE_RATIO
+    mean: torch.Tensor,
+    logvar: torch.Tensor,
+    extent,
+    resolution: int = 100,
+    ratio: float = HOLE_RATIO,
+    bandwidth="adaptive",
 ) -> RatioGrid:
     """log q(z) - log p(z) on a resolution x resolution grid over extent (x_min, x_max, y_min, y_max),
     for a 2-D latent space: the app shades cells below log(ratio) as holes on the native map."""
@@ -213,7 +291,7 @@ def log_ratio_grid(
     ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")
     z = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
-    lr = (log_aggregate_posterior(z, mean, logvar) - log_prior(z)).reshape(resolution, resolution)
+    lr = (log_aggregate_posterior(z, mean, logvar, bandwidth) - log_prior(z)).reshape(resolution, resolution)
     return RatioGrid(lr.float(), xs.float(), ys.float(), (x0, x1, y0, y1), math.log(ratio))
 
 
