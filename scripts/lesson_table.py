@@ -1,6 +1,7 @@
 """The AE / KL-only / VAE lesson, measured: sample quality, prior holes, code scale, information.
 
     python -m scripts.lesson_table [--samples 5000] [--seed 0]
+    python -m scripts.lesson_table --timing    # what each measure costs on 4,500 and on 54,000 codes
 
 For the six shipped models (checkpoints/{vae,ae,kl}-z{2,16}) on mnist5k: codes of the 4,500
 training digits; samples from N(0, I), from a Gaussian fitted to the codes and from a
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -137,16 +139,63 @@ def claims(results: dict) -> list[str]:
     return out
 
 
+def timings(classifier) -> list[str]:
+    """Wall seconds of each measure for vae-z2, ae-z2 and vae-z16 on mnist5k's 4,500 training
+    codes and on the 54,000 Fashion-MNIST training images' codes (the largest split we load)."""
+    from vae_core import attributes
+    from vae_core.data import is_available
+
+    sets = {"4,500": vae_core.load_dataset("mnist5k", "train").images}
+    if is_available("fashion"):
+        sets["54,000"] = vae_core.load_dataset("fashion", "train").images
+    lines = []
+    for size, images in sets.items():
+        lines.append(f"attributes.measure, {size} images: {_clock(attributes.measure, images):.2f} s")
+        for name in ("vae-z2", "ae-z2", "vae-z16"):
+            model, _ = vae_core.load_checkpoint(ROOT / "checkpoints" / f"{name}.safetensors")
+            for job, seconds in _time_model(model, classifier, *encode_all(model, images)).items():
+                lines.append(f"{job}, {name}, {size} codes: {seconds:.2f} s")
+    return lines
+
+
+def _time_model(model, classifier, mean, logvar) -> dict[str, float]:
+    from vae_core.quality import log_ratio_grid
+
+    gen = torch.Generator().manual_seed(0)
+    out = {
+        "prior_holes (2,000 draws, with floor)": _clock(prior_holes, mean, logvar, gen),
+        "prior_holes (no floor)": _clock(prior_holes, mean, logvar, gen, floor=False),
+        "fit Gaussian": _clock(fit_sampler, mean, SamplerSettings("gaussian")),
+        "fit 10-GMM": _clock(fit_sampler, mean, SamplerSettings("gmm")),
+        "sample_quality (5,000 samples)": _clock(
+            sample_quality, model, classifier, torch.randn(5000, mean.shape[1], generator=gen)
+        ),
+    }
+    if mean.shape[1] == 2:
+        out["log_ratio_grid 100x100"] = _clock(log_ratio_grid, mean, logvar, (-4, 4, -4, 4))
+    return out
+
+
+def _clock(fn, *args, **kwargs) -> float:
+    t0 = time.perf_counter()
+    fn(*args, **kwargs)
+    return time.perf_counter() - t0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m scripts.lesson_table", description=__doc__.splitlines()[0])
     p.add_argument("--samples", type=int, default=5000, help="samples per source and model")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--timing", action="store_true", help="time each measure instead of printing the tables")
     args = p.parse_args(argv)
     path = classifier_for("mnist5k", ROOT / "checkpoints" / "classifiers")
     if path is None:
         print("error: no shipped mnist5k classifier in checkpoints/classifiers/", file=sys.stderr)
         return 2
     classifier, meta = load_classifier(path)
+    if args.timing:
+        print("\n".join(timings(classifier)))
+        return 0
     train, val = vae_core.load_dataset("mnist5k", "train"), vae_core.load_dataset("mnist5k", "val")
     reference = judge(classifier.predict_proba(val.images), val.labels)
     results = {}

@@ -84,3 +84,10 @@ def test_train_classifier_cli_writes_a_loadable_file(tmp_path):
     assert meta["val_accuracy"] == result["val_accuracy"] and meta["dataset"] == "digits" and "epoch 1/1" in r.stderr
     bad = subprocess.run([*cmd, "--lr", "0", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "learning rate" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_timing_covers_every_measure(tiny_model, judge):
+    model = tiny_model("ae", latent_dim=2)
+    codes = torch.randn(300, 2, generator=torch.Generator().manual_seed(0))
+    seconds = lesson_table._time_model(model, judge, codes, torch.full_like(codes, float("-inf")))
+    assert len(seconds) == 6 and all(s >= 0 for s in seconds.values())
