@@ -145,3 +145,10 @@ def test_shipped_classifiers_reach_their_stated_validation_accuracy(name, floor)
     assert measured == pytest.approx(meta["val_accuracy"], abs=1e-6)
     assert measured >= floor
     assert meta["classes"] == list(val.classes) and meta["n_train"] == len(vae_core.load_dataset(name, "train"))
+
+
+def test_shipped_fashion_classifier_describes_itself():
+    model, meta = load_classifier(SHIPPED / "fashion.safetensors")
+    assert meta["dataset"] == "fashion" and meta["classes"][0] == "T-shirt"
+    assert meta["n_train"] == 54_000 and meta["test_accuracy"] > 0.85 and meta["val_accuracy"] > 0.85
+    assert model.image_shape == (1, 28, 28)
