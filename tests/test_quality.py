@@ -2,7 +2,6 @@
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
@@ -57,32 +56,6 @@ def test_aggregate_posterior_matches_a_direct_mixture():
     comps = torch.distributions.Independent(torch.distributions.Normal(mean, (0.5 * logvar).exp()), 1)
     mix = torch.distributions.MixtureSameFamily(torch.distributions.Categorical(torch.ones(7)), comps)
     torch.testing.assert_close(quality.log_aggregate_posterior(z, mean, logvar).float(), mix.log_prob(z))
-
-
-def test_point_mass_codes_with_scotts_rule_match_scipys_gaussian_kde():
-    from scipy.stats import gaussian_kde
-
-    codes = torch.randn(300, 2, generator=gen()) * torch.tensor([3.0, 0.5]) + 1
-    z = torch.randn(20, 2, generator=gen(1)) * 2
-    ours = quality.log_aggregate_posterior(z, codes, torch.full_like(codes, float("-inf")), bandwidth="scott")
-    ref = gaussian_kde(codes.double().numpy().T).logpdf(z.double().numpy().T)
-    np.testing.assert_allclose(ours.numpy(), ref, rtol=1e-6)
-
-
-def test_cross_validated_and_adaptive_bandwidths():
-    codes = torch.randn(3000, 2, generator=gen(), dtype=torch.float64)
-    h = quality.kde_factor(codes, "cv")
-    assert h in quality.KDE_FACTORS and 0.5 < h / quality.scott_factor(3000, 2) < 2  # Gaussian data: near Scott
-    assert quality.kde_factor(codes, 0.3) == 0.3
-    with pytest.raises(ValueError, match="Unknown bandwidth rule"):
-        quality.kde_factor(codes, "silverman")
-    hs = quality.kde_bandwidths(codes)
-    radius = codes.norm(dim=1)
-    assert hs[radius < 0.5].max() < hs[radius > 2.5].min()  # narrow in the dense middle, wide in the tails
-    assert hs.log().mean().exp().item() == pytest.approx(h)  # the pilot's width on (geometric) average
-    torch.testing.assert_close(
-        quality.kde_bandwidths(codes, "scott"), torch.full((3000,), quality.scott_factor(3000, 2), dtype=torch.float64)
-    )
 
 
 def test_adaptive_widths_follow_a_dense_core_that_one_width_smears():

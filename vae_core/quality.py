@@ -10,20 +10,14 @@ diag sigma_i²) (Hoffman & Johnson 2016, "ELBO surgery") is what the decoder was
 prior sample lands in a hole where q(z) < p(z)/10: the prior puts mass there, the data almost
 none. The share of the prior's mass in holes is E_{z~p}[q(z) < p(z)/10], a Monte Carlo average
 over prior draws. A plain autoencoder's posteriors are points, so its q is a kernel density
-estimate of its codes instead: N(z; mu_i, h_i² Cov(codes)) per code, with Abramson's adaptive
-widths (Silverman 1986, sec. 5.3): a pilot bandwidth h by likelihood cross-validation (the
-leave-one-out log-likelihood of up to 250 codes, maximised over a grid), then h_i = h ·
-(f(mu_i) / g)^(-1/2) with f the pilot density and g its geometric mean: narrow kernels in
-the dense core, wide ones in the tails. How wide is a choice, and on an autoencoder's codes it
-shows: ae-z2's are a dense core with wide tails (a quarter within radius 2 of the origin, std 8),
-and the prior's mass in "holes" comes out 29 % with Scott's rule (scipy's gaussian_kde default),
-17 % with the cross-validated width, 0 % with adaptive widths, 0 % under a 10-component mixture,
-and 6 % / 0 % counting codes in balls of radius 0.5 / 1 around prior draws. "scott", "cv" or a
-number can be asked for; results should say which.
-
-Densities are computed in float64 log-space, as logsumexp over the N components, a block of
-query points at a time: two matrix products per block, so 2,000 prior draws against 4,500
-codes take well under a second.
+estimate of its codes instead (density.py), by default with Abramson's adaptive widths. How
+wide is a choice, and on an autoencoder's codes it shows: ae-z2's are a dense core in a wide
+cloud (a quarter of them within radius 2 of the origin, std 8), and one width for all smears
+the core over the prior's mass. On ae-z2 the share of the prior's mass in "holes" is 29 % with
+Scott's width, 17 % with the cross-validated one, 0 % with adaptive widths, 0 % under a
+10-component mixture fitted to the codes, and counting codes in balls of radius 0.5 / 1 around
+prior draws finds q < p/10 at 6 % / 0 % of them. "scott", "cv" or a number can be asked for;
+results should say which (PriorHoles.density does).
 """
 
 from __future__ import annotations
@@ -33,12 +27,10 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from .density import is_point_mass, kde_bandwidths, log_mixture, log_mixture_grid, log_prior, mixture_of
+
 LOW_CONFIDENCE = 0.5  # a sample whose most probable class has less than this is "unrecognisable"
 HOLE_RATIO = 0.1  # q(z) below this share of p(z) is a hole
-BLOCK_ELEMENTS = 4_000_000  # (query point, code) pairs per block: ~32 MB of float64
-KDE_FACTORS = tuple(10 ** (k / 6 - 2) for k in range(13))  # bandwidth factors tried by cross-validation: 0.01..1
-KDE_QUERIES = 250  # codes whose leave-one-out likelihood picks the bandwidth
-PILOT_CENTRES = 5000  # codes in the adaptive KDE's pilot density (all of them up to this many)
 
 
 @dataclass
@@ -116,102 +108,11 @@ def sample_quality(model, classifier, z: torch.Tensor, labels=None, batch_size: 
     return judge(probs, labels)
 
 
-def is_point_mass(logvar: torch.Tensor) -> bool:
-    return bool(torch.isneginf(logvar).all())
-
-
-def scott_factor(n: int, d: int) -> float:
-    """Scott's rule: kernel std = n^(-1/(d+4)) times the data's std (Scott 1992, eq. 6.42)."""
-    return n ** (-1.0 / (d + 4))
-
-
-def _whitener(codes: torch.Tensor):
-    """Cholesky factor L of the codes' covariance (plus a tiny ridge) and z -> L^-1 z."""
-    d = codes.shape[1]
-    cov = torch.cov(codes.T).reshape(d, d)
-    cov = cov + torch.eye(d, dtype=cov.dtype) * (1e-9 * cov.diagonal().mean().clamp_min(1e-12))
-    chol = torch.linalg.cholesky(cov)
-    return chol, lambda a: torch.linalg.solve_triangular(chol, a.T, upper=False).T
-
-
-def kde_factor(codes: torch.Tensor, rule="cv") -> float:
-    """One KDE bandwidth factor h for codes [N, D]: a number as given, "scott", or "cv" (the h
-    in KDE_FACTORS maximising the leave-one-out log-likelihood of KDE_QUERIES evenly spaced codes)."""
-    n, d = codes.shape
-    if rule == "scott":
-        return scott_factor(n, d)
-    if not isinstance(rule, str):
-        if not 0 < float(rule) < 100:
-            raise ValueError(f"A KDE bandwidth factor must be in (0, 100), not {rule}.")
-        return float(rule)
-    if rule != "cv":
-        raise ValueError(f"Unknown bandwidth rule {rule!r}: use 'adaptive', 'cv', 'scott' or a number.")
-    _, white = _whitener(codes.double())
-    u = white(codes.double())
-    idx = torch.arange(0, n, max(1, n // KDE_QUERIES))
-    d2 = torch.cdist(u[idx], u).pow(2)
-    d2[torch.arange(len(idx)), idx] = float("inf")  # leave each query out of its own density
-    d2 = d2.float()
-    scores = [torch.logsumexp(-d2 / (2 * h * h), 1).double().mean() - d * math.log(h) for h in KDE_FACTORS]
-    return KDE_FACTORS[int(torch.stack(scores).argmax())]
-
-
-def kde_bandwidths(codes: torch.Tensor, rule="adaptive") -> torch.Tensor:
-    """Per-code factors h_i [N] (kernel covariance h_i² Cov(codes)): Abramson's adaptive widths
-    around a cross-validated pilot for "adaptive", else kde_factor(codes, rule) for every code."""
-    codes = codes.double()
-    n = len(codes)
-    h = kde_factor(codes, "cv" if rule == "adaptive" else rule)
-    if rule != "adaptive":
-        return torch.full((n,), h, dtype=torch.float64)
-    _, white = _whitener(codes)
-    u = white(codes)
-    d = u.shape[1]
-    if n <= PILOT_CENTRES:
-        pilot = _log_mixture(u, u, torch.full_like(u, 2 * math.log(h)))
-    else:  # a subset of centres, plus each code's own kernel so a lone code in the tails is not at density 0
-        centres = u[:: math.ceil(n / PILOT_CENTRES)]
-        own = torch.full((n,), -d * math.log(h) - 0.5 * d * math.log(2 * math.pi), dtype=u.dtype)
-        rest = _log_mixture(u, centres, torch.full_like(centres, 2 * math.log(h))) + math.log(len(centres))
-        pilot = torch.logaddexp(rest, own) - math.log(len(centres) + 1)
-    return h * torch.exp(-0.5 * (pilot - pilot.mean()))  # f^(-1/2), normalised by the geometric mean
-
-
 def log_aggregate_posterior(z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor, bandwidth="adaptive"):
     """log q(z) [M] at points z [M, D]: the mixture of the N posteriors, or, when they are points
-    (logvar = -inf, the autoencoder), a Gaussian KDE of the codes. bandwidth: a rule for
-    kde_bandwidths, or the per-code factors [N] it returned (to reuse them)."""
+    (logvar = -inf, the autoencoder), a Gaussian KDE of the codes (bandwidth: density.mixture_of)."""
     _check_codes(z, mean, logvar)
-    z, mean = z.double(), mean.double()
-    if is_point_mass(logvar):
-        hs = bandwidth if isinstance(bandwidth, torch.Tensor) else kde_bandwidths(mean, bandwidth)
-        chol, white = _whitener(mean)
-        # N(z; mu_i, h_i² L Lᵀ) = N(L^-1 z; L^-1 mu_i, h_i² I) / |det L|
-        logvar_h = (2 * hs.double().log())[:, None].expand_as(mean)
-        return _log_mixture(white(z), white(mean), logvar_h) - chol.diagonal().log().sum()
-    return _log_mixture(z, mean, logvar.double())
-
-
-def _log_mixture(z, mean, logvar) -> torch.Tensor:
-    """log (1/N) sum_i N(z; mean_i, diag exp(logvar_i)) for each row of z, in blocks."""
-    n, d = mean.shape
-    prec = torch.exp(-logvar)  # [N, D]
-    # -2 log N = sum_d (z² prec - 2 z mu prec + mu² prec + logvar + log 2 pi): two matmuls per block
-    const = (mean * mean * prec + logvar).sum(1) + d * math.log(2 * math.pi)  # [N]
-    step = max(1, BLOCK_ELEMENTS // n)
-    out = []
-    for i in range(0, len(z), step):
-        zb = z[i : i + step]
-        quad = (zb * zb) @ prec.T - 2 * zb @ (mean * prec).T + const  # [B, N], float64: no cancellation
-        # the exponentials dominate the cost; in float32 they are 3x faster and exact to 1e-7
-        out.append(torch.logsumexp(-0.5 * quad.float(), 1).double() - math.log(n))
-    return torch.cat(out) if out else z.new_empty(0)
-
-
-def log_prior(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) [M]."""
-    z = z.double()
-    return -0.5 * (z * z).sum(1) - 0.5 * z.shape[1] * math.log(2 * math.pi)
+    return log_mixture(z, *mixture_of(mean, logvar, bandwidth))
 
 
 def prior_holes(
@@ -235,8 +136,9 @@ def prior_holes(
     _check_codes(mean, mean, logvar)
     point = is_point_mass(logvar)
     hs = kde_bandwidths(mean, bandwidth) if point else None
+    mix = mixture_of(mean, logvar, hs)
     holes = prior_holes_under(
-        lambda z: log_aggregate_posterior(z, mean, logvar, hs),
+        lambda z: log_mixture(z, *mix),
         mean.shape[1],
         generator,
         n_samples,
@@ -282,6 +184,7 @@ def log_ratio_grid(
 ) -> RatioGrid:
     """log q(z) - log p(z) on a resolution x resolution grid over extent (x_min, x_max, y_min, y_max),
     for a 2-D latent space: the app shades cells below log(ratio) as holes on the native map."""
+    _check_codes(mean, mean, logvar)
     if mean.shape[1] != 2:
         raise ValueError(f"The density-ratio map needs a 2-D latent space, this one has {mean.shape[1]} dimensions.")
     x0, x1, y0, y1 = (float(v) for v in extent)
@@ -291,7 +194,8 @@ def log_ratio_grid(
     ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")
     z = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
-    lr = (log_aggregate_posterior(z, mean, logvar, bandwidth) - log_prior(z)).reshape(resolution, resolution)
+    log_q = log_mixture_grid(xs, ys, *mixture_of(mean, logvar, bandwidth))
+    lr = log_q - log_prior(z).reshape(resolution, resolution)
     return RatioGrid(lr.float(), xs.float(), ys.float(), (x0, x1, y0, y1), math.log(ratio))
 
 
