@@ -54,7 +54,7 @@ class PriorHoles:
     n_samples: int  # prior draws in the estimate
     ratio: float  # the threshold on q/p
     density: str  # how q was estimated, in words
-    bandwidth: float | None = None  # KDE only: the (geometric mean) factor h, kernel covariance h² · Cov(codes)
+    bandwidth: float | None = None  # KDE only: the (geometric-mean) width factor h; kernel variance h² · Var(codes)
     floor: float | None = None  # the share this estimator gives when q equals the prior (same N, D, widths)
 
 
