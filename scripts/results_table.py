@@ -2,7 +2,8 @@
 
     python -m scripts.results_table [--iw-samples 1000]
 
-Same numbers as `python -m vae_core.evaluate CHECKPOINT --iw-samples K`, one row per model.
+Same numbers as `python -m vae_core.evaluate CHECKPOINT --iw-samples K`, one row per model;
+likelihood figures as mean ± standard error over the 500 validation digits.
 """
 
 import argparse
@@ -20,6 +21,12 @@ def fmt(v, spec=".1f"):
     return "—" if v is None or v != v or v in (float("inf"), float("-inf")) else format(v, spec)
 
 
+def fmt_se(m: dict, key: str) -> str:
+    """'151.4 ± 1.9', or '—' where the figure does not exist (an autoencoder's KL)."""
+    value, se = fmt(m[key]), fmt(m.get(f"{key}_se"))
+    return value if value == "—" or se == "—" else f"{value} ± {se}"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--iw-samples", type=int, default=1000)
@@ -31,7 +38,7 @@ def main(argv=None) -> int:
         model, meta = vae_core.load_checkpoint(ROOT / "checkpoints" / f"{name}.safetensors")
         m = evaluate(model, val, train, iw_samples=args.iw_samples)
         print(
-            f"| {name} | {fmt(m['recon'])} | {fmt(m['kl'])} | {fmt(m['neg_elbo'])} | {fmt(m['nll_iw'])} "
+            f"| {name} | {fmt_se(m, 'recon')} | {fmt_se(m, 'kl')} | {fmt_se(m, 'neg_elbo')} | {fmt_se(m, 'nll_iw')} "
             f"| {m['active_units']}/{model.config.latent_dim} | {fmt(m['knn_accuracy'], '.1%')} |",
             flush=True,
         )

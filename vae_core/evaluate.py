@@ -6,6 +6,8 @@
   tighter as K grows; K = 1 is the ELBO. Batched over images and over k so memory stays flat.
 - Active units (Burda et al. 2016, sec. 5.2): unit u is active if Cov_x(E_q[z_u]) > 0.01.
 - kNN accuracy: classify test latent means by their nearest training means (scikit-learn).
+- Standard errors: every likelihood figure is a mean over images; `evaluate` reports it with
+  the standard error of that mean (`recon_se`, `kl_se`, `neg_elbo_se`, `nll_iw_se`).
 """
 
 from __future__ import annotations
@@ -40,18 +42,35 @@ def encode_all(model, x: torch.Tensor, batch_size: int = 1000):
 
 
 @torch.inference_mode()
-def elbo_terms(model, x: torch.Tensor, seed: int = 0, batch_size: int = 1000) -> dict:
-    """Mean reconstruction, KL and negative ELBO per image (one reparameterised sample each)."""
+def elbo_per_image(model, x: torch.Tensor, seed: int = 0, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reconstruction -log p(x|z) and KL per image ([N] each), one reparameterised sample each."""
     gen = torch.Generator().manual_seed(seed)
-    recon = kl = 0.0
+    recon, kl = [], []
     for i in range(0, len(x), batch_size):
         xb = x[i : i + batch_size]
         post = model.encode(xb)
         z = post.sample(gen)
-        recon += model.nll(model.decode_logits(z), xb).sum().item()
-        kl += post.kl().sum().item()
-    n = len(x)
-    return {"recon": recon / n, "kl": kl / n, "neg_elbo": (recon + kl) / n}
+        recon.append(model.nll(model.decode_logits(z), xb))
+        kl.append(post.kl())
+    return torch.cat(recon), torch.cat(kl)
+
+
+def elbo_terms(model, x: torch.Tensor, seed: int = 0, batch_size: int = 1000) -> dict:
+    """Mean reconstruction, KL and negative ELBO per image (one reparameterised sample each)."""
+    recon, kl = elbo_per_image(model, x, seed, batch_size)
+    r, k = recon.double().mean().item(), kl.double().mean().item()
+    return {"recon": r, "kl": k, "neg_elbo": r + k}
+
+
+def mean_se(values: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard error (sample std / sqrt(n)) of per-image values: the figure's
+    uncertainty from which 500 digits happened to be in the split. NaN SE where undefined
+    (one value, or infinite values: the autoencoder's KL)."""
+    v = values.double()
+    mean = v.mean().item()
+    if len(v) < 2 or not torch.isfinite(v).all():
+        return mean, float("nan")
+    return mean, (v.std() / math.sqrt(len(v))).item()
 
 
 @torch.inference_mode()
@@ -97,10 +116,16 @@ def knn_accuracy(train_means, train_labels, test_means, test_labels, k: int = 5)
 
 
 def evaluate(model, data, train=None, iw_samples: int = 100, seed: int = 0, progress=None) -> dict:
-    """All metrics on `data`; kNN accuracy needs the `train` split for its neighbours."""
+    """All metrics on `data`; kNN accuracy needs the `train` split for its neighbours.
+
+    Likelihood figures come with their standard errors over the images (`*_se`)."""
     model.eval()
-    out = elbo_terms(model, data.images, seed)
-    out["nll_iw"] = iw_nll_per_image(model, data.images, iw_samples, seed, progress=progress).mean().item()
+    recon, kl = elbo_per_image(model, data.images, seed)
+    out = {}
+    for name, values in (("recon", recon), ("kl", kl), ("neg_elbo", recon + kl)):
+        out[name], out[f"{name}_se"] = mean_se(values)
+    nll = iw_nll_per_image(model, data.images, iw_samples, seed, progress=progress)
+    out["nll_iw"], out["nll_iw_se"] = mean_se(nll)
     means, logvars = encode_all(model, data.images)
     out["kl_per_dim"] = gaussian_kl(means, logvars).mean(0).tolist()
     out["active_units"] = active_units(means)
