@@ -37,6 +37,7 @@ NAV_TITLES = TITLES = {
     "Interpolate": "Interpolate",
     "Traverse": "Traverse",
     "Encode": "Encode your digit",
+    "Sample": "Sample",
     "Compare": "AE vs KL-only vs VAE",
     "Train": "Train a model",
 }
@@ -121,3 +122,47 @@ def plot_ready(pg, n_plots: int = 1):
         arg=n_plots,
         timeout=WAIT_MS,
     )
+
+
+# --- the live map (ui/livemap): its iframe, and map coordinates -> page coordinates ---
+
+LIVEMAP = 'iframe[title="ui.livemap.component.livemap"]'
+PLOT_ORIGIN = "() => { const r = livemap.widget.plot.getBoundingClientRect(); return [r.left, r.top]; }"
+PIXELS = """(sel, scale) => {
+  const c = document.querySelector(sel), s = scale || +c.dataset.scale;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, out = [];
+  for (let r = 0; r < c.height / s; r++)
+    for (let q = 0; q < c.width / s; q++) out.push(d[((r * s + (s >> 1)) * c.width + q * s + (s >> 1)) * 4]);
+  return out;
+}"""
+READ_CANVAS = f"([sel, scale]) => ({PIXELS})(sel, scale)"
+
+
+def wait_map(pg, nth: int = 0):
+    """The nth live map's frame, once it has drawn its points."""
+    el = pg.locator(LIVEMAP).nth(nth)
+    el.wait_for(timeout=WAIT_MS)
+    frame = el.element_handle().content_frame()
+    frame.wait_for_selector("body[data-drawn='1']", timeout=WAIT_MS)
+    settle(pg)
+    return frame
+
+
+def map_to_page(pg, frame, xy, nth: int = 0):
+    """Map coordinates [M, 2] -> page coordinates, through the component's own view transform."""
+    import numpy as np
+
+    sx, sy, ox, oy = frame.evaluate("() => { const v = livemap.widget.view; return [v.sx, v.sy, v.ox, v.oy]; }")
+    left, top = frame.evaluate(PLOT_ORIGIN)
+    box = pg.locator(LIVEMAP).nth(nth).bounding_box()
+    xy = np.atleast_2d(xy)
+    return np.c_[box["x"] + left + 54 + ox + xy[:, 0] * sx, box["y"] + top + 10 + oy - xy[:, 1] * sy]
+
+
+def isolated(px):
+    """Index of a point well apart from its neighbours on screen (not a far outlier at the edge)."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    d, _ = cKDTree(px).query(px, k=2)
+    return int(np.argsort(-d[:, 1])[len(px) // 20])

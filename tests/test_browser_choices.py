@@ -5,7 +5,7 @@ Each test is a sequence of choices; after each one it checks that the page shows
 
 import numpy as np
 import torch
-from browser import WAIT_MS, goto, no_exception, pick_model, plot_ready, settle, shot
+from browser import WAIT_MS, goto, isolated, map_to_page, no_exception, pick_model, settle, shot, wait_map
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -56,23 +56,28 @@ def test_switching_models_on_traverse_gives_the_new_models_dimensions(new_page):
     shot(pg, "choices-traverse-switch")
 
 
-CLICK_POINT = """(i) => {
-  const gd = document.querySelector('.js-plotly-plot');
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, tr = gd._fullData[0];
-  const box = gd.getBoundingClientRect();
-  return [box.left + xa._offset + xa.l2p(tr.x[i]), box.top + ya._offset + ya.l2p(tr.y[i])];
-}"""
+def native_codes(stem: str):
+    """A shipped model's native 2-D map of mnist5k's training digits, computed here, not by the app."""
+    from conftest import ROOT
+
+    import vae_core
+    from vae_core.evaluate import encode_all
+
+    model, _ = vae_core.load_checkpoint(ROOT / "checkpoints" / f"{stem}.safetensors")
+    data = vae_core.load_dataset("mnist5k", "train")
+    return encode_all(model, data.images)[0].numpy(), data
 
 
 def test_a_clicked_point_stays_selected_through_overlay_toggles_until_cleared(new_page):
+    xy, data = native_codes("vae-z2")
     pg = new_page()
-    plot_ready(pg)
-    x, y = pg.evaluate(CLICK_POINT, 0)
-    pg.mouse.click(x, y)
-    chosen = pg.get_by_text("8 nearest neighbours in latent space")
-    chosen.wait_for(timeout=WAIT_MS)
-    settle(pg)
-    caption = pg.get_by_text("#", exact=False).filter(has_text="· class").first.inner_text()
+    frame = wait_map(pg)
+    px = map_to_page(pg, frame, xy)
+    i = isolated(px)
+    pg.mouse.click(float(px[i, 0]), float(px[i, 1]))
+    caption = f"#{i} · class {data.classes[int(data.labels[i])]}"
+    expect(pg.get_by_text(caption, exact=True)).to_be_visible(timeout=WAIT_MS)
+    pg.get_by_text("8 nearest neighbours in latent space").wait_for(timeout=WAIT_MS)
     for toggle in ("Posterior σ ellipses (200 points)", "Prior samples N(0, I)", "Posterior σ ellipses (200 points)"):
         pg.get_by_text(toggle).click()
         settle(pg)
@@ -148,16 +153,7 @@ def test_interpolate_shows_both_endpoints_and_marks_the_path(new_page):
     shot(pg, "choices-interpolate")
 
 
-ASPECTS = """() => {
-  const gd = document.querySelector('.js-plotly-plot');
-  const L = gd._fullLayout, out = [];
-  for (const name of Object.keys(L).filter(k => /^xaxis\\d*$/.test(k)).sort()) {
-    const xa = L[name], ya = L['y' + name.slice(1)];
-    out.push({x: xa._length / (xa.range[1] - xa.range[0]), y: ya._length / (ya.range[1] - ya.range[0]),
-              xt: xa.title.text || '', yt: ya.title.text || ''});
-  }
-  return {panels: out, itemsizing: L.legend.itemsizing};
-}"""
+VIEW = "() => { const w = livemap.widget; return {sx: w.view.sx, sy: w.view.sy, labels: w.args.axis_labels}; }"
 
 
 def test_compare_panels_are_equal_aspect_with_axis_titles(new_page):
@@ -172,12 +168,9 @@ def test_compare_panels_are_equal_aspect_with_axis_titles(new_page):
         # the page shows what was chosen: it names the three models of that latent size
         expect(pg.get_by_text(f"Comparing ae-z{d} · kl-z{d} · vae-z{d} (z = {d}).")).to_be_visible(timeout=WAIT_MS)
         settle(pg)
-        plot_ready(pg)
-        got = pg.evaluate(ASPECTS)
-        assert len(got["panels"]) == 3, step
-        for panel in got["panels"]:  # pixels per unit, the same along both axes: a circle is round
-            assert abs(panel["x"] / panel["y"] - 1) < 0.02, (step, panel)
-            assert panel["xt"] and panel["yt"], (step, panel)
-        assert got["itemsizing"] == "constant"
+        views = [wait_map(pg, nth).evaluate(VIEW) for nth in range(3)]
+        for panel in views:  # pixels per unit, the same along both axes: the prior's circle is round
+            assert abs(panel["sx"] / panel["sy"] - 1) < 0.02, (step, panel)
+            assert all(panel["labels"]), (step, panel)
         no_exception(pg)
     shot(pg, "choices-compare")

@@ -102,3 +102,22 @@ def plotly_map(ctx, proj, overlays, height: int, title: str | None):
     if title:
         fig.update_layout(title=title)
     return fig
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _values(cache: str, data_name: str, name: str, label: str, _values: np.ndarray):
+    return lm.publish_values(cached.store(cache), _values, label, scale="viridis")
+
+
+def values(data_name: str, name: str, label: str, v: np.ndarray):
+    """A per-point value (a shape attribute) published once per dataset and attribute, for colouring."""
+    return _values(str(state.cache_dir("livemap")), data_name, name, label, v)
+
+
+def extent(proj, pad: float = 0.05, prior_sigma: float = 3.0) -> tuple[float, float, float, float]:
+    """The region a linear map shows: its points and the prior's ±3σ, with a margin."""
+    lo = np.minimum(proj.embedding.min(0), -prior_sigma)
+    hi = np.maximum(proj.embedding.max(0), prior_sigma)
+    span = hi - lo
+    lo, hi = lo - pad * span, hi + pad * span
+    return float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])

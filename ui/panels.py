@@ -76,3 +76,44 @@ def downloads(ctx, mean, logvar, proj, indices: list[int] | None, key: str) -> N
             key=f"{key}_npz_{what}",
             on_click="ignore",
         )
+
+
+def sample_line(q: dict | None, what: str) -> str:
+    """One sentence on a sampler's quality, as the classifier judged it."""
+    if q is None:
+        return f"No digit classifier ships for this dataset, so samples from {what} are not judged."
+    return (
+        f"Of {q['n']:,} samples from {what}, the classifier cannot name **{q['low_confidence']:.0%}** "
+        f"(confidence < 0.5); the classes they show have entropy **{q['class_entropy']:.2f}** "
+        f"of a possible {q['max_entropy']:.2f} (every class equally often)."
+    )
+
+
+def prior_report(ctx, mean, logvar, samples: bool, holes: bool) -> None:
+    """What the prior's samples and holes say about this model, measured, in words."""
+    from ui import analysis
+
+    key = (str(ctx.entry.path), ctx.entry.mtime, ctx.data_name)
+    lines = []
+    if samples:
+        prior = analysis.sample_quality(*key, "prior", ctx.model, mean)
+        lines.append(sample_line(prior, "N(0, I)"))
+        scale = analysis.code_scale(*key, mean, logvar)
+        spread = float(np.median(scale["aggregate_std"]))
+        if spread > 2 or spread < 0.5:  # the prior's scale does not fit this model's codes
+            fitted = analysis.sample_quality(*key, "gaussian", ctx.model, mean)
+            lines.append(
+                f"This model's codes spread **{spread:.1f}×** as wide as the prior (median over dimensions): "
+                "N(0, I) draws land in a small part of its cloud — a scale mismatch, not holes. "
+                + sample_line(fitted, "a Gaussian fitted to its codes")
+            )
+    if holes:
+        h = analysis.holes(*key, mean, logvar)
+        floor = ""
+        if h.get("floor") is not None:
+            floor = f" The same estimator gives {h['floor']:.0%} when q equals the prior."
+        lines.append(
+            f"**{h['share']:.0%}** (± {h['se']:.0%}) of the prior's mass lies where the codes' density q(z) "
+            f"is below a tenth of p(z) — q estimated as {h['density']}.{floor}"
+        )
+    st.info("\n\n".join(lines))

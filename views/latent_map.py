@@ -2,11 +2,10 @@
 
 import numpy as np
 import streamlit as st
-import torch
 
 import ui.livemap as lm
-from ui import context, maps, panels, state, widgets
-from vae_core import latent
+from ui import analysis, context, maps, panels, state, widgets
+from vae_core.attributes import UNITS
 
 ctx = context.current()
 entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
@@ -17,11 +16,14 @@ st.caption(
     " (on native and PCA maps, empty space shows what the decoder draws there); click, box or lasso to select."
 )
 
-d = model.config.latent_dim
+d, kind = model.config.latent_dim, model.config.kind
 method, params = widgets.projection_controls(d, key=ctx.widget_key("map"))
-c1, c2 = st.columns(2)
-show_sigma = c1.toggle("Posterior σ ellipses (200 points)", key="map_sigma")
+c1, c2, c3, c4 = st.columns([1, 1, 1, 1.3])
+show_sigma = c1.toggle("Posterior σ ellipses", key="map_sigma", help="1σ of q(z|x) for 200 digits.")
 show_prior = c2.toggle("Prior samples N(0, I)", key="map_prior")
+holes_help = "Where q(z) < p(z)/10: the prior expects codes, the data put few."
+show_holes = c3.toggle("Prior holes", key="map_holes", help=holes_help)
+colour = c4.selectbox("Colour by", ["class", *UNITS], key="map_colour", format_func=lambda a: a.replace("_", " "))
 sel_key = ctx.widget_key(f"map_selection_{data_name}")  # kept until cleared or the model changes
 with st.expander("Show classes, find a digit"):
     visible = widgets.class_filter(data.classes, key=ctx.widget_key("map_classes"))
@@ -30,28 +32,32 @@ if jump is not None:
     st.session_state[sel_key] = [jump]
 
 mean, logvar, proj = state.map_projection(entry, model, data_name, method, params)
+key = (str(entry.path), entry.mtime, data_name)
 overlays, notes = [], []
-if (show_sigma or show_prior) and not proj.exact:
-    notes.append(f"{method} is not linear, so σ ellipses and prior samples cannot be drawn on it; use native or PCA.")
-if show_sigma and proj.exact and model.config.kind != "ae":
+if (show_sigma or show_prior or show_holes) and not proj.exact:
+    notes.append(f"{method} is not linear: σ ellipses, prior samples and holes are drawn on native and PCA maps only.")
+if show_sigma and proj.exact and kind != "ae":
     pick = np.random.default_rng(0).choice(len(mean), size=min(200, len(mean)), replace=False)
     overlays.append(lm.Ellipses(proj.embedding[pick], proj.transform_cov(np.exp(logvar[pick]))))
-elif show_sigma and model.config.kind == "ae":
+elif show_sigma and kind == "ae":
     notes.append("An autoencoder's code is a point: it has no σ to draw.")
-if show_prior:
-    prior = torch.randn(1000, d, generator=torch.Generator().manual_seed(0))
-    holes = latent.hole_fraction(prior, torch.from_numpy(mean))
-    if proj.exact:
-        overlays.append(lm.Points(proj.transform(prior[:400].numpy()), name="prior samples"))
-    notes.append(
-        f"**{holes:.0%}** of 1,000 prior samples land in holes: farther from every data code than 99% "
-        "of codes are from their nearest neighbour. The decoder never saw codes there."
-    )
+if show_holes and proj.exact and d == 2:
+    box = maps.extent(proj)
+    overlays.append(lm.Raster(analysis.holes_grid(*key, box, mean, logvar), box, name="holes: q < p/10"))
+if show_prior and proj.exact:
+    prior = analysis.draw(*key, "prior", 400, mean, seed=1)
+    overlays.append(lm.Points(proj.transform(prior.numpy()), name="prior samples"))
 if proj.exact:
     overlays.append(lm.Circle(2.0))
 for n in notes:
     st.info(n)
+if show_prior or show_holes:
+    panels.prior_report(ctx, mean, logvar, show_prior, show_holes)
 
+values = None
+if colour != "class":
+    v = analysis.shape_attributes(data_name)[colour]
+    values = maps.values(data_name, colour, f"{colour.replace('_', ' ')} ({UNITS[colour]})", v)
 event = maps.draw(
     ctx,
     proj,
@@ -60,6 +66,7 @@ event = maps.draw(
     selection=st.session_state.get(sel_key, []),
     visible=visible,
     highlight=jump,
+    values=values,
 )
 st.session_state[sel_key] = event.selection
 st.session_state["map_selection"] = event.selection  # for tests and the URL

@@ -13,6 +13,7 @@ import {decodeSelection, drawSelection, encodeSelection, selectionColors} from "
 import {View, bounds} from "./view.js";
 
 const SIDE = 150; // px of the side panel (decoded image + legend)
+const NARROW = 520; // below this width (a third of a page: Compare) the side panel goes under the plot
 
 export class LatentMap {
   constructor(root, host) {
@@ -45,6 +46,7 @@ export class LatentMap {
     this.buildToolbar();
     attach(this);
     new ResizeObserver(() => this.resize()).observe(this.plot);
+    window.addEventListener("resize", () => this.resize()); // the page (and so the iframe) got wider or narrower
   }
 
   buildToolbar() {
@@ -185,8 +187,10 @@ export class LatentMap {
   }
 
   resize() {
-    if (this.box.clientWidth < SIDE + 60) return; // hidden or collapsed for a moment: keep the view
-    const w = this.box.clientWidth - SIDE - 8, h = this.args ? this.args.height : 400;
+    if (this.box.clientWidth < 120) return; // hidden or collapsed for a moment: keep the view
+    const narrow = this.box.clientWidth < NARROW;
+    this.box.classList.toggle("lm-narrow", narrow);
+    const w = narrow ? this.box.clientWidth : this.box.clientWidth - SIDE - 8, h = this.args ? this.args.height : 400;
     this.plot.style.width = `${w}px`;
     this.dpr = window.devicePixelRatio || 1;
     for (const c of this.layers) {

@@ -1,0 +1,35 @@
+"""Sample: decode draws from the prior and from densities fitted to the codes, and judge them."""
+
+import streamlit as st
+
+from ui import analysis, context, figures, panels, state
+
+ctx = context.current()
+entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
+st.title("Sample")
+st.caption(
+    "A VAE is trained so that draws from the prior N(0, I) decode to digits. Any model — an autoencoder "
+    "too — can also be sampled from a density fitted to its codes after training (ex-post density "
+    "estimation, Ghosh et al. 2020): one Gaussian, or a mixture of ten. A digit classifier trained on "
+    "real digits judges each source."
+)
+c1, c2 = st.columns([1, 3])
+seed = c1.number_input("Draw", 0, 10_000, 0, key="sample_seed", help="Another number: other samples.")
+mean, logvar = state.codes(str(entry.path), entry.mtime, data_name, model)
+key = (str(entry.path), entry.mtime, data_name)
+
+cols = st.columns(3)
+for col, (source, words) in zip(cols, analysis.SOURCES.items(), strict=True):
+    z = analysis.draw(*key, source, 40, mean, seed=int(seed) + 1)
+    with col:
+        st.markdown(f"**{words}**")
+        st.image(figures.image_grid(state.decode(model, z), nrow=8, scale=2), width="stretch")
+        st.caption(panels.sample_line(analysis.sample_quality(*key, source, model, mean), "it"))
+scale = analysis.code_scale(*key, mean, logvar)
+st.markdown(
+    "The codes' spread per dimension (the prior's is 1): "
+    + ", ".join(f"{s:.2g}" for s in scale["aggregate_std"][:16])
+    + (" …" if len(scale["aggregate_std"]) > 16 else "")
+    + ". Where it is far from 1, N(0, I) draws fall where the decoder saw few codes (or only a few classes), "
+    "and a fitted density samples better."
+)
