@@ -127,6 +127,7 @@ def plot_ready(pg, n_plots: int = 1):
 # --- the live map (ui/livemap): its iframe, and map coordinates -> page coordinates ---
 
 LIVEMAP = 'iframe[title="ui.livemap.component.livemap"]'
+SLIDERS = LIVEMAP + " >> visible=true"  # the slider panel: the same component in another mode, in the open tab
 PLOT_ORIGIN = "() => { const r = livemap.widget.plot.getBoundingClientRect(); return [r.left, r.top]; }"
 PIXELS = """(sel, scale) => {
   const c = document.querySelector(sel), s = scale || +c.dataset.scale;
@@ -138,9 +139,9 @@ PIXELS = """(sel, scale) => {
 READ_CANVAS = f"([sel, scale]) => ({PIXELS})(sel, scale)"
 
 
-def wait_map(pg, nth: int = 0):
-    """The nth live map's frame, once it has drawn its points."""
-    el = pg.locator(LIVEMAP).nth(nth)
+def wait_map(pg, nth: int = 0, frame_title: str = LIVEMAP):
+    """The nth live map's frame, once it has drawn (its points, its sliders' image)."""
+    el = pg.locator(frame_title).nth(nth)
     el.wait_for(timeout=WAIT_MS)
     frame = el.element_handle().content_frame()
     frame.wait_for_selector("body[data-drawn='1']", timeout=WAIT_MS)

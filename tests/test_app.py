@@ -15,8 +15,12 @@ PAGES = VIEW_FILES
 
 @pytest.fixture(autouse=True)
 def user_models(tmp_path, monkeypatch):
-    """Models trained by a test go to a temporary folder, never into the repository."""
+    """Models trained by a test go to a temporary folder, never into the repository; caches too.
+    AppTest runs no JavaScript, so the pages take their server-side paths (plotly maps, images
+    decoded on the server) unless a test turns the live map on; Chromium tests cover it."""
     monkeypatch.setenv("VAE_EXPLORER_USER_MODELS", str(tmp_path / "user_models"))
+    monkeypatch.setenv("VAE_EXPLORER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("VAE_EXPLORER_LIVEMAP", "0")
     return tmp_path / "user_models"
 
 
@@ -51,8 +55,10 @@ def test_entry_shows_the_latent_map_with_the_shipped_models():
     assert "Showing **vae-z2**" in at.sidebar.caption[0].value
 
 
+@pytest.mark.parametrize("live", ["0", "1"])
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_runs_without_exception(page):
+def test_every_page_runs_without_exception(page, live, monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_LIVEMAP", live)
     at = app(page)
     assert at.title, "the page drew nothing"
     assert not at.error, [e.value for e in at.error]

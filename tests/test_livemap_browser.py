@@ -6,12 +6,7 @@ torch's `model.decode`; screenshots land in test-artifacts/livemap/ for a person
 """
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 
@@ -27,16 +22,6 @@ from vae_core import latent, projection
 from vae_core.evaluate import encode_all
 
 ARTIFACTS = ROOT / "test-artifacts" / "livemap"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WAIT = 180_000  # ms: a shared 2-core machine can be slow; every wait is on a state, not a clock
 IFRAME = 'iframe[title="ui.livemap.component.livemap"]'
 PIXELS = """(sel, scale) => {
@@ -50,46 +35,23 @@ READ_CANVAS = f"([sel, scale]) => ({PIXELS})(sel, scale)"
 CHANGED = f"([sel, scale, before]) => JSON.stringify(({PIXELS})(sel, scale)) !== JSON.stringify(before)"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = free_port()
-    env = {**os.environ, "VAE_EXPLORER_LIVEMAP_CACHE": str(tmp_path_factory.mktemp("livemap_cache"))}
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")
-    cmd = [sys.executable, "-m", "streamlit", "run", "tests/apps/livemap_demo.py", "--server.headless", "true"]
-    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                break
-        except OSError:
-            pass
-        assert proc.poll() is None, "streamlit exited early"
-        assert time.monotonic() < deadline, "streamlit did not start within 90 s"
-        time.sleep(0.25)
+    """`streamlit run tests/apps/livemap_demo.py` on a free loopback port (tests/browser.py)."""
+    from browser import start_server
+
+    env = {"VAE_EXPLORER_LIVEMAP_CACHE": str(tmp_path_factory.mktemp("livemap_cache"))}
+    proc, url = start_server("tests/apps/livemap_demo.py", env, tmp_path_factory.mktemp("log") / "streamlit.log")
     yield url
     proc.terminate()
     proc.wait(10)
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert os.path.exists(CHROMIUM), "Chromium missing: apt-get install chromium"
+def browser(chromium):
+    """The session's Chromium (conftest.py): one Playwright per test run."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
+    return chromium
 
 
 class Offline:

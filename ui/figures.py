@@ -211,7 +211,7 @@ def add_overlay(fig: go.Figure, overlay) -> go.Figure:
         if len(xy) and overlay.end_label:
             add_points(fig, xy[-1:], overlay.end_label, color="#d62728", symbol="square", size=12)
     elif isinstance(overlay, lo.Markers):  # Points too
-        symbol = {"star": "star", "x": "x", "cross": "cross"}.get(overlay.symbol, overlay.symbol)
+        symbol = "circle-open" if overlay.name == "selected" else overlay.symbol
         add_points(fig, np.asarray(overlay.xy).reshape(-1, 2), overlay.name, overlay.color, symbol, overlay.size)
     elif isinstance(overlay, lo.Ellipses):
         covs = np.asarray(overlay.covs) * overlay.n_sigma**2

@@ -8,12 +8,20 @@ browser lacks what the component needs, as the plotly map with the same overlays
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import streamlit as st
 
 import ui.livemap as lm
 from ui import figures, state
 from ui.livemap import cached
+
+
+def live() -> bool:
+    """Whether pages use the live map: on, unless VAE_EXPLORER_LIVEMAP=0 (then plotly maps and
+    server-decoded images, as for a browser that cannot run the component)."""
+    return os.environ.get("VAE_EXPLORER_LIVEMAP", "1") != "0"
 
 
 def store() -> lm.AssetStore:
@@ -54,6 +62,8 @@ def draw(
 
     model/entry: another model than the sidebar's (Compare draws three)."""
     entry, model = entry or ctx.entry, model or ctx.model
+    if not live():
+        return plotly_draw(ctx, proj, key, overlays, height, title, lm.MapEvent(), selection)
     data = state.dataset(ctx.data_name)
     labels = data.labels.numpy()
     cache = str(state.cache_dir("livemap"))
@@ -83,9 +93,20 @@ def draw(
     )
     if event.fallback:
         st.caption(event.reason + " Showing the simpler map instead (hover shows a sketch of the digit).")
-        fig = plotly_map(ctx, proj, overlays, height, title)
-        chosen = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key=key + "_plotly")
-        event.selection = figures.selected_indices(chosen, len(data))
+        return plotly_draw(ctx, proj, key, overlays, height, title, event, selection)
+    return event
+
+
+def plotly_draw(ctx, proj, key, overlays, height, title, event: lm.MapEvent, selection) -> lm.MapEvent:
+    """The plotly map. Its selection is kept by the page, not read back alone: a chart whose figure
+    changed (an overlay toggled) reports an empty selection, which is not the user's choice."""
+    selection = list(selection or [])
+    if selection:
+        overlays = [*overlays, lm.Markers(proj.embedding[selection[:500]], name="selected", symbol="circle", size=12)]
+    fig = plotly_map(ctx, proj, overlays, height, title)
+    chosen = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key=key + "_plotly")
+    picked = figures.selected_indices(chosen, len(state.dataset(ctx.data_name)))
+    event.selection = picked or selection
     return event
 
 

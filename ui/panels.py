@@ -117,3 +117,19 @@ def prior_report(ctx, mean, logvar, samples: bool, holes: bool) -> None:
             f"is below a tenth of p(z) — q estimated as {h['density']}.{floor}"
         )
     st.info("\n\n".join(lines))
+
+
+def image_downloads(images: torch.Tensor, nrow: int, stem: str, key: str) -> None:
+    """A sequence of decoded images as an animated GIF and as a PNG strip (built when clicked)."""
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button(
+        "GIF", lambda: exports.gif(images), f"{stem}.gif", "image/gif", key=f"{key}_gif", on_click="ignore"
+    )
+    c2.download_button(
+        "PNG strip",
+        lambda: exports.png_strip(images, nrow=nrow),
+        f"{stem}.png",
+        "image/png",
+        key=f"{key}_png",
+        on_click="ignore",
+    )

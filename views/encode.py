@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui import context, figures, state, widgets
+import ui.livemap as lm
+from ui import context, figures, maps, state, widgets
 from vae_core import latent
 
 ctx = context.current()
@@ -61,14 +62,11 @@ else:
 
 method, params = widgets.projection_controls(model.config.latent_dim, key=ctx.widget_key("enc_map"))
 mean, logvar, proj = state.map_projection(entry, model, data_name, method, params)
-fig = figures.latent_scatter(
-    proj.embedding, data.labels.numpy(), data.classes, state.hover_text(data_name), proj.axis_labels, height=480
-)
 xy = proj.transform(mu[None])
+overlays = [lm.Markers(xy, ["your digit"], name="your digit")]
 if proj.exact and np.isfinite(std).all() and std.max() > 0:
-    fig.add_trace(figures.ellipse_trace(xy, proj.transform_cov(std[None] ** 2), "your digit, 1σ", "black"))
-figures.add_points(fig, xy, "your digit", color="black", symbol="star", size=16)
-st.plotly_chart(fig, key=ctx.widget_key("enc_chart"))
+    overlays.append(lm.Ellipses(xy, proj.transform_cov(std[None] ** 2), name="your digit, 1σ", color="#000000"))
+maps.draw(ctx, proj, key=ctx.widget_key("enc_chart"), overlays=overlays, height=480)
 
 idx, _ = latent.nearest_neighbours(post.mean, torch.from_numpy(mean), k=10)
 st.image(figures.image_grid(data.images[idx[0]], nrow=10), caption="its 10 nearest training digits in latent space")

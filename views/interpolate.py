@@ -3,7 +3,8 @@
 import streamlit as st
 import torch
 
-from ui import context, figures, state, widgets
+import ui.livemap as lm
+from ui import context, figures, maps, panels, state, widgets
 from vae_core import latent
 
 ctx = context.current()
@@ -51,16 +52,13 @@ mid.image(
 )
 st.session_state["interp_images"] = len(images)
 
+panels.image_downloads(images, steps, f"{entry.stem}-interpolation-{steps}", key="interp")
+
 d = model.config.latent_dim
 map_method, params = widgets.projection_controls(d, key=ctx.widget_key("interp_map"))
 mean, logvar, proj = state.map_projection(entry, model, data_name, map_method, params)
-fig = figures.latent_scatter(
-    proj.embedding, data.labels.numpy(), data.classes, state.hover_text(data_name), proj.axis_labels, height=480
-)
-xy = proj.transform(path.numpy())
-figures.add_points(fig, xy, "path", color="black", symbol="circle", size=7, line=True)
-figures.add_points(fig, xy[:1], "start", color="#2ca02c", symbol="triangle-up", size=16)
-figures.add_points(fig, xy[-1:], "end", color="#d62728", symbol="square", size=14)
-st.plotly_chart(fig, key=ctx.widget_key("interp_chart"))
+path_xy = proj.transform(path.numpy())
+path_line = lm.Polyline(path_xy, name=f"{method} path")
+maps.draw(ctx, proj, key=ctx.widget_key("interp_chart"), overlays=[path_line], height=480)
 if not proj.exact:
     st.caption(f"{map_method} cannot place new points exactly: the path is drawn at its nearest data codes.")
