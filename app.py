@@ -1,19 +1,24 @@
-"""VAE latent-space explorer: `streamlit run app.py`.
+"""`streamlit run app.py`: the explorer (explorer.py) served as a Streamlit ASGI app.
 
-The router: page config, the shared sidebar (model + dataset), and st.navigation over
-views/ (not pages/: Streamlit treats a `pages/` folder beside the entry script as its legacy
-multipage layout and runs the first script run in that mode, bypassing st.navigation).
+Why not run explorer.py directly: Streamlit runs a page's script only when a browser session
+connects, so the first visitor would wait for torch and the data to load. As an st.App, the
+server starts a warm-up (ui/warmup.py) in a background thread the moment it starts, while the
+browser is still fetching Streamlit's frontend; the first script run then finds them loaded.
+`streamlit run explorer.py` works too, without the warm-up.
 """
+
+import threading
+from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from ui import context
-from ui.views import VIEWS
 
-st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
+@asynccontextmanager
+async def lifespan(_app):
+    from ui import warmup
 
-PAGES = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(VIEWS)]
+    threading.Thread(target=warmup.run, name="vae-explorer-warmup", daemon=True).start()
+    yield
 
-page = st.navigation(PAGES)
-st.session_state["ctx"] = context.sidebar()
-page.run()
+
+app = st.App("explorer.py", lifespan=lifespan)

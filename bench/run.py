@@ -119,7 +119,7 @@ PAGE_CHILD = """
 import json, time
 t0 = time.perf_counter()
 from streamlit.testing.v1 import AppTest
-at = AppTest.from_file("app.py", default_timeout=600)
+at = AppTest.from_file("explorer.py", default_timeout=600)
 at.run()
 page = {page!r}
 if page != "views/latent_map.py":
@@ -209,7 +209,7 @@ from vae_core.train import RECIPE, TrainConfig
 def render():
     t0 = time.perf_counter(); at.run(); assert not at.exception; return time.perf_counter() - t0
 
-at = AppTest.from_file("app.py", default_timeout=600)
+at = AppTest.from_file("explorer.py", default_timeout=600)
 at.run(); at.switch_page("views/traverse.py").run()
 idle = sorted(render() for _ in range(5))[2]
 tmp = pathlib.Path(tempfile.mkdtemp())

@@ -25,7 +25,7 @@ def user_models(tmp_path, monkeypatch):
 
 
 def app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "explorer.py"), default_timeout=180)
     at.run()
     if page:
         at.switch_page(page).run()
@@ -159,3 +159,26 @@ def test_every_page_works_with_every_kind_and_size(model, digits_models, monkeyp
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
         assert not at.error, (page, [e.value for e in at.error])
+
+
+def test_the_served_entry_warms_the_default_map_and_the_page_finds_it(monkeypatch, tmp_path):
+    """`streamlit run app.py` serves explorer.py as an st.App whose start-up warms the default
+    model's map; the first page run then finds the published assets in the same caches."""
+    import ast
+
+    from ui import warmup
+    from ui.livemap import cached
+
+    tree = ast.parse((ROOT / "app.py").read_text())
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "App"]
+    assert calls and calls[0].args[0].value == "explorer.py"
+    published = []
+    real = cached.publish_images
+    monkeypatch.setattr(cached, "publish_images", lambda *a, **k: published.append(1) or real(*a, **k))
+    monkeypatch.setenv("VAE_EXPLORER_LIVEMAP", "1")
+    cached.images.clear()
+    warmup.run()
+    assert published == [1] and any((tmp_path / "cache" / "livemap").iterdir())
+    at = app()
+    assert at.title[0].value == "Latent map"
+    assert published == [1], "the page published the digits again instead of finding the warm-up's"

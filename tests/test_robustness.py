@@ -126,7 +126,7 @@ def test_the_registry_lists_bad_files_with_reasons_and_keeps_the_good_ones(tmp_p
 
 
 def app(page=None):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "explorer.py"), default_timeout=180)
     at.run()
     if page:
         at.switch_page(page).run()
@@ -138,10 +138,10 @@ def test_the_app_lists_bad_files_and_keeps_working(tmp_path, monkeypatch, tiny_m
     make_bad_files(tmp_path, tiny_model())
     at = app()
     assert not at.exception and at.title[0].value == "Latent map"
-    captions = " ".join(c.value for c in at.sidebar.caption)
+    captions = " ".join(t.value for t in at.sidebar.text)
     for word in ("empty", "truncated", "pickle"):
         assert word in captions
-    assert any("vae-z2" in label for label in at.sidebar.selectbox[0].options)
+    assert any("vae-z2" in label for label in at.sidebar.selectbox(key="model").options)
 
 
 def test_invalid_training_settings_are_refused_in_the_form(tmp_path, monkeypatch):

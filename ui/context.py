@@ -6,6 +6,7 @@ app.py calls sidebar() once per run; pages call current().
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 
 import streamlit as st
@@ -34,7 +35,7 @@ class Context:
 def model_key(entry) -> str:
     """A short stable id of a model file: its stem plus a hash of its path (two folders may
     hold the same stem)."""
-    return f"{entry.path.stem}-{hashlib.sha1(str(entry.path).encode()).hexdigest()[:6]}"
+    return f"{entry.stem}-{hashlib.sha1(os.fsencode(entry.path)).hexdigest()[:6]}"
 
 
 def sidebar() -> Context | None:
@@ -46,9 +47,9 @@ def sidebar() -> Context | None:
     vanish: a changed index is a new widget, which starts again from its default.)"""
     entries = model_entries()
     good = {str(e.path): e for e in entries if e.ok and compatible_datasets(e)}
-    bad = [(e.path.name, e.error) for e in entries if not e.ok]
+    bad = [(e.name, e.error) for e in entries if not e.ok]
     bad += [
-        (e.path.name, NO_DATA.format(shape="×".join(map(str, e.image_shape))))
+        (e.name, NO_DATA.format(shape="×".join(map(str, e.image_shape))))
         for e in entries
         if e.ok and not compatible_datasets(e)
     ]
@@ -58,7 +59,7 @@ def sidebar() -> Context | None:
             _show_bad(bad)
             return None
         if st.session_state.get("model") not in good:  # first run, or the file went away
-            st.session_state["model"] = _default_model(list(good.values()))
+            st.session_state["model"] = default_model(list(good.values()))
         path = st.selectbox(
             "Model",
             list(good),
@@ -78,13 +79,14 @@ def sidebar() -> Context | None:
         _show_bad(bad)
     try:
         model, meta = load_model(str(entry.path), entry.mtime)
-    except (vae_core.CheckpointError, OSError) as e:  # changed on disk since it was listed
-        st.sidebar.error(str(e))
+    except (vae_core.CheckpointError, OSError) as e:  # refused by the load-time checks, or changed on disk
+        st.session_state["ctx_problem"] = str(e)
         return None
+    st.session_state.pop("ctx_problem", None)
     return Context(entry, model, meta, data_name, key)
 
 
-def _default_model(entries) -> str:
+def default_model(entries) -> str:
     for e in entries:
         if e.path.stem == "vae-z2" and e.source == "shipped":
             return str(e.path)
@@ -105,6 +107,9 @@ def _show_bad(bad: list[tuple[str, str]]):
 def current() -> Context:
     """What the sidebar picked on this run; stops the page if there is no usable model."""
     ctx = st.session_state.get("ctx")
+    if ctx is None and st.session_state.get("ctx_problem"):
+        st.warning(f"The model you picked cannot be used: {st.session_state['ctx_problem']} Pick another one.")
+        st.stop()
     if ctx is None:
         st.info("There is no usable model yet. Train one on the **Train** page, or restore checkpoints/.")
         st.stop()

@@ -64,14 +64,7 @@ def draw(
     entry, model = entry or ctx.entry, model or ctx.model
     if not live():
         return plotly_draw(ctx, proj, key, overlays, height, title, lm.MapEvent(), selection)
-    data = state.dataset(ctx.data_name)
-    labels = data.labels.numpy()
-    cache = str(state.cache_dir("livemap"))
-    map_key = f"{entry.path}:{entry.mtime}:{ctx.data_name}:{len(data)}:{proj.method}:{sorted(proj.params.items())}"
-    points = cached.points(cache, map_key, proj.embedding, labels, tuple(data.classes))
-    images = cached.images(cache, f"{ctx.data_name}:{len(data)}", data.images)
-    back = lift(proj) if decode else None
-    decoder = cached.decoder(cache, str(entry.path), entry.mtime, model) if back is not None else None
+    points, images, decoder, back = assets(entry, model, ctx.data_name, proj, decode)
     event = lm.latent_map(
         points,
         store(),
@@ -95,6 +88,19 @@ def draw(
         st.caption(event.reason + " Showing the simpler map instead (hover shows a sketch of the digit).")
         return plotly_draw(ctx, proj, key, overlays, height, title, event, selection)
     return event
+
+
+def assets(entry, model, data_name: str, proj, decode: bool = True):
+    """The map's points, the dataset's images and (on linear maps) the decoder with its lift,
+    published once (cached by checkpoint path + mtime, dataset, projection)."""
+    data = state.dataset(data_name)
+    cache = str(state.cache_dir("livemap"))
+    map_key = f"{entry.path}:{entry.mtime}:{data_name}:{len(data)}:{proj.method}:{sorted(proj.params.items())}"
+    points = cached.points(cache, map_key, proj.embedding, data.labels.numpy(), tuple(data.classes))
+    images = cached.images(cache, f"{data_name}:{len(data)}", data.images)
+    back = lift(proj) if decode else None
+    decoder = cached.decoder(cache, str(entry.path), entry.mtime, model) if back is not None else None
+    return points, images, decoder, back
 
 
 def plotly_draw(ctx, proj, key, overlays, height, title, event: lm.MapEvent, selection) -> lm.MapEvent:

@@ -1,0 +1,19 @@
+"""VAE latent-space explorer: the main script (`streamlit run app.py` serves it; see app.py).
+
+The router: page config, the shared sidebar (model + dataset), and st.navigation over
+views/ (not pages/: Streamlit treats a `pages/` folder beside the entry script as its legacy
+multipage layout and runs the first script run in that mode, bypassing st.navigation).
+"""
+
+import streamlit as st
+
+from ui import context
+from ui.views import VIEWS
+
+st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
+
+PAGES = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(VIEWS)]
+
+page = st.navigation(PAGES)
+st.session_state["ctx"] = context.sidebar()
+page.run()
