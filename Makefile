@@ -13,7 +13,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(VENV)/bin/streamlit run app.py
+	$(VENV)/bin/streamlit run app.py  # serves explorer.py; warms the engine at server start
 
 # The browser test drives Debian's Chromium; installed here when missing (as root).
 chromium:
