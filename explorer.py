@@ -7,7 +7,7 @@ multipage layout and runs the first script run in that mode, bypassing st.naviga
 
 import streamlit as st
 
-from ui import context
+from ui import context, share
 from ui.views import VIEWS
 
 st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
@@ -15,5 +15,9 @@ st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/
 PAGES = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(VIEWS)]
 
 page = st.navigation(PAGES)
-st.session_state["ctx"] = context.sidebar()
-page.run()
+share.begin()
+st.session_state["ctx"] = ctx = context.sidebar()
+try:
+    page.run()
+finally:  # also when a page stops early (st.stop): the URL always shows this run's choices
+    share.finish(ctx)

@@ -100,6 +100,7 @@ def choose(pg, label: str, option: str | re.Pattern, scope=None):
     pattern = option if isinstance(option, re.Pattern) else re.compile("^" + re.escape(option))
     scope.get_by_role("combobox", name=label, exact=True).click()
     pg.get_by_role("option", name=pattern).first.click()
+    pg.get_by_role("listbox").wait_for(state="hidden", timeout=WAIT_MS)  # its popover would eat the next click
 
 
 def pick_model(pg, stem: str):

@@ -13,6 +13,7 @@ import streamlit as st
 import torch
 
 import vae_core
+from ui import share
 from ui.state import compatible_datasets, load_model, model_entries, shipped_dir, user_dir
 from vae_core import registry
 
@@ -58,6 +59,7 @@ def sidebar() -> Context | None:
             st.warning(f"No usable model in {shipped_dir().name}/ or {user_dir().name}/: train one on the Train page.")
             _show_bad(bad)
             return None
+        share.restore_model(good)
         if st.session_state.get("model") not in good:  # first run, or the file went away
             st.session_state["model"] = default_model(list(good.values()))
         path = st.selectbox(
@@ -68,11 +70,15 @@ def sidebar() -> Context | None:
             help="Shipped models and the ones you trained, by latent size.",
         )
         entry = good[path]
+        if st.session_state.get("_url_note"):
+            st.info(st.session_state.pop("_url_note"))
         st.caption(f"Showing **{entry.stem}**: {entry.description}")
         key = model_key(entry)
+        names = compatible_datasets(entry)
+        share.restore_data(f"data_name@{key}", names)
         data_name = st.selectbox(
             "Points from",
-            compatible_datasets(entry),
+            names,
             key=f"data_name@{key}",
             help="The dataset whose latent codes are shown on the maps.",
         )

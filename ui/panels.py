@@ -36,12 +36,12 @@ def point(ctx, data, mean: np.ndarray, i: int) -> None:
 def montage(data, indices: list[int]) -> None:
     labels = data.labels.numpy()[indices]
     counts = np.bincount(labels, minlength=len(data.classes))
-    shown = indices[:MONTAGE_MAX]
+    shown = indices[:: -(-len(indices) // MONTAGE_MAX)][:MONTAGE_MAX]  # evenly through the selection
     st.markdown(
         f"**{len(indices):,} digits selected** · "
         + " · ".join(f"{data.classes[c]}: {n}" for c, n in enumerate(counts) if n)
     )
-    more = f" (the first {MONTAGE_MAX})" if len(indices) > MONTAGE_MAX else ""
+    more = f" ({len(shown)} of them, evenly spaced)" if len(indices) > MONTAGE_MAX else ""
     st.image(figures.image_grid(data.images[shown], nrow=20, scale=2), caption=f"the selected digits{more}")
 
 

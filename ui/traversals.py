@@ -12,7 +12,7 @@ import streamlit as st
 import torch
 
 import ui.livemap as lm
-from ui import analysis, figures, maps, panels, state
+from ui import analysis, figures, maps, panels, share, state
 from ui.livemap import cached
 from vae_core import directions, latent
 from vae_core.attributes import UNITS, measure
@@ -58,11 +58,16 @@ def sliders(ctx, base: np.ndarray, names: list[str], order: list[int], key: str)
         "Dimensions ordered by their KL: the informative ones come first. "
         "Dimensions with KL near 0 are inactive: the decoder ignores them."
     )
+    shared = share.code(len(base))  # a link's slider positions (first run): they become the start
+    if shared is not None:
+        st.session_state[f"{key}_start"] = st.session_state[f"{key}_z"] = shared
+    start = np.asarray(st.session_state.get(f"{key}_start", base), np.float32)
     if maps.live():
-        event = lm.slider_decoder(decoder(ctx), maps.store(), base, key=key, order=order, names=names)
+        event = lm.slider_decoder(decoder(ctx), maps.store(), start, key=key, order=order, names=names)
         if not event.fallback:
             if event.z is not None:
-                st.session_state["traverse_z"] = event.z.tolist()
+                st.session_state[f"{key}_z"] = st.session_state["traverse_z"] = event.z.tolist()
+            share.put(z=",".join(f"{v:.3g}" for v in st.session_state.get(f"{key}_z", base)))
             return traversal_export(ctx, base, names, order)
     server_sliders(ctx, base, names, order, key)
     traversal_export(ctx, base, names, order)

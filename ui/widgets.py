@@ -10,6 +10,7 @@ import streamlit as st
 import torch
 
 import vae_core
+from ui import share
 from ui.state import UPLOAD_MB, UPLOAD_TYPES, prepare_upload
 
 
@@ -17,6 +18,7 @@ def projection_controls(d: int, key: str, default: str | None = None) -> tuple[s
     """The projection picker and its parameters: (method, params as a hashable tuple)."""
     names = {"native": "native (z)", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
     options = list(names)
+    share.restore_projection(key)
     method = st.segmented_control(
         "Projection",
         options,
@@ -34,6 +36,7 @@ def projection_controls(d: int, key: str, default: str | None = None) -> tuple[s
         params["perplexity"] = float(st.slider("perplexity", 5, 100, 30, key=f"{key}_perp"))
     if method == "native" and d > 2:
         st.caption(f"z has {d} dimensions: the native map shows the two with the most KL.")
+    share.put(proj=method, **params)
     return method, tuple(sorted(params.items()))
 
 

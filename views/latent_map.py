@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 import ui.livemap as lm
-from ui import analysis, context, maps, panels, state, widgets
+from ui import analysis, context, maps, panels, share, state, widgets
 from vae_core.attributes import UNITS
 
 ctx = context.current()
@@ -25,6 +25,8 @@ holes_help = "Where q(z) < p(z)/10: the prior expects codes, the data put few."
 show_holes = c3.toggle("Prior holes", key="map_holes", help=holes_help)
 colour = c4.selectbox("Colour by", ["class", *UNITS], key="map_colour", format_func=lambda a: a.replace("_", " "))
 sel_key = ctx.widget_key(f"map_selection_{data_name}")  # kept until cleared or the model changes
+if (shared := share.selection(len(data))) is not None:  # a link's selection, on the session's first run
+    st.session_state[sel_key] = shared
 with st.expander("Show classes, find a digit"):
     visible = widgets.class_filter(data.classes, key=ctx.widget_key("map_classes"))
     jump = widgets.jump_to(len(data), key=ctx.widget_key("map_jump"))
@@ -69,7 +71,8 @@ event = maps.draw(
     values=values,
 )
 st.session_state[sel_key] = event.selection
-st.session_state["map_selection"] = event.selection  # for tests and the URL
+st.session_state["map_selection"] = event.selection  # for tests
+share.put(sel=share.format_indices(event.selection))
 if not event.selection:
     st.info("Click a point to see its reconstruction and neighbours; box or lasso to see many.")
     panels.downloads(ctx, mean, logvar, proj, None, key="map_dl")
