@@ -124,11 +124,13 @@ def read_header(path: Path) -> dict:
         head = f.read(8)
         if size == 0:
             raise CheckpointError(f"{path.name}: the file is empty.")
-        if head.startswith(PICKLE_MAGIC):
+        # A safetensors header length of 0x..80 bytes also starts with 0x80: its JSON follows at byte 8.
+        if head.startswith(PICKLE_MAGIC) and f.read(1) != b"{":
             raise CheckpointError(
                 f"{path.name} is a pickle (torch.save) file. Pickles can run code when loaded, so they "
                 "are refused; only .safetensors checkpoints written by vae_core are accepted."
             )
+        f.seek(8)
         n = int.from_bytes(head, "little") if len(head) == 8 else -1
         if n < 2 or n > min(size - 8, MAX_HEADER_BYTES):
             raise CheckpointError(f"{path.name}: not a safetensors file, or truncated.")
