@@ -32,6 +32,11 @@ class Terminated(SystemExit):
 
 
 class OneLineParser(argparse.ArgumentParser):
+    """No abbreviations either: `--epoch 3` is a typo to report, not `--epochs 3` to guess."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+
     def error(self, message):
         raise UsageError(message)
 

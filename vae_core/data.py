@@ -189,6 +189,8 @@ def read_idx(path: Path) -> np.ndarray:
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise DatasetUnavailable(f"{path} is not an unsigned-byte IDX file.")
     ndim = data[3]
+    if len(data) < 4 + 4 * ndim:
+        raise DatasetUnavailable(f"{path} is truncated: its header promises {ndim} dimensions.")
     dims = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):

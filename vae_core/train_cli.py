@@ -19,7 +19,7 @@ from .cli import OneLineParser, Terminated, check_output_path, emit_json, fail
 from .evaluate import elbo_terms, finite_or_none
 from .film import Film
 from .train import RECIPE, TrainConfig, TrainingDiverged, build_meta, train_model
-from .train_config import BOUNDS
+from .train_config import BOUNDS, check_fits
 
 SAVE_DTYPES = {"float32": torch.float32, "float16": torch.float16}
 MAX_IW_SAMPLES = 100_000
@@ -98,7 +98,7 @@ def model_config_from_args(args, image_shape):
 def prepare(argv):
     """Everything before the first epoch: (args, world, device, train, val, model config, train config)."""
     from .data import load_dataset
-    from .device import resolve_device
+    from .device import memory_available, resolve_device
 
     args = parse_args(argv)
     check_output_path(args.out)
@@ -111,6 +111,11 @@ def prepare(argv):
         train = train.subset(4 * tcfg.batch_size)
         tcfg = replace(tcfg, epochs=1)
     mcfg = model_config_from_args(args, train.image_shape)
+    check_fits(mcfg, tcfg, memory_available(device))
+    if tcfg.batch_size < world.size:
+        raise ValueError(
+            f"--batch-size {tcfg.batch_size} is the global batch: at least one image per process ({world.size})."
+        )
     device = distributed.init(world, device)
     return args, world, device, train, val, mcfg, tcfg
 
