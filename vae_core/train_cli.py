@@ -201,6 +201,8 @@ def summary(meta: dict, trainer, tcfg: TrainConfig, args, film) -> dict:
         **{k: finite_or_none(v) for k, v in meta["metrics"].items()},
         "n_train": meta["n_train"],
         "samples_per_s": round(trainer.samples_per_s, 1),
+        "train_seconds": round(trainer.train_seconds, 2),
+        "wall_seconds": round(trainer.wall_seconds, 2),
         "epochs": tcfg.epochs,
         "device": meta["device"],
         "precision": trainer.precision,
