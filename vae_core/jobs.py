@@ -49,6 +49,7 @@ class Job:
     history: list = field(default_factory=list)
     codes: list | None = None  # [[z1, z2, label], ...] of the film's images, refreshed per epoch
     film: Film | None = None
+    device: str = ""  # where it trains, once started (the config may say "auto")
     saved: Path | None = None  # the checkpoint, once written
     submitted: float = field(default_factory=time.time)
     started: float | None = None
@@ -80,9 +81,10 @@ class JobManager:
         owner: str | None = None,
     ) -> Job:
         """Queue a job; ValueError if its output is protected, unwritable or claimed by another job."""
-        out = check_output_path(Path(out).resolve())
+        out = Path(out).resolve()
         if any(out.is_relative_to(p) for p in self._protected):
             raise ValueError(f"{out.name}: shipped checkpoints are never overwritten; save under your models folder.")
+        check_output_path(out)
         with self._lock:
             if any(j.active and j.out == out for j in self._jobs.values()):
                 raise ValueError(f"{out.name} is already being written by another training job.")
@@ -168,6 +170,8 @@ class JobManager:
     def _train(self, job: Job):
         cfg = job.train_config
         device = resolve_device(cfg.device)
+        with self._lock:
+            job.device = str(device)
         train = load_dataset(job.dataset, "train", job.data_root)
         val = load_dataset(job.dataset, "val", job.data_root)
         # the film's images also feed the live map, so there is a Film even when no frame is kept
@@ -238,7 +242,7 @@ def _public(job: Job, viewer: str | None = None) -> dict:
         "dataset": job.dataset,
         "kind": job.model_config.kind,
         "latent_dim": job.model_config.latent_dim,
-        "device": job.train_config.device,
+        "device": job.device or job.train_config.device,
         "own": job.owner is not None and viewer == job.owner,
         "submitted": job.submitted,
         "started": job.started,

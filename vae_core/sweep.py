@@ -16,6 +16,7 @@ validation split — the rate-distortion picture of Alemi et al. (2018), "Fixing
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import signal
 import sys
@@ -84,17 +85,23 @@ def train_argv(args, point: Point, out: Path) -> list[str]:
 
 def expected_settings(args, point: Point) -> dict:
     """What a checkpoint of this point must say about itself (precision as this machine resolves it)."""
-    from .data import load_dataset
     from .device import resolve_device, resolve_precision
     from .train_cli import model_config_from_args, parse_args, train_config_from_args
 
     targs = parse_args(train_argv(args, point, Path(args.out_dir) / point.file_name("x")))
     tcfg = train_config_from_args(targs)
-    shape = load_dataset(targs.dataset, "val", targs.data_root).image_shape
+    shape = _image_shape(targs.dataset, targs.data_root)
     mcfg = model_config_from_args(targs, shape)
     train = {k: getattr(tcfg, k) for k in IDENTITY}
     train["precision"] = resolve_precision(tcfg.precision, resolve_device(tcfg.device))
     return {"kind": mcfg.kind, "dataset": targs.dataset, "model_config": mcfg.to_dict(), "train_config": train}
+
+
+@functools.cache
+def _image_shape(dataset: str, root: str | None) -> tuple:
+    from .data import load_dataset
+
+    return load_dataset(dataset, "val", root).image_shape  # Fashion's files are read once, not per point
 
 
 def differences(meta: dict, expected: dict) -> list[str]:
