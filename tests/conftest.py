@@ -26,3 +26,51 @@ def tiny_model():
 @pytest.fixture
 def images8():
     return torch.rand(6, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+
+
+# --- browser tests: one server per session, a fresh browser context (= a new user) per test ---
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    from browser import start_server
+
+    env = {
+        "VAE_EXPLORER_USER_MODELS": str(tmp_path_factory.mktemp("user_models")),
+        "VAE_EXPLORER_CACHE": str(tmp_path_factory.mktemp("cache")),
+    }
+    proc, url = start_server("app.py", env, tmp_path_factory.mktemp("log") / "streamlit.log")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from browser import FLAGS, chromium_path
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium, app_server):
+    """new_page(path="") opens the app in a new browser context: a new user with a new session."""
+    contexts = []
+
+    def open_page(path: str = ""):
+        from browser import settle
+
+        ctx = chromium.new_context(viewport={"width": 1400, "height": 1800})
+        contexts.append(ctx)
+        pg = ctx.new_page()
+        pg.goto(f"{app_server}/{path}")
+        settle(pg)
+        return pg
+
+    yield open_page
+    for ctx in contexts:
+        ctx.close()

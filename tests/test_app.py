@@ -29,6 +29,13 @@ def app(page: str | None = None) -> AppTest:
     return at
 
 
+def pick(at: AppTest, stem: str) -> AppTest:
+    """Choose the model whose file is `stem` in the sidebar picker (its labels start with the stem)."""
+    box = at.sidebar.selectbox(key="model")
+    box.select_index(next(i for i, o in enumerate(box.options) if o.startswith(f"{stem} ·"))).run()
+    return at
+
+
 def png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")
@@ -38,9 +45,10 @@ def png_bytes(img: Image.Image) -> bytes:
 def test_entry_shows_the_latent_map_with_the_shipped_models():
     at = app()
     assert at.title[0].value == "Latent map"
-    labels = at.sidebar.selectbox[0].options
+    labels = at.sidebar.selectbox(key="model").options
     for name in ("vae-z2", "ae-z2", "kl-z2", "vae-z16", "ae-z16", "kl-z16"):
-        assert any(name in label for label in labels), name
+        assert any(label.startswith(f"{name} ·") for label in labels), name
+    assert "Showing **vae-z2**" in at.sidebar.caption[0].value
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -114,7 +122,7 @@ def test_a_tiny_retrain_finishes_and_appears_in_the_model_picker(user_models):
     at.run()
     saved = list(user_models.glob("vae-z2-digits-*.safetensors"))
     assert len(saved) == 1
-    assert any(saved[0].stem in label for label in at.sidebar.selectbox[0].options)
+    assert any(saved[0].stem in label for label in at.sidebar.selectbox(key="model").options)
 
 
 @pytest.fixture(scope="module")
@@ -136,9 +144,8 @@ def digits_models(tmp_path_factory):
 @pytest.mark.parametrize("model", ["vae-z16", "ae-z16", "kl-z16", "ae-z2", "kl-z2", "vae-z3-digits", "ae-z3-digits"])
 def test_every_page_works_with_every_kind_and_size(model, digits_models, monkeypatch):
     monkeypatch.setenv("VAE_EXPLORER_USER_MODELS", str(digits_models))
-    at = app()
-    label = next(o for o in at.sidebar.selectbox[0].options if f" {model} (" in o)
-    at.sidebar.selectbox[0].set_value(label).run()
+    at = pick(app(), model)
+    assert f"Showing **{model}**" in at.sidebar.caption[0].value
     for toggle in at.toggle:  # σ ellipses and prior samples on the map
         toggle.set_value(True)
     at.run()

@@ -1,10 +1,13 @@
 import json
 import pickle
 
+import numpy as np
 import pytest
 import torch
+from test_fuzz_checkpoint import DEEP_LIST, Raw, dumps
 
 import vae_core
+from vae_core import registry
 from vae_core.checkpoint import CheckpointError, read_header
 
 
@@ -127,3 +130,240 @@ def test_half_precision_storage_loads_as_a_float32_model(tmp_path, tiny_model, i
     assert all(p.dtype == torch.float32 for p in loaded.parameters())
     with torch.inference_mode():
         torch.testing.assert_close(loaded(images8), model(images8), rtol=0, atol=2e-3)
+
+
+# --- Hostile headers: every malformed field is one CheckpointError, cheaply (issue 9) ---------
+
+
+def rewrite(src, dst, *, config=None, meta=None, entries=None, header_text=None):
+    """A copy of checkpoint `src` with parts of its header replaced (values may be Raw JSON text)."""
+    blob = src.read_bytes()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8 : 8 + n])
+    m = json.loads(header["__metadata__"]["meta"])
+    m["model_config"].update(config or {})
+    m.update(meta or {})
+    header["__metadata__"]["meta"] = dumps(m)
+    header.update(entries or {})
+    text = (header_text or dumps(header)).encode()
+    dst.write_bytes(len(text).to_bytes(8, "little") + text + blob[8 + n :])
+    return dst
+
+
+def hostile_files(folder, good):
+    """One file per class of malformed header named in issue 9: {file name: words its error must contain}."""
+    w = {"dtype": "F32", "shape": [16, 64]}
+    cases = {
+        "deep-nesting": ({"header_text": "[" * 100_000 + "]" * 100_000}, "corrupt"),
+        "deep-meta": ({"meta": {"history": Raw(DEEP_LIST)}}, "metadata is corrupt"),
+        "digits-5000": ({"meta": {"seed": Raw("9" * 5000)}}, "metadata is corrupt"),
+        "infinity-offsets": ({"entries": {"encoder.0.weight": {**w, "data_offsets": [0, Raw("Infinity")]}}}, "offsets"),
+        "shape-number": ({"entries": {"encoder.0.weight": {**w, "shape": 7, "data_offsets": [0, 4096]}}}, "shape"),
+        "shape-null": ({"entries": {"encoder.0.weight": {**w, "shape": None, "data_offsets": [0, 4096]}}}, "shape"),
+        "latent-2.5": ({"config": {"latent_dim": 2.5}}, "latent size must be a whole number from 1 to 1,024"),
+        "latent-1e30": ({"config": {"latent_dim": 1e30}}, "latent size"),
+        "hidden-1e30": ({"config": {"hidden": [1e30]}}, "widths must be whole numbers from 1 to 8,192"),
+        "hidden-20000": ({"config": {"hidden": [1] * 20000}}, "at most 16 layer widths"),
+        "image-1e10": ({"config": {"image_shape": Raw("1e10")}}, "image_shape"),
+        "sigma-inf": ({"config": {"sigma_dec": Raw("Infinity")}}, "sigma_dec must be a finite number"),
+        "beta-nan": ({"config": {"beta": Raw("NaN")}}, "beta must be a finite number"),
+        "bool-latent": ({"config": {"latent_dim": True}}, "latent size"),
+        "kind-list": ({"meta": {"kind": ["vae"]}}, "'kind' is malformed"),
+        "kind-dict": ({"meta": {"kind": {"vae": 1}}}, "'kind' is malformed"),
+        "kind-other": ({"meta": {"kind": "kl"}}, "its metadata says kind"),
+        "evaluation-list": ({"meta": {"evaluation": [1, 2]}}, "'evaluation' is malformed"),
+    }
+    for name, (kw, _) in cases.items():
+        rewrite(good, folder / f"{name}.safetensors", **kw)
+    return {f"{name}.safetensors": words for name, (_, words) in cases.items()}
+
+
+def test_every_malformed_header_field_is_one_checkpoint_error(tmp_path, tiny_model):
+    good = vae_core.save_checkpoint(tiny_model(hidden=(16,)), tmp_path / "good.safetensors", {"dataset": "digits"})
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    for name, words in hostile_files(folder, good).items():
+        with pytest.raises(CheckpointError) as e:
+            vae_core.load_checkpoint(folder / name)
+        assert words in str(e.value) and "\n" not in str(e.value), (name, str(e.value))
+        with pytest.raises(CheckpointError):
+            vae_core.checkpoint.read_meta(folder / name)
+
+
+def test_the_registry_lists_each_class_with_a_reason_without_building_anything(tmp_path, tiny_model, monkeypatch):
+    import time
+    import tracemalloc
+
+    good = vae_core.save_checkpoint(tiny_model(hidden=(16,)), tmp_path / "good.safetensors", {"dataset": "digits"})
+    expected = hostile_files(tmp_path, good)
+    (tmp_path / "evil.pt").write_bytes(pickle.dumps({"x": 1}))
+
+    def no_models(*a, **k):
+        raise AssertionError("the registry built a model")
+
+    monkeypatch.setattr(vae_core.models.VAE, "__init__", no_models)
+    registry._describe.cache_clear()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    entries = {e.path.name: e for e in registry.scan(tmp_path)}
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert entries["good.safetensors"].ok and not entries["evil.pt"].ok
+    for name, words in expected.items():
+        assert not entries[name].ok and words in entries[name].error, (name, entries[name].error)
+    print(f"scan of {len(entries)} files: {seconds * 1000:.0f} ms, peak {peak / 2**20:.1f} MB allocated")
+    assert peak < 40 * 2**20  # the 20,000-layer config alone used to cost 280 MB
+    assert seconds < 5  # measured ~30 ms; a generous bound for a busy machine, not a speed target
+
+
+def test_file_names_that_are_not_utf8_are_listed_not_fatal(tmp_path, tiny_model):
+    import os
+
+    good = vae_core.save_checkpoint(tiny_model(), tmp_path / "good.safetensors", {})
+    odd = os.fsdecode(b"caf\xe9-\xff.safetensors")
+    (tmp_path / odd).write_bytes(good.read_bytes())
+    (tmp_path / os.fsdecode(b"\xfe.pt")).write_bytes(b"\x80\x04")
+    entries = registry.scan(tmp_path)
+    assert len(entries) == 3
+    for e in entries:
+        for text in (e.label, e.name, e.error or ""):
+            text.encode("utf-8")  # what Streamlit must be able to send
+    bad = [e for e in entries if not e.ok]
+    assert len(bad) == 2 and any("not valid UTF-8" in e.error for e in bad)
+
+
+def test_model_settings_are_strictly_typed_and_bounded():
+    from vae_core.models import ModelConfig
+
+    for ok in (
+        dict(latent_dim=512, hidden=(512, 256)),
+        dict(latent_dim=2, hidden=[8], image_shape=[1, 8, 8]),
+        dict(latent_dim=np.int64(16), hidden=(np.int32(512),), beta=np.float32(4.0)),
+        dict(likelihood="gaussian", sigma_dec=0.05, mc_samples=5, beta=0),
+        dict(hidden=()),
+    ):
+        cfg = ModelConfig(**ok)
+        assert type(cfg.latent_dim) is int and all(type(h) is int for h in cfg.hidden)
+    for bad, words in (
+        (dict(latent_dim=2.5), "latent size must be a whole number from 1 to 1,024, not 2.5"),
+        (dict(latent_dim=True), "not True"),
+        (dict(latent_dim=16.0), "not 16.0"),
+        (dict(hidden=[1] * 17), "at most 16 layer widths"),
+        (dict(hidden=(512, 10**6)), "from 1 to 8,192, not 1000000"),
+        (dict(hidden=512), "list of at most 16"),
+        (dict(image_shape=(1, 1000, 1000)), "sides of 1 to 256 pixels"),
+        (dict(image_shape=(1, 28)), "(channels, height, width)"),
+        (dict(sigma_dec=float("inf")), "sigma_dec must be a finite number from 0.0001 to 100, not inf"),
+        (dict(sigma_dec=0), "sigma_dec"),
+        (dict(beta=float("nan")), "beta must be a finite number"),
+        (dict(beta=1e9), "from 0 to 10000"),
+        (dict(mc_samples=0), "mc_samples must be a whole number from 1 to 1,000"),
+        (dict(kind=["vae"]), "kind must be one of vae, ae, kl"),
+        (dict(activation="tanh"), "activation must be one of elu, relu"),
+    ):
+        with pytest.raises(ValueError, match="Invalid model settings") as e:
+            ModelConfig(**bad)
+        assert words in str(e.value), (bad, str(e.value))
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [dict(kind="vae", latent_dim=3, hidden=(16, 8)), dict(kind="ae", latent_dim=2, hidden=()), dict(kind="kl")],
+)
+def test_expected_shapes_are_the_modules_shapes(cfg):
+    from vae_core.header import expected_shapes
+    from vae_core.models import VAE, ModelConfig
+
+    config = ModelConfig(**cfg)
+    with torch.device("meta"):
+        real = {k: tuple(v.shape) for k, v in VAE(config).state_dict().items()}
+    assert expected_shapes(config) == real
+
+
+# --- Storage precision, overflowing weights, a file replaced mid-load -------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64, torch.float32])
+def test_every_float_storage_dtype_loads_as_float32_and_maps(tmp_path, tiny_model, dtype):
+    from vae_core.evaluate import encode_all
+
+    model = tiny_model().eval()
+    path = vae_core.save_checkpoint(model, tmp_path / "m.safetensors", {}, dtype=dtype)
+    loaded, _ = vae_core.load_checkpoint(path)
+    assert all(p.dtype == torch.float32 for p in loaded.state_dict().values())
+    images = vae_core.load_dataset("digits", "val").images[:64]
+    mean, logvar = encode_all(loaded, images)  # what the Latent map page computes
+    assert mean.shape == (64, 3) and mean.dtype == torch.float32 and torch.isfinite(mean).all()
+    with torch.inference_mode():
+        tol = {torch.float16: 5e-3, torch.bfloat16: 5e-2}.get(dtype, 1e-6)
+        torch.testing.assert_close(mean, model.encode(images).mean, rtol=0, atol=tol)
+
+
+def test_integer_weights_are_refused_with_one_message(tmp_path, tiny_model):
+    with pytest.raises(ValueError, match="float16, bfloat16, float32 or float64, not torch.int8"):
+        vae_core.save_checkpoint(tiny_model(), tmp_path / "m.safetensors", {}, dtype=torch.int8)
+    assert not list(tmp_path.iterdir())
+    from safetensors.torch import save_file
+
+    good = vae_core.save_checkpoint(tiny_model(), tmp_path / "good.safetensors", {})
+    header = read_header(good)
+    from safetensors.torch import load_file
+
+    tensors = {k: (v * 100).to(torch.int8) for k, v in load_file(str(good)).items()}
+    save_file(tensors, str(tmp_path / "int8.safetensors"), metadata=header["__metadata__"])
+    with pytest.raises(CheckpointError, match="stored as I8; only float16, bfloat16, float32 and float64"):
+        vae_core.load_checkpoint(tmp_path / "int8.safetensors")
+    assert not registry.describe(tmp_path / "int8.safetensors", "yours").ok
+
+
+def test_finite_weights_that_overflow_are_refused_at_load(tmp_path, tiny_model):
+    model = tiny_model()
+    with torch.no_grad():
+        model.encoder[0].weight.fill_(1e30)  # finite, but every code is ~1e30: PCA would raise LinAlgError
+    path = vae_core.save_checkpoint(model, tmp_path / "m.safetensors", {})
+    with pytest.raises(CheckpointError, match="codes are not finite or exceed"):
+        vae_core.load_checkpoint(path)
+    model = tiny_model()
+    with torch.no_grad():
+        model.decoder[-1].bias.fill_(1e6)
+    path = vae_core.save_checkpoint(model, tmp_path / "m.safetensors", {})
+    with pytest.raises(CheckpointError, match="decoder's outputs"):
+        vae_core.load_checkpoint(path)
+
+
+def test_a_file_replaced_during_a_load_gives_one_whole_model(tmp_path, tiny_model, monkeypatch):
+    """The header and the weights come from one read: swapping the file in between cannot mix them."""
+    import vae_core.checkpoint as ck
+
+    path = vae_core.save_checkpoint(tiny_model(latent_dim=3), tmp_path / "m.safetensors", {"v": 1})
+    other = vae_core.save_checkpoint(tiny_model(latent_dim=5), tmp_path / "o.safetensors", {"v": 2})
+    real_parse = ck.parse_meta
+
+    def parse_then_swap(name, header):
+        out = real_parse(name, header)
+        other.replace(path)  # what a concurrent save does between our steps
+        return out
+
+    monkeypatch.setattr(ck, "parse_meta", parse_then_swap)
+    model, meta = vae_core.load_checkpoint(path)
+    assert meta["v"] == 1 and model.config.latent_dim == 3
+
+
+def test_extras_are_validated_on_save_and_on_load(tmp_path, tiny_model):
+    for extras, words in (
+        ({"bad name!": torch.zeros(2)}, "names are"),
+        ({"b": torch.zeros(2, dtype=torch.bool)}, "not storable"),
+        ({"c": torch.zeros(2, dtype=torch.complex64)}, "not storable"),
+    ):
+        with pytest.raises(ValueError, match=words):
+            vae_core.save_checkpoint(tiny_model(), tmp_path / "m.safetensors", {}, extras=extras)
+    good = vae_core.save_checkpoint(tiny_model(), tmp_path / "m.safetensors", {}, extras={"ok": torch.zeros(2)})
+    blob = good.read_bytes()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8 : 8 + n])
+    header["extra.ok"]["dtype"] = "BOOL"
+    header["extra.ok"]["shape"] = [8]
+    bad = rewrite(good, tmp_path / "bool.safetensors", entries={"extra.ok": header["extra.ok"]})
+    with pytest.raises(CheckpointError, match="not a number type"):
+        vae_core.checkpoint.read_extras(bad)

@@ -53,6 +53,7 @@ def one_line_exit_2(capsys, fn, argv):
     assert code == 2, (argv, err)
     assert len(lines) == 1 and lines[0].startswith("error: "), (argv, err)
     assert "Traceback" not in err
+    return lines[0]
 
 
 def train_cases(n_random=140):
@@ -80,6 +81,9 @@ def test_train_cli_fuzz(tmp_path, capsys):
         assert list(tmp_path.iterdir()) == [], changes
     for argv in ([], ["--out"], ["--epoch", "3", "--out", "x"], ["positional", "--out", str(tmp_path / "m")]):
         one_line_exit_2(capsys, train.main, argv)
+    too_big = ["--hidden", *["8192"] * 16, "--mc-samples", "1000", "--batch-size", "65536"]  # each value in bounds
+    line = one_line_exit_2(capsys, train.main, apply(BASE_TRAIN, [], tmp_path) + too_big)
+    assert "of memory to train" in line
     for root in ("/proc/version", "/dev/null", "{tmp}/nul\x00root"):
         argv = apply(BASE_TRAIN, [("--dataset", "mnist"), ("--data-root", root)], tmp_path)
         one_line_exit_2(capsys, train.main, argv)

@@ -85,12 +85,21 @@ def test_slow_projections_are_cached_on_disk_beside_the_checkpoint(tmp_path, tin
 
     ckpt = vae_core.save_checkpoint(tiny_model(), tmp_path / "m.safetensors")
     codes = np.random.default_rng(0).normal(size=(80, 3)).astype(np.float32)
-    first = project(codes, "tsne", {"perplexity": 10.0}, checkpoint=ckpt, data_key="x")
+    cache = tmp_path / "projections"
+    first = project(codes, "tsne", {"perplexity": 10.0}, checkpoint=ckpt, data_key="x", cache_dir=cache)
     files = list((tmp_path / "projections").glob("m-tsne-*.npz"))
     assert len(files) == 1
     cached = load_cached(files[0], codes, "tsne", first.params)
     np.testing.assert_array_equal(cached.embedding, first.embedding)
-    again = project(codes, "tsne", {"perplexity": 10.0}, checkpoint=ckpt, data_key="x")
+    again = project(codes, "tsne", {"perplexity": 10.0}, checkpoint=ckpt, data_key="x", cache_dir=cache)
     np.testing.assert_array_equal(again.embedding, first.embedding)
-    other = project(codes, "tsne", {"perplexity": 12.0}, checkpoint=ckpt, data_key="x")
+    other = project(codes, "tsne", {"perplexity": 12.0}, checkpoint=ckpt, data_key="x", cache_dir=cache)
     assert len(list((tmp_path / "projections").glob("*.npz"))) == 2 and other.params["perplexity"] == 12.0
+
+
+def test_knn_vote_names_the_majority_class_and_its_share():
+    codes = torch.tensor([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [5.0, 5.0], [5.1, 5.0]])
+    labels = torch.tensor([2, 2, 1, 7, 7])
+    cls, share = latent.knn_vote(torch.tensor([[0.02, 0.02], [5.0, 5.1]]), codes, labels, k=3)
+    assert cls.tolist() == [2, 7]
+    assert share[0].item() == pytest.approx(2 / 3) and share[1].item() == pytest.approx(2 / 3)

@@ -43,6 +43,63 @@ def test_sigkill_during_save_leaves_the_previous_checkpoint_loadable(tmp_path):
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "model.safetensors"]
     assert all(name.startswith(".model.safetensors.") for name in leftovers)  # hidden temp files only
     assert [e.path.name for e in scan(tmp_path)] == ["model.safetensors"]  # never listed as models
+    assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]  # and the killed writers' temps are gone
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    from vae_core.atomic import atomic_write
+
+    def write(f):
+        f.write(b"half a checkpoint")
+        f.flush()
+        print("writing", flush=True)
+        sys.stdin.readline()  # hold the temporary file open until the parent says so
+
+    atomic_write({path!r}, write)
+    print("done", flush=True)
+""")
+
+
+def test_temp_files_of_live_writers_are_kept_and_dead_ones_removed(tmp_path, tiny_model):
+    """A live child process is mid-save: neither a scan nor another save may touch its temp file."""
+    target = tmp_path / "slow.safetensors"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER.format(root=str(ROOT), path=str(target))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "writing"
+        temps = [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+        assert len(temps) == 1 and f".{proc.pid}-" in temps[0].name  # the writer's pid is in the name
+        scan(tmp_path)
+        vae_core.save_checkpoint(tiny_model(), tmp_path / "other.safetensors")
+        assert temps[0].exists()  # alive: kept
+    finally:
+        proc.kill()
+        proc.wait()
+    assert temps[0].exists()  # killed mid-write: the file stays behind ...
+    assert [e.path.name for e in scan(tmp_path)] == ["other.safetensors"]
+    assert not temps[0].exists()  # ... until the next scan, once its writer is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.safetensors"]
+
+
+def test_a_finished_writer_renames_its_temp_file(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER.format(root=str(ROOT), path=str(tmp_path / "m.bin"))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "writing"
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline().strip() == "done" and proc.wait() == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["m.bin"]
+    assert (tmp_path / "m.bin").read_bytes() == b"half a checkpoint"
 
 
 def make_bad_files(folder, good_model):

@@ -60,10 +60,10 @@ def test_parameter_count_is_the_models_own(cfg):
 
 
 def test_a_model_too_big_for_memory_is_refused_before_allocation():
-    huge = ModelConfig(latent_dim=16, hidden=(10**9,))  # 1.6e10 weights: built, it would need 250 GB
-    tcfg = TrainConfig()
+    huge = ModelConfig(hidden=(8192,) * 16, mc_samples=1000)  # each field within its bound; together...
+    tcfg = TrainConfig(batch_size=65_536)
     assert training_bytes(huge, tcfg) > 200 * 2**30
     with pytest.raises(ValueError, match=r"need about [\d,.]+ GB of memory to train; 16.0 GB is available"):
         check_fits(huge, tcfg, 16 * 2**30)
-    check_fits(ModelConfig(), tcfg, 16 * 2**30)  # the recipe fits easily
+    check_fits(ModelConfig(), TrainConfig(), 16 * 2**30)  # the recipe fits easily
     check_fits(huge, tcfg, None)  # unknown memory (MPS): no claim either way

@@ -75,7 +75,20 @@ def latent_scatter(
         xaxis_title=axis_labels[0],
         yaxis_title=axis_labels[1],
         hoverlabel=dict(font_family="monospace", bgcolor="white"),
+        legend=dict(itemsizing="constant"),  # legend symbols at a readable size, not the 3-px markers
     )
+    return fig
+
+
+def equal_aspect(fig: go.Figure, n_panels: int, shared: bool = False) -> go.Figure:
+    """One unit is as long on y as on x in every panel (a circle stays a circle); with `shared`,
+    all panels also show the same ranges."""
+    for i in range(1, n_panels + 1):
+        suffix = "" if i == 1 else str(i)
+        fig.layout[f"yaxis{suffix}"].update(scaleanchor=f"x{suffix}", scaleratio=1)
+        if shared and i > 1:
+            fig.layout[f"xaxis{suffix}"].update(matches="x")
+            fig.layout[f"yaxis{suffix}"].update(matches="y")
     return fig
 
 
@@ -163,19 +176,23 @@ def bars(values: np.ndarray, names, title: str, y_title: str = "nats") -> go.Fig
     return fig
 
 
-def loss_curves(history: list[dict]) -> go.Figure:
-    """Validation reconstruction, KL and negative ELBO per epoch (nats per image)."""
-    fig = go.Figure()
+def loss_curves(history: list[dict], marked_epoch: int | None = None) -> go.Figure:
+    """Validation losses per epoch (nats per image): reconstruction and negative ELBO on top, the
+    KL below on its own axis — it is tens of nats beside a reconstruction of a hundred or more,
+    and would sit flat at the bottom of a shared one."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.06)
     epochs = [h["epoch"] for h in history]
-    for key, name in (("val_recon", "reconstruction"), ("val_kl", "KL"), ("val_neg_elbo", "negative ELBO")):
+    panels = (("val_recon", "reconstruction", 1), ("val_neg_elbo", "negative ELBO", 1), ("val_kl", "KL", 2))
+    for key, name, row in panels:
         ys = [h.get(key) for h in history]
         if any(y is not None and np.isfinite(y) for y in ys):
-            fig.add_trace(go.Scatter(x=epochs, y=ys, mode="lines+markers", name=name))
-    fig.update_layout(
-        height=320,
-        margin=dict(l=10, r=10, t=30, b=10),
-        xaxis_title="epoch",
-        yaxis_title="nats per image",
-        title="validation losses",
-    )
+            fig.add_trace(go.Scatter(x=epochs, y=ys, mode="lines+markers", name=name), row=row, col=1)
+    if marked_epoch is not None:
+        fig.add_vline(x=marked_epoch, line_color="grey", line_dash="dot")
+    fig.update_yaxes(title_text="nats per image", row=1, col=1)
+    fig.update_yaxes(title_text="KL (nats)", row=2, col=1)
+    fig.update_xaxes(title_text="epoch", row=2, col=1)
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), title="validation losses")
     return fig

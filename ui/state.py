@@ -7,7 +7,9 @@ and the (path, mtime) pair as the real key; projections also cached on disk by v
 
 from __future__ import annotations
 
+import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -109,28 +111,64 @@ def native_dims(mean: np.ndarray, logvar: np.ndarray) -> tuple[int, int]:
     return int(order[0]), int(order[min(1, len(order) - 1)])
 
 
-def sidebar():
-    """Model picker + dataset picker: (entry, model, meta, data_name), or None with no usable model
-    (the Train page still works then: it is how a first model gets made)."""
+@dataclass(frozen=True)
+class Context:
+    """What the sidebar picked on this run. `key` names the model for widget keys: a widget whose
+    options depend on the model is keyed with it, so a switch gives that model's defaults."""
+
+    entry: registry.ModelEntry
+    model: torch.nn.Module
+    meta: dict
+    data_name: str
+    key: str
+
+    def widget_key(self, name: str) -> str:
+        return f"{name}@{self.key}"
+
+
+def model_key(entry) -> str:
+    """A short stable id of a model file: its stem plus a hash of its path (two folders may
+    hold the same stem)."""
+    return f"{entry.path.stem}-{hashlib.sha1(str(entry.path).encode()).hexdigest()[:6]}"
+
+
+def sidebar() -> Context | None:
+    """Model picker + dataset picker, or None with no usable model (the Train page still works
+    then: it is how a first model gets made).
+
+    The picker's options are file paths and its value lives under a fixed key: Streamlit keeps
+    the user's choice itself. (Computing `index=` from state on each run made every second pick
+    vanish: a changed index is a new widget, which starts again from its default.)"""
     entries = model_entries()
-    good = [e for e in entries if e.ok]
-    bad = [e for e in entries if not e.ok]
+    good = {str(e.path): e for e in entries if e.ok and compatible_datasets(e)}
+    bad = [(e.path.name, e.error) for e in entries if not e.ok]
+    bad += [
+        (e.path.name, NO_DATA.format(shape="×".join(map(str, e.image_shape))))
+        for e in entries
+        if e.ok and not compatible_datasets(e)
+    ]
     with st.sidebar:
         if not good:
             st.warning(f"No usable model in {shipped_dir().name}/ or {user_dir().name}/: train one on the Train page.")
             _show_bad(bad)
             return None
-        labels = [e.label for e in good]
-        current = st.session_state.get("model_label")
-        index = labels.index(current) if current in labels else _default_index(good)
-        label = st.selectbox(
-            "Model", labels, index=index, help="Shipped models and the ones you trained, by latent size."
+        if st.session_state.get("model") not in good:  # first run, or the file went away
+            st.session_state["model"] = _default_model(list(good.values()))
+        path = st.selectbox(
+            "Model",
+            list(good),
+            format_func=lambda p: good[p].label,
+            key="model",
+            help="Shipped models and the ones you trained, by latent size.",
         )
-        st.session_state["model_label"] = label
-        entry = good[labels.index(label)]
-        names = compatible_datasets(entry)
+        entry = good[path]
+        st.caption(f"Showing **{entry.path.stem}**: {entry.description}")
+        key = model_key(entry)
         data_name = st.selectbox(
-            "Points from", names, key="data_name", help="The dataset whose latent codes are shown on the maps."
+            "Points from",
+            compatible_datasets(entry),
+            key=f"data_name@{key}",
+            help="The dataset whose latent codes are shown on the maps.",
         )
         _show_bad(bad)
     try:
@@ -138,40 +176,47 @@ def sidebar():
     except (vae_core.CheckpointError, OSError) as e:  # changed on disk since it was listed
         st.sidebar.error(str(e))
         return None
-    return entry, model, meta, data_name
+    return Context(entry, model, meta, data_name, key)
 
 
-def _default_index(entries) -> int:
-    for i, e in enumerate(entries):
-        if e.path.stem == "vae-z2":
-            return i
-    return 0
+def _default_model(entries) -> str:
+    for e in entries:
+        if e.path.stem == "vae-z2" and e.source == "shipped":
+            return str(e.path)
+    return str(entries[0].path)
 
 
 def compatible_datasets(entry) -> list[str]:
-    """Datasets whose images have the model's shape and that are here (offline-safe)."""
-    names = [entry.dataset] if entry.dataset in vae_core.data.DATASETS else []
-    for name in ("mnist5k", "fashion", "mnist", "digits"):
-        if name not in names and _available(name, entry.image_shape):
+    """Datasets here whose images have the model's shape, the model's own first. A checkpoint's
+    `dataset` field is only a hint: it is offered only if it exists, is here and fits."""
+    names = []
+    for name in (entry.dataset, "mnist5k", "fashion", "mnist", "digits"):
+        if name in vae_core.data.DATASETS and name not in names and _available(name, entry.image_shape):
             names.append(name)
-    return names or ["mnist5k"]
+    return names
 
 
 @st.cache_data(show_spinner=False)
 def _available(name: str, shape: tuple) -> bool:
-    fits = (name == "digits") == (tuple(shape) == (1, 8, 8))
-    return fits and vae_core.data.is_available(name, DATA_ROOT)
+    return tuple(shape) == DATASET_SHAPES[name] and vae_core.data.is_available(name, DATA_ROOT)
 
 
-def _show_bad(bad):
+DATASET_SHAPES = {"mnist5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion": (1, 28, 28), "digits": (1, 8, 8)}
+
+
+NO_DATA = "no dataset available here has its image size ({shape}), so it cannot be shown."
+
+
+def _show_bad(bad: list[tuple[str, str]]):
+    """Files that cannot be used, each with its reason; names are shown as text, never as markup."""
     if bad:
         with st.expander(f"⚠️ {len(bad)} file(s) could not be used"):
-            for e in bad:
-                st.caption(e.error)
+            for name, reason in bad:
+                st.text(f"{name}: {reason}" if not reason.startswith(name) else reason)
 
 
-def current():
-    """What the sidebar picked on this run: (entry, model, meta, data_name); stops the page if none."""
+def current() -> Context:
+    """What the sidebar picked on this run; stops the page if there is no usable model."""
     ctx = st.session_state.get("ctx")
     if ctx is None:
         st.info("There is no usable model yet. Train one on the **Train** page, or restore checkpoints/.")
@@ -238,26 +283,45 @@ def digit_picker(data, key: str, label: str, default_class: int = 0):
     return i, data.images[i : i + 1]
 
 
-def upload_digit(key: str, label: str = "Upload a digit"):
-    """A file uploader that returns a prepared [1, 1, 28, 28] digit, or None (errors shown, never raised)."""
-    from vae_core.preprocess import load_image
+@dataclass(frozen=True)
+class Input:
+    """A digit the user gave: the prepared image [1, 1, 28, 28] and a signature of what they gave."""
 
+    x: torch.Tensor
+    signature: str
+
+
+def upload_digit(key: str, label: str = "Upload a digit") -> Input | None:
+    """A file uploader; the prepared digit, or None (errors shown on the page, never raised)."""
     up = st.file_uploader(label, type=UPLOAD_TYPES, key=key, help=f"Up to {UPLOAD_MB} MB.", max_upload_size=UPLOAD_MB)
     if up is None:
         return None
-    try:
-        return vae_core.prepare_image(load_image(up.getvalue(), UPLOAD_MB * 2**20)).unsqueeze(0)
-    except ValueError as e:
-        st.error(f"{up.name}: {e}")
+    x, error = prepare_upload(up.getvalue())
+    if error:
+        st.error(f"{up.name}: {error}")
         return None
+    return Input(torch.from_numpy(x), f"upload:{up.file_id}")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def prepare_upload(data: bytes) -> tuple[np.ndarray | None, str | None]:
+    """Decode and prepare uploaded bytes once per content (reruns reuse it): (digit, None) or (None, message)."""
+    from vae_core.preprocess import load_image
+
+    try:
+        return vae_core.prepare_image(load_image(data, UPLOAD_MB * 2**20)).unsqueeze(0).numpy(), None
+    except ValueError as e:
+        return None, str(e)
 
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 UPLOAD_MB = 10
 
 
-def drawing(key: str):
-    """A 280x280 canvas (white ink on black, like MNIST); the drawing as a PIL image, or None."""
+def drawn_digit(key: str) -> Input | None:
+    """A 280x280 canvas (white ink on black, like MNIST); the prepared drawing, or None."""
+    import json
+
     from PIL import Image
 
     try:
@@ -277,9 +341,31 @@ def drawing(key: str):
         key=key,
     )
     objects = (result.json_data or {}).get("objects", []) if result is not None else []
-    if not objects:
+    if not objects or result.image_data is None:
         return None
-    return Image.fromarray(np.asarray(result.image_data, dtype=np.uint8)).convert("RGB")
+    image = Image.fromarray(np.asarray(result.image_data, dtype=np.uint8)).convert("RGB")
+    try:
+        x = vae_core.prepare_image(image).unsqueeze(0)
+    except ValueError as e:
+        st.info(f"Draw a digit: {e}")
+        return None
+    return Input(x, "drawing:" + hashlib.sha1(json.dumps(objects, sort_keys=True).encode()).hexdigest())
+
+
+def latest_input(key: str, inputs: dict[str, Input | None]) -> str | None:
+    """Which of several inputs to use: the one that changed most recently (a new upload, a new
+    stroke); if that one is removed, the newest of the others still there."""
+    seen = st.session_state.setdefault(f"{key}_seen", {})  # name -> signature on the last run
+    order = st.session_state.setdefault(f"{key}_order", [])  # names, oldest change first
+    for name, given in inputs.items():
+        sig = given.signature if given else None
+        if sig != seen.get(name):
+            seen[name] = sig
+            if name in order:
+                order.remove(name)
+            order.append(name)
+    present = [name for name in order if inputs.get(name) is not None]
+    return present[-1] if present else None
 
 
 def model_trios(image_shape) -> dict[int, dict]:
@@ -293,3 +379,19 @@ def model_trios(image_shape) -> dict[int, dict]:
     for e in ranked:
         found.setdefault(e.latent_dim, {}).setdefault(e.kind, e)
     return {d: {k: t[k] for k in ("ae", "kl", "vae")} for d, t in found.items() if {"ae", "kl", "vae"} <= set(t)}
+
+
+def selected_index(event, n: int) -> int | None:
+    """The dataset index of the first clicked point in a plotly selection event, or None.
+
+    The event comes from the browser: anything that is not one integer in [0, n) — a point
+    without customdata (an overlay), an index out of range, text — is ignored, never raised."""
+    try:
+        points = event.selection.points if event else []
+        for p in points:
+            value = np.ravel(p.get("customdata", []))[:1]
+            if value.size and float(value[0]).is_integer() and 0 <= int(value[0]) < n:
+                return int(value[0])
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        pass
+    return None

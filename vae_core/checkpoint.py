@@ -2,33 +2,67 @@
 
 A checkpoint describes itself (after nanoGPT's `model_args`): the model config, the training
 config, dataset, seed, metrics and per-epoch history travel in the safetensors header, so
-`load_checkpoint(path)` rebuilds the model with no other input. Writes go to a temporary
-file in the same folder, are fsynced and renamed over the target, so a crash mid-save leaves
-the previous file intact.
+`load_checkpoint(path)` rebuilds the model with no other input. Writes are atomic (vae_core.atomic),
+so a crash mid-save leaves the previous file intact.
+
+Loading trusts nothing: the header is validated field by field before anything is built
+(vae_core.header), the file is read once so the header and the weights come from the same bytes
+(a file replaced between two reads cannot mismatch them), and the rebuilt model is run on a small
+fixed probe batch: weights that are finite but overflow (codes of 1e30) are refused here, not
+later inside PCA or a plot.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
+import re
 from pathlib import Path
 
 import torch
 
 from . import __version__
-from .models import VAE, ModelConfig
+from .atomic import atomic_write
+from .header import (
+    EXTRA_PREFIX,
+    FORMAT,
+    FORMAT_VERSION,
+    MAX_EXTRA_BYTES,
+    MAX_EXTRAS,
+    MAX_FILE_BYTES,
+    MAX_HEADER_BYTES,
+    MAX_RANK,
+    CheckpointError,
+    check_tensors,
+    checked_meta,
+    decode_header,
+    display_name,
+    expected_shapes,
+    header_length,
+    open_regular,
+    parse_meta,
+    read_header,
+)
+from .models import VAE
 
-FORMAT = "vae_core"
-FORMAT_VERSION = 1
-MAX_HEADER_BYTES = 50_000_000
-PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol >= 2; torch.save's zip archive
-EXTRA_PREFIX = "extra."  # tensors stored beside the weights that are not part of the model
-
-
-class CheckpointError(ValueError):
-    """A file that is not a loadable checkpoint; the message says why, for a person."""
+__all__ = [
+    "CheckpointError",
+    "expected_shapes",
+    "load_checkpoint",
+    "read_extras",
+    "read_header",
+    "read_meta",
+    "save_checkpoint",
+]
+STORAGE_DTYPES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.float64: "F64"}
+TORCH_EXTRA_DTYPES = {torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, *STORAGE_DTYPES}
+EXTRA_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+# The probe (see module docstring). Trained models stay far inside these bounds: the shipped ones
+# give codes within ±13 (the autoencoder's are the largest), stds up to 4, logits within ±120.
+PROBE_IMAGES = 8  # fixed inputs: black, white, grey and 5 seeded uniform-noise images
+MAX_ABS_CODE = 1e4  # |posterior mean| and posterior std on the probe
+MAX_ABS_LOGIT = 1e4  # |decoder pre-sigmoid output| at the probe's codes and at 3-sigma prior draws
+MIN_LOGVAR = -100.0  # log-variance floor: below it the KL term alone is hundreds of nats per dimension
 
 
 def save_checkpoint(
@@ -42,44 +76,59 @@ def save_checkpoint(
     """
     from safetensors.torch import save
 
+    if dtype is not None and dtype not in STORAGE_DTYPES:
+        raise ValueError(f"Weights can be stored as float16, bfloat16, float32 or float64, not {dtype}.")
     path = Path(path)
     meta = {**(meta or {}), "kind": model.config.kind, "model_config": model.config.to_dict()}
     meta["vae_core_version"] = __version__
     header = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "meta": json.dumps(_jsonable(meta))}
+    if len(header["meta"]) > MAX_HEADER_BYTES // 2:
+        limit = MAX_HEADER_BYTES // 2
+        raise ValueError(f"The metadata is {len(header['meta']):,} bytes of JSON; the limit is {limit:,}.")
     tensors = {k: v.detach().cpu().to(dtype or v.dtype).contiguous().clone() for k, v in model.state_dict().items()}
-    for name, t in (extras or {}).items():
-        tensors[EXTRA_PREFIX + name] = torch.as_tensor(t).detach().cpu().contiguous().clone()
+    if not all(t.dtype in STORAGE_DTYPES for t in tensors.values()):
+        raise ValueError("Weights must be float16, bfloat16, float32 or float64 tensors.")
+    tensors.update(_checked_extras(extras or {}))
     blob = save(tensors, metadata=header)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is a shareable file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
+    return atomic_write(path, lambda f: f.write(blob))
+
+
+def _checked_extras(extras: dict) -> dict[str, torch.Tensor]:
+    """The extras as they will be stored, refused here if a loader would refuse them later."""
+    out = {}
+    for name, t in extras.items():
+        t = torch.as_tensor(t).detach().cpu().contiguous().clone()
+        if not isinstance(name, str) or not EXTRA_NAME.match(name):
+            raise ValueError(f"Extra tensor names are 1-100 letters, digits, '_', '.', '-', not {name!r}.")
+        if t.dtype not in TORCH_EXTRA_DTYPES or t.dim() > MAX_RANK:
+            raise ValueError(f"Extra tensor {name!r}: {t.dtype} with {t.dim()} dimensions is not storable.")
+        out[EXTRA_PREFIX + name] = t
+    total = sum(t.numel() * t.element_size() for t in out.values())
+    if len(out) > MAX_EXTRAS or total > MAX_EXTRA_BYTES:
+        raise ValueError(f"At most {MAX_EXTRAS} extra tensors of {MAX_EXTRA_BYTES:,} bytes in all.")
+    return out
 
 
 def load_checkpoint(path, device="cpu") -> tuple[VAE, dict]:
     """Rebuild a model from a checkpoint file: (float32 model in eval mode on `device`, metadata dict)."""
     path = Path(path)
-    meta, config = _checked_meta(path)
-    tensors = {k: v for k, v in _load_tensors(path).items() if not k.startswith(EXTRA_PREFIX)}
-    if not all(t.is_floating_point() for t in tensors.values()):
-        raise CheckpointError(f"{path.name}: the weights are not floating-point numbers.")
-    tensors = {k: v.to(device=device, dtype=torch.float32) for k, v in tensors.items()}
-    with torch.device("meta"):  # no random initialisation: it would draw from the global RNG
-        model = VAE(config)
-    model.load_state_dict(tensors, strict=True, assign=True)
+    name = display_name(path)
+    blob, header = _read_whole(path)
+    meta, config = parse_meta(name, header)
+    check_tensors(name, header, config)
+    tensors = {k: v for k, v in _tensors(name, blob).items() if not k.startswith(EXTRA_PREFIX)}
+    del blob
     if not all(torch.isfinite(t).all() for t in tensors.values()):
-        raise CheckpointError(f"{path.name}: the weights contain NaN or infinite values.")
+        raise CheckpointError(f"{name}: the weights contain NaN or infinite values.")
+    try:
+        tensors = {k: v.to(device=device, dtype=torch.float32) for k, v in tensors.items()}
+        with torch.device("meta"):  # no random initialisation: it would draw from the global RNG
+            model = VAE(config)
+        model.load_state_dict(tensors, strict=True, assign=True)
+    except (RuntimeError, ValueError, TypeError) as e:  # unreachable after the checks; never a traceback
+        raise CheckpointError(f"{name}: the weights cannot be used ({_first_line(e)}).") from None
     model.eval()
+    check_outputs(name, model)
     return model, meta
 
 
@@ -87,127 +136,72 @@ def read_extras(path) -> dict[str, torch.Tensor]:
     """The named tensors saved with `extras=` (without their prefix), on CPU; {} when there are none."""
     path = Path(path)
     header = read_header(path)
-    names = [k for k in header if k.startswith(EXTRA_PREFIX)]
-    if not names:
+    if not any(k.startswith(EXTRA_PREFIX) for k in header):
         return {}
-    from safetensors import SafetensorError, safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            return {k[len(EXTRA_PREFIX) :]: f.get_tensor(k) for k in names}
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{path.name}: its extra data cannot be read ({e}).") from None
+    name = display_name(path)
+    blob, header = _read_whole(path)
+    check_tensors(name, header, parse_meta(name, header)[1])
+    return {k[len(EXTRA_PREFIX) :]: v for k, v in _tensors(name, blob).items() if k.startswith(EXTRA_PREFIX)}
 
 
 def read_meta(path) -> dict:
     """A checkpoint's metadata, checked against its header without reading the weights."""
-    return _checked_meta(Path(path))[0]
+    return checked_meta(path)[0]
 
 
-def _checked_meta(path: Path) -> tuple[dict, ModelConfig]:
-    header = read_header(path)
-    meta = parse_meta(path, header)
-    try:
-        config = ModelConfig.from_dict(meta["model_config"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path.name}: its model settings are unusable ({e}).") from None
-    check_shapes(path, header, config)
-    return meta, config
-
-
-def read_header(path: Path) -> dict:
-    """The safetensors JSON header, after checks that need no trust in the file."""
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file.")
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(8)
-        if size == 0:
-            raise CheckpointError(f"{path.name}: the file is empty.")
-        # A safetensors header length of 0x..80 bytes also starts with 0x80: its JSON follows at byte 8.
-        if head.startswith(PICKLE_MAGIC) and f.read(1) != b"{":
-            raise CheckpointError(
-                f"{path.name} is a pickle (torch.save) file. Pickles can run code when loaded, so they "
-                "are refused; only .safetensors checkpoints written by vae_core are accepted."
-            )
-        f.seek(8)
-        n = int.from_bytes(head, "little") if len(head) == 8 else -1
-        if n < 2 or n > min(size - 8, MAX_HEADER_BYTES):
-            raise CheckpointError(f"{path.name}: not a safetensors file, or truncated.")
-        try:
-            header = json.loads(f.read(n))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise CheckpointError(f"{path.name}: the safetensors header is corrupt.") from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{path.name}: the safetensors header is corrupt.")
-    if 8 + n + _data_length(header) > size:
-        raise CheckpointError(f"{path.name}: the file is truncated ({size:,} bytes, the header promises more).")
-    return header
-
-
-def _data_length(header: dict) -> int:
-    """End of the last tensor's bytes, as the header promises."""
-    try:
-        return max((int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"), default=0)
-    except (TypeError, KeyError, IndexError, ValueError):
-        raise CheckpointError("the safetensors header is corrupt.") from None
-
-
-def expected_shapes(config: ModelConfig) -> dict[str, tuple]:
-    """The parameter shapes a config implies, built on the meta device (no memory, no init)."""
-    with torch.device("meta"):
-        return {k: tuple(v.shape) for k, v in VAE(config).state_dict().items()}
-
-
-def check_shapes(path: Path, header: dict, config: ModelConfig) -> None:
-    """Refuse weights that do not match the model the metadata describes, before reading them."""
-    stored = {
-        k: tuple(v.get("shape", ()))
-        for k, v in header.items()
-        if k != "__metadata__" and not k.startswith(EXTRA_PREFIX) and isinstance(v, dict)
-    }
-    expected = expected_shapes(config)
-    if stored != expected:
-        bad = sorted(set(stored) ^ set(expected)) or [k for k in expected if stored[k] != expected[k]]
-        k = bad[0]
+@torch.inference_mode()
+def check_outputs(name: str, model: VAE) -> None:
+    """Refuse a model whose outputs on a fixed probe batch are non-finite or absurdly large."""
+    cfg = model.config
+    device = next(model.parameters()).device
+    noise = torch.rand((PROBE_IMAGES - 3, *cfg.image_shape), generator=torch.Generator().manual_seed(0))
+    levels = torch.tensor([0.0, 1.0, 0.5]).view(3, 1, 1, 1).expand(3, *cfg.image_shape)
+    post = model.encode(torch.cat([levels, noise]).to(device))
+    std = post.std
+    if not (torch.isfinite(post.mean).all() and post.mean.abs().max() <= MAX_ABS_CODE):
+        raise CheckpointError(f"{name}: the encoder's codes are not finite or exceed ±{MAX_ABS_CODE:g} on test inputs.")
+    spread_ok = torch.isfinite(post.logvar).all() and post.logvar.min() >= MIN_LOGVAR and std.max() <= MAX_ABS_CODE
+    if not post.deterministic and not spread_ok:
         raise CheckpointError(
-            f"{path.name}: the weights do not match its own description ({k}: stored "
-            f"{stored.get(k, 'missing')}, the config implies {expected.get(k, 'none')})."
+            f"{name}: the encoder's spreads are not finite or outside [e^{MIN_LOGVAR / 2:g}, "
+            f"{MAX_ABS_CODE:g}] on test inputs."
+        )
+    prior = 3 * torch.randn(PROBE_IMAGES, cfg.latent_dim, generator=torch.Generator().manual_seed(0))
+    logits = model.decode_logits(torch.cat([post.mean, prior.to(device)]))
+    if not (torch.isfinite(logits).all() and logits.abs().max() <= MAX_ABS_LOGIT):
+        raise CheckpointError(
+            f"{name}: the decoder's outputs are not finite or exceed ±{MAX_ABS_LOGIT:g} on test codes."
         )
 
 
-def parse_meta(path: Path, header: dict) -> dict:
-    info = header.get("__metadata__") if isinstance(header, dict) else None
-    if not isinstance(info, dict) or info.get("format") != FORMAT:
-        raise CheckpointError(f"{path.name}: a safetensors file, but not a vae_core checkpoint (no metadata).")
+def _read_whole(path: Path) -> tuple[bytes, dict]:
+    """The file's bytes, read once, and its validated header."""
+    name = display_name(path)
+    f, size = open_regular(path)
+    if size > MAX_FILE_BYTES:
+        f.close()
+        mb = size / 2**20
+        raise CheckpointError(f"{name} is {mb:,.0f} MB; checkpoints over {MAX_FILE_BYTES >> 20:,} MB are refused.")
     try:
-        version = int(info.get("format_version", "0"))
-    except ValueError:
-        version = -1
-    if version > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path.name} was written by a newer vae_core (format {version}; this one reads up to "
-            f"{FORMAT_VERSION}). Upgrade vae_core to load it."
-        )
-    if version < 1:
-        raise CheckpointError(f"{path.name}: unknown checkpoint format version {info.get('format_version')!r}.")
-    try:
-        meta = json.loads(info["meta"])
-    except (KeyError, TypeError, json.JSONDecodeError):
-        raise CheckpointError(f"{path.name}: its metadata is corrupt.") from None
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"{path.name}: its metadata is corrupt.")
-    return meta
+        with f:
+            blob = f.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise CheckpointError(f"{name}: the file cannot be read ({e.strerror or e}).") from None
+    n = header_length(name, blob[:9], len(blob))
+    return blob, decode_header(name, blob[8 : 8 + n], len(blob) - 8 - n)
 
 
-def _load_tensors(path: Path) -> dict:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+def _tensors(name: str, blob: bytes) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load
 
     try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{path.name}: the weights cannot be read ({e}); the file may be truncated.") from None
+        return load(blob)
+    except Exception as e:  # the library's own checks, after ours: still one line
+        raise CheckpointError(f"{name}: the weights cannot be read ({_first_line(e)}).") from None
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).splitlines() or [type(e).__name__])[0][:200]
 
 
 def _jsonable(obj):
@@ -221,16 +215,3 @@ def _jsonable(obj):
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
     return obj
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -3,14 +3,23 @@
 Training slices batches from one tensor: a DataLoader with per-item ToTensor is 2-3x slower
 on MNIST-sized data (see bench/). Splits are deterministic and stratified, so a validation
 figure means the same digits on every machine.
+
+IDX files under a --data-root are untrusted input: a truncated header, a wrong number of
+dimensions, a count that disagrees with the data or with the labels, a ".gz" that is not gzip
+each give one DatasetUnavailable line naming the file, never a traceback. A root that does not
+exist is never created and never downloaded into.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
+import math
 import os
+import stat
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +35,8 @@ IDX_FILES = {
 }
 FASHION_CLASSES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot")
 VAL_FRACTION = 0.1
+IDX_SIDE = 28  # MNIST and Fashion-MNIST images are 28x28
+MAX_IDX_VALUES = 256 * 2**20  # the most bytes of data an IDX file may declare (MNIST's largest is 47 MB)
 
 
 class DatasetUnavailable(RuntimeError):
@@ -133,19 +144,33 @@ def _sklearn_digits():
 
 def _idx_dataset(name: str, part: str, root) -> tuple[torch.Tensor, torch.Tensor]:
     folder = _find_idx_folder(name, part, root)
-    img_file, lbl_file = IDX_FILES[part]
-    x = read_idx(_with_gz(folder / img_file))
-    y = read_idx(_with_gz(folder / lbl_file))
+    img_path, lbl_path = (_with_gz(folder / f) for f in IDX_FILES[part])
+    x, y = read_idx(img_path, ndim=3), read_idx(lbl_path, ndim=1)
+    if x.shape[1:] != (IDX_SIDE, IDX_SIDE):
+        raise DatasetUnavailable(f"{img_path} holds {x.shape[1]}x{x.shape[2]} images; {name} images are 28x28.")
+    if len(x) != len(y):
+        raise DatasetUnavailable(f"{img_path} holds {len(x):,} images but {lbl_path} holds {len(y):,} labels.")
+    if len(x) == 0:
+        raise DatasetUnavailable(f"{img_path} holds no images.")
+    if int(y.max()) > 9:
+        raise DatasetUnavailable(f"{lbl_path} has the label {int(y.max())}; {name} labels are 0 to 9.")
     images = torch.from_numpy(x.astype(np.float32) / 255.0).unsqueeze(1)
     return images, torch.from_numpy(y.astype(np.int64))
 
 
 def _with_gz(path: Path) -> Path:
-    return path if path.exists() else path.with_name(path.name + ".gz")
+    return path if _exists(path) else path.with_name(path.name + ".gz")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # permission denied on a parent, a name too long...: not usable here
+        return False
 
 
 def _has_files(folder: Path, part: str) -> bool:
-    return all(_with_gz(folder / f).exists() for f in IDX_FILES[part])
+    return all(_exists(_with_gz(folder / f)) for f in IDX_FILES[part])
 
 
 def _find_idx_folder(name: str, part: str, root) -> Path:
@@ -158,6 +183,11 @@ def _find_idx_folder(name: str, part: str, root) -> Path:
     for folder in candidates:
         if _has_files(folder, part):
             return folder
+    if root is not None and not Path(root).is_dir():  # never create (or download into) a root
+        raise DatasetUnavailable(
+            f"{name} is not available offline: the data root {root} does not exist (nothing was created or "
+            "downloaded there)."
+        )
     if root is not None and _try_download(name, root) and _has_files(candidates[0], part):
         return candidates[0]
     where = candidates[0] if candidates else Path("ROOT") / sub / "raw"
@@ -169,7 +199,10 @@ def _find_idx_folder(name: str, part: str, root) -> Path:
 
 
 def _try_download(name: str, root) -> bool:
-    """torchvision's download, for machines that are online; False when it cannot reach the net."""
+    """torchvision's download into an existing root, for machines that are online; False when it
+    cannot reach the net, and then the empty folders it made (ROOT/MNIST/raw) are removed again."""
+    sub = Path(root) / ("MNIST" if name == "mnist" else "FashionMNIST")
+    made = [d for d in (sub / "raw", sub) if not d.exists()]
     try:
         from torchvision import datasets
 
@@ -178,21 +211,71 @@ def _try_download(name: str, root) -> bool:
             cls(str(root), train=train, download=True)
         return True
     except Exception:  # offline, proxy, partial download: the caller reports what is missing
+        for d in made:
+            try:
+                d.rmdir()  # only if still empty
+            except OSError:
+                pass
         return False
 
 
-def read_idx(path: Path) -> np.ndarray:
-    """Read an IDX file (LeCun's MNIST format), gzipped or not, into a uint8 array."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        data = f.read()
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise DatasetUnavailable(f"{path} is not an unsigned-byte IDX file.")
-    ndim = data[3]
-    if len(data) < 4 + 4 * ndim:
-        raise DatasetUnavailable(f"{path} is truncated: its header promises {ndim} dimensions.")
-    dims = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
-    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
-    if body.size != int(np.prod(dims)):
-        raise DatasetUnavailable(f"{path} is truncated: expected {int(np.prod(dims))} values, found {body.size}.")
-    return body.reshape(dims)
+def read_idx(path: Path, ndim: int | None = None) -> np.ndarray:
+    """Read an IDX file (LeCun's MNIST format), gzipped or not, into a uint8 array.
+
+    Every way the file can be wrong is one DatasetUnavailable naming it: not IDX, not gzip though
+    named .gz, a truncated header, `ndim` not as expected, more or fewer values than declared.
+    """
+    try:
+        with _open_idx(Path(path)) as f:
+            head = f.read(4)
+            if len(head) < 4 or head[:3] != b"\x00\x00\x08":
+                raise DatasetUnavailable(f"{path} is not an unsigned-byte IDX file.")
+            nd = head[3]
+            if nd < 1 or (ndim is not None and nd != ndim):
+                raise DatasetUnavailable(f"{path} has {nd} dimensions; expected {ndim or 'at least 1'}.")
+            raw = f.read(4 * nd)
+            if len(raw) < 4 * nd:
+                raise DatasetUnavailable(f"{path} is truncated inside its header.")
+            dims = struct.unpack(f">{nd}I", raw)
+            n = math.prod(dims)
+            if n > MAX_IDX_VALUES:
+                raise DatasetUnavailable(f"{path} declares {n:,} values; the limit is {MAX_IDX_VALUES:,}.")
+            body = _read_at_most(f, n + 1)
+    except DatasetUnavailable:
+        raise
+    except (OSError, EOFError, zlib.error, ValueError) as e:  # BadGzipFile is an OSError
+        raise DatasetUnavailable(f"{path} cannot be read ({e}).") from None
+    if len(body) < n:
+        raise DatasetUnavailable(f"{path} is truncated: expected {n:,} values, found {len(body):,}.")
+    if len(body) > n:
+        raise DatasetUnavailable(f"{path} has more data than the {n:,} values its header declares.")
+    return np.frombuffer(body, dtype=np.uint8).reshape(dims)
+
+
+def _read_at_most(f, n: int) -> bytearray:
+    """Up to n bytes, in 1 MB steps: memory follows the data present, not what the header claims."""
+    out = bytearray()
+    while len(out) < n:
+        chunk = f.read(min(2**20, n - len(out)))
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+@contextlib.contextmanager
+def _open_idx(path: Path):
+    """The file, decompressed if it is gzip (by content); refused if named .gz and it is not."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO named like an IDX file must not hang us
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DatasetUnavailable(f"{path} is not a regular file.")
+        magic = f.read(2)
+        f.seek(0)
+        if magic == b"\x1f\x8b":
+            with gzip.GzipFile(fileobj=f, mode="rb") as g:
+                yield g
+        elif path.suffix == ".gz":
+            raise DatasetUnavailable(f"{path} is named .gz but is not gzip-compressed.")
+        else:
+            yield f

@@ -103,3 +103,17 @@ def hole_fraction(samples: torch.Tensor, codes: torch.Tensor, quantile: float = 
     radius = torch.quantile(own.min(1).values, quantile)
     nearest = torch.cdist(samples, codes).min(1).values
     return float((nearest > radius).float().mean())
+
+
+def knn_vote(query: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor, k: int = 10):
+    """Class of each query code [Q, D] by a vote of its k nearest codes: (classes [Q], vote share [Q]).
+
+    The share is what fraction of the k neighbours agree: 1.0 is a code deep inside one class's
+    region, ~1/k one that sits where classes mix (or a model whose codes carry no class at all).
+    """
+    idx, _ = nearest_neighbours(query, codes, k)
+    votes = labels[idx]  # [Q, k]
+    n_classes = int(labels.max()) + 1
+    counts = torch.zeros(len(query), n_classes, dtype=torch.long).scatter_add_(1, votes, torch.ones_like(votes))
+    best = counts.argmax(1)
+    return best, counts.gather(1, best[:, None])[:, 0].float() / idx.shape[1]

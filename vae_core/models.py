@@ -13,8 +13,10 @@ codes that carry no information: the average digit.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -39,39 +41,99 @@ class ModelConfig:
     activation: str = "elu"  # hidden non-linearity: elu (smooth; ~3 nats better than relu here) or relu
 
     def __post_init__(self):
-        self.hidden = tuple(int(h) for h in self.hidden)
-        self.image_shape = tuple(int(s) for s in self.image_shape)
-        problems = []
-        if self.kind not in KINDS:
-            problems.append(f"kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
-        if self.likelihood not in LIKELIHOODS:
-            problems.append(f"likelihood must be one of {', '.join(LIKELIHOODS)}")
-        if int(self.latent_dim) < 1:
-            problems.append(f"latent size must be at least 1, not {self.latent_dim}")
-        if any(h < 1 for h in self.hidden):
-            problems.append("hidden layer sizes must be positive")
-        if not (self.beta >= 0 and math.isfinite(self.beta)):
-            problems.append(f"beta must be a finite number >= 0, not {self.beta}")
-        if not self.sigma_dec > 0:
-            problems.append("sigma_dec must be positive")
-        if int(self.mc_samples) < 1:
-            problems.append("mc_samples must be at least 1")
-        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            problems.append("image_shape must be (channels, height, width)")
-        if self.activation not in ACTIVATIONS:
-            problems.append(f"activation must be one of {', '.join(ACTIVATIONS)}")
+        problems = [p for p in self._problems() if p]
         if problems:
             raise ValueError("Invalid model settings: " + "; ".join(problems) + ".")
+        self.hidden = tuple(int(h) for h in self.hidden)
+        self.image_shape = tuple(int(s) for s in self.image_shape)
+        self.latent_dim, self.mc_samples = int(self.latent_dim), int(self.mc_samples)
+        self.beta, self.sigma_dec = float(self.beta), float(self.sigma_dec)
+
+    def _problems(self) -> list[str | None]:
+        """Every field checked by type and range *before* anything is built from it: a checkpoint's
+        header is untrusted, and hidden=[1]*20000 or latent_dim=1e30 must cost microseconds."""
+        return [
+            _choice("kind", self.kind, KINDS),
+            _choice("likelihood", self.likelihood, LIKELIHOODS),
+            _choice("activation", self.activation, tuple(ACTIVATIONS)),
+            _whole("latent size", self.latent_dim, 1, MAX_LATENT_DIM),
+            _whole("mc_samples", self.mc_samples, 1, MAX_MC_SAMPLES),
+            _real("beta", self.beta, 0.0, MAX_BETA),
+            _real("sigma_dec", self.sigma_dec, MIN_SIGMA_DEC, MAX_SIGMA_DEC),
+            _widths("hidden", self.hidden, MAX_HIDDEN_LAYERS, MAX_WIDTH),
+            _image_shape(self.image_shape),
+        ]
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
-        unknown = set(d) - set(cls.__dataclass_fields__)
+        if not isinstance(d, dict):
+            raise ValueError(f"model settings must be a mapping, not {type(d).__name__}")
+        unknown = [str(k) for k in d if k not in cls.__dataclass_fields__]
         if unknown:
-            raise ValueError(f"Unknown model settings: {', '.join(sorted(unknown))}.")
+            raise ValueError(f"Unknown model settings: {', '.join(_show(k) for k in sorted(unknown)[:5])}.")
         return cls(**d)
+
+
+# Bounds on every field: generous (the recipe is 784-512-256-D with D up to a few hundred, on
+# 28x28 or 8x8 images) but finite, so an untrusted checkpoint header cannot ask for absurd work.
+MAX_LATENT_DIM = 1024  # D
+MAX_HIDDEN_LAYERS = 16  # hidden layers per MLP (the recipe has 2)
+MAX_WIDTH = 8192  # units per hidden layer (the recipe's widest is 512)
+MAX_CHANNELS = 4  # image channels (MNIST-like data has 1)
+MAX_SIDE = 256  # image height and width in pixels (28 and 8 in practice)
+MAX_MC_SAMPLES = 1000  # L; the paper uses 1
+MAX_BETA = 1e4  # the KL weight; beta-VAEs use up to a few hundred
+MIN_SIGMA_DEC, MAX_SIGMA_DEC = 1e-4, 100.0  # the gaussian decoder's std, in [0, 1] pixel units
+
+
+def _show(v, n: int = 40) -> str:
+    """A value for a message, never a megabyte of it."""
+    r = repr(v)
+    return r if len(r) <= n else r[: n - 1] + "…"
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+
+def _choice(name: str, v, options: tuple) -> str | None:
+    if isinstance(v, str) and v in options:
+        return None
+    return f"{name} must be one of {', '.join(options)}, not {_show(v)}"
+
+
+def _whole(name: str, v, lo: int, hi: int) -> str | None:
+    if _is_int(v) and lo <= v <= hi:
+        return None
+    return f"{name} must be a whole number from {lo} to {hi:,}, not {_show(v)}"
+
+
+def _real(name: str, v, lo: float, hi: float) -> str | None:
+    if isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) and math.isfinite(v) and lo <= v <= hi:
+        return None
+    return f"{name} must be a finite number from {lo:g} to {hi:g}, not {_show(v)}"
+
+
+def _widths(name: str, v, max_len: int, hi: int) -> str | None:
+    if not isinstance(v, (list, tuple)) or len(v) > max_len:
+        return f"{name} must be a list of at most {max_len} layer widths, not {_show(v)}"
+    for h in v:
+        if not (_is_int(h) and 1 <= h <= hi):
+            return f"{name} layer widths must be whole numbers from 1 to {hi:,}, not {_show(h)}"
+    return None
+
+
+def _image_shape(v) -> str | None:
+    ok = isinstance(v, (list, tuple)) and len(v) == 3 and all(_is_int(s) for s in v)
+    if ok and 1 <= v[0] <= MAX_CHANNELS and all(1 <= s <= MAX_SIDE for s in v[1:]):
+        return None
+    return (
+        f"image_shape must be (channels, height, width) with 1 to {MAX_CHANNELS} channels and sides "
+        f"of 1 to {MAX_SIDE} pixels, not {_show(v)}"
+    )
 
 
 @dataclass

@@ -5,20 +5,19 @@ and places new codes (an upload, an interpolation path) on the same map. Native 
 linear and place new points exactly. t-SNE has no transform at all (van der Maaten, 2014)
 and UMAP's transform needs the fitted object, which we do not pickle; both place new points
 at the distance-weighted mean of their nearest fitted codes, and say so (`exact` is False).
-Embeddings are stored as .npz (no pickle) keyed by the checkpoint's content hash, the data
-and the parameters, so a warm map never recomputes.
+Embeddings are stored as .npz (no pickle) keyed by the checkpoint's content hash, the data,
+the parameters and the library versions (vae_core.projection_cache): shipped maps beside the
+checkpoint are read only; the app's own maps go to a `cache_dir` it passes, bounded in size.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .projection_cache import CACHE_LIMIT_BYTES, cache_name, evict, file_digest, read_map, touch, write_map  # noqa: F401
 
 METHODS = ("native", "pca", "tsne", "umap")
 DEFAULT_PARAMS = {"native": {}, "pca": {}, "tsne": {"perplexity": 30.0}, "umap": {"n_neighbors": 15, "min_dist": 0.1}}
@@ -100,51 +99,29 @@ def fit_projection(
     return Projection(method, params, emb.astype(np.float32), codes, axis_labels=("UMAP 1", "UMAP 2"))
 
 
-def file_digest(path) -> str:
-    """Content hash of a checkpoint: the cache key survives copies and ignores mtimes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def cache_path(checkpoint, data_key: str, method: str, params: dict) -> Path:
+def cache_path(checkpoint, data_key: str, method: str, params: dict, folder=None) -> Path:
+    """Where a map is looked for: `folder`, or the shipped maps beside the checkpoint."""
     checkpoint = Path(checkpoint)
-    spec = json.dumps({"data": data_key, "method": method, "params": params}, sort_keys=True)
-    key = hashlib.sha256((file_digest(checkpoint) + spec).encode()).hexdigest()[:16]
-    return checkpoint.parent / "projections" / f"{checkpoint.stem}-{method}-{key}.npz"
+    folder = Path(folder) if folder is not None else checkpoint.parent / "projections"
+    return folder / cache_name(checkpoint, data_key, method, params)
 
 
 def load_cached(path: Path, codes: np.ndarray, method: str, params: dict) -> Projection | None:
-    """The stored embedding, if present, readable and made for these codes."""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            emb, labels = f["embedding"], tuple(str(s) for s in f["axis_labels"])
-            center = f["center"] if "center" in f else None
-            comps = f["components"] if "components" in f else None
-    except (OSError, KeyError, ValueError):
+    """The stored embedding, if present, readable and made for these codes; None otherwise."""
+    codes = np.asarray(codes, np.float32)
+    a = read_map(Path(path), len(codes), codes.shape[1])
+    if a is None:
         return None
-    if emb.shape != (len(codes), 2):
-        return None
-    return Projection(method, params, emb, np.asarray(codes, np.float32), center, comps, labels)
+    labels = tuple(str(s) for s in a["axis_labels"])
+    emb = a["embedding"].astype(np.float32)
+    return Projection(method, params, emb, codes, a.get("center"), a.get("components"), labels)
 
 
 def save_cached(path: Path, proj: Projection) -> None:
-    """Atomic write, so two sessions fitting the same map never leave a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {"embedding": proj.embedding, "axis_labels": np.array(proj.axis_labels)}
     if proj.exact:
         arrays.update(center=proj.center, components=proj.components)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is a shareable file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_map(Path(path), arrays)
 
 
 def project(
@@ -155,18 +132,36 @@ def project(
     data_key: str = "",
     seed: int = 0,
     native_dims: tuple[int, int] = (0, 1),
+    cache_dir=None,
+    cache_limit: int | None = CACHE_LIMIT_BYTES,
 ) -> Projection:
-    """fit_projection with an on-disk cache beside `checkpoint` (when given and writable)."""
+    """fit_projection, with t-SNE and UMAP maps looked up on disk first.
+
+    Shipped maps are read from <checkpoint dir>/projections/ and never written. `cache_dir`
+    (None: no writes at all) holds the caller's own maps: read, written, kept under
+    `cache_limit` bytes (None: no cap) by evicting the least recently used; an unreadable file
+    there is removed and the map recomputed. Nothing here raises because of a file on disk.
+    """
     params = {**DEFAULT_PARAMS.get(method, {}), **(params or {})}
     if checkpoint is None or method in ("native", "pca"):  # cheap: never worth a file
         return fit_projection(codes, method, params, seed, native_dims)
-    path = cache_path(checkpoint, f"{data_key}|seed={seed}", method, params)
-    cached = load_cached(path, codes, method, params)
-    if cached is not None:
-        return cached
+    key = f"{data_key}|seed={seed}"
+    shipped = cache_path(checkpoint, key, method, params)
+    found = load_cached(shipped, codes, method, params)
+    if found is not None:
+        return found
+    mine = cache_path(checkpoint, key, method, params, cache_dir) if cache_dir is not None else None
+    if mine is not None and mine != shipped:
+        found = load_cached(mine, codes, method, params)
+        if found is not None:
+            touch(mine)
+            return found
+        mine.unlink(missing_ok=True)  # absent, or ours and unusable: recompute it
     proj = fit_projection(codes, method, params, seed, native_dims)
-    try:
-        save_cached(path, proj)
-    except OSError:
-        pass  # a read-only install still works, it just refits next time
+    if mine is not None:
+        try:
+            save_cached(mine, proj)
+            evict(mine.parent, cache_limit, keep=mine)
+        except OSError:
+            pass  # a read-only or full disk still works, it just refits next time
     return proj

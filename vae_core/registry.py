@@ -1,19 +1,24 @@
 """Which checkpoints are there: shipped ones and the user's, good and bad, described cheaply.
 
-Only the safetensors header is read (a few KB), so the app can list every model on every
-rerun; a bad file becomes an entry with its error message instead of breaking the list.
+Only the safetensors header is read (a few KB) and validated (vae_core.header), so the app can
+list every model on every rerun; a bad file becomes an entry with its error message instead of
+breaking the list. `scan` never raises: whatever is in the folders (garbage headers, files that
+vanish mid-scan, names that are not UTF-8, unreadable files) ends up as a line in the list. It
+also removes the temporary files of saves whose writer died (vae_core.atomic).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import remove_stale_temps
 from .checkpoint import CheckpointError, read_meta
+from .header import display_name, printable
 
 KIND_NAMES = {"vae": "VAE", "ae": "Autoencoder", "kl": "KL-only"}
+PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".ckpt", ".bin")
 
 
 @dataclass(frozen=True)
@@ -29,8 +34,13 @@ class ModelEntry:
         return self.error is None
 
     @property
+    def name(self) -> str:
+        """The file name, printable whatever bytes it is made of."""
+        return display_name(self.path)
+
+    @property
     def kind(self) -> str:
-        return self.meta.get("kind", "?")
+        return self.meta.get("model_config", {}).get("kind", "?")
 
     @property
     def latent_dim(self) -> int:
@@ -38,7 +48,7 @@ class ModelEntry:
 
     @property
     def dataset(self) -> str:
-        return self.meta.get("dataset", "?")
+        return self.meta.get("dataset") or "?"
 
     @property
     def image_shape(self) -> tuple:
@@ -46,54 +56,82 @@ class ModelEntry:
 
     @property
     def label(self) -> str:
+        """The picker's line: the file's name first (what a user recognises), then what it is."""
+        return f"{self.stem} · {self.short_description}"
+
+    @property
+    def stem(self) -> str:
+        """The file's name without its suffix, printable whatever bytes it is made of."""
+        return printable(self.path.stem)
+
+    @property
+    def short_description(self) -> str:
         name = KIND_NAMES.get(self.kind, self.kind)
         beta = self.meta.get("model_config", {}).get("beta", 1.0)
         extra = f", β={beta:g}" if self.kind == "vae" and beta != 1 else ""
-        return f"z={self.latent_dim} · {name}{extra} · {self.path.stem} ({self.source})"
+        return f"{name}{extra}, z={self.latent_dim} ({self.source})"
+
+    @property
+    def description(self) -> str:
+        name = KIND_NAMES.get(self.kind, self.kind)
+        beta = self.meta.get("model_config", {}).get("beta", 1.0)
+        extra = f" with β = {beta:g}" if self.kind == "vae" and beta != 1 else ""
+        return f"{name}{extra}, z = {self.latent_dim}, trained on {self.dataset} ({self.source})."
 
 
 def describe(path: Path, source: str) -> ModelEntry:
+    """One file as an entry; never raises."""
+    path = Path(path)
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        return ModelEntry(path, source, 0.0, {}, f"{display_name(path)}: the file name is not valid UTF-8; rename it.")
     try:
         st = path.stat()
     except OSError as e:
-        return ModelEntry(path, source, 0.0, {}, f"{path.name}: {e.strerror}")
+        return ModelEntry(path, source, 0.0, {}, f"{display_name(path)}: {printable(e.strerror or str(e))}")
     return _describe(path, source, st.st_mtime, st.st_size)
 
 
 @functools.lru_cache(maxsize=512)
 def _describe(path: Path, source: str, mtime: float, size: int) -> ModelEntry:
-    """Header read and shape check, once per file version: the app rescans on every rerun."""
+    """Header read and checks, once per file version: the app rescans on every rerun."""
     try:
         meta = read_meta(path)
-        if not isinstance(meta.get("model_config"), dict):
-            raise CheckpointError(f"{path.name}: its metadata has no model settings.")
-    except (CheckpointError, json.JSONDecodeError, OSError) as e:
-        return ModelEntry(path, source, mtime, {}, str(e))
+    except CheckpointError as e:
+        return ModelEntry(path, source, mtime, {}, printable(str(e), 400))
+    except Exception as e:  # a check we did not think of must still not break the list
+        return ModelEntry(path, source, mtime, {}, f"{display_name(path)}: unreadable ({type(e).__name__}).")
     return ModelEntry(path, source, mtime, meta)
 
 
 def scan(shipped_dir, user_dir=None) -> list[ModelEntry]:
     """All *.safetensors in the two folders (plus stray .pt/.pkl/.ckpt, listed as refused),
-    sorted by latent size, then kind (VAE, AE, KL-only), then name."""
+    sorted by latent size, then kind (VAE, AE, KL-only), then name. Never raises."""
     entries = []
     for folder, source in ((shipped_dir, "shipped"), (user_dir, "yours")):
-        if folder is None or not Path(folder).is_dir():
-            continue
-        for path in sorted(Path(folder).iterdir()):
+        if folder is not None:
+            entries += _scan_folder(Path(folder), source)
+    order = {"vae": 0, "ae": 1, "kl": 2}
+    return sorted(entries, key=lambda e: (not e.ok, e.latent_dim, order.get(e.kind, 9), e.name))
+
+
+def _scan_folder(folder: Path, source: str) -> list[ModelEntry]:
+    try:
+        paths = sorted(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return []  # unreadable folder: nothing to list (the app says when there are no models)
+    remove_stale_temps(folder)
+    entries = []
+    for path in paths:
+        try:
             if path.name.startswith(".") or not path.is_file():
                 continue
             if path.suffix == ".safetensors":
                 entries.append(describe(path, source))
-            elif path.suffix in (".pt", ".pth", ".pkl", ".ckpt", ".bin"):
-                entries.append(
-                    ModelEntry(
-                        path,
-                        source,
-                        path.stat().st_mtime,
-                        {},
-                        f"{path.name}: pickle-based formats are never loaded; "
-                        "convert it to a vae_core .safetensors checkpoint.",
-                    )
-                )
-    order = {"vae": 0, "ae": 1, "kl": 2}
-    return sorted(entries, key=lambda e: (not e.ok, e.latent_dim, order.get(e.kind, 9), e.path.name))
+            elif path.suffix in PICKLE_SUFFIXES:
+                message = "pickle-based formats are never loaded; convert it to a vae_core .safetensors checkpoint."
+                entries.append(ModelEntry(path, source, path.stat().st_mtime, {}, f"{display_name(path)}: {message}"))
+        except OSError as e:  # vanished or unreadable between the listing and now
+            entries.append(ModelEntry(path, source, 0.0, {}, f"{display_name(path)}: {printable(str(e.strerror))}"))
+    return entries

@@ -9,7 +9,8 @@ from plotly.subplots import make_subplots
 from ui import figures, state
 from vae_core.registry import KIND_NAMES
 
-entry, _, _, data_name = state.current()
+ctx = state.current()
+entry, data_name = ctx.entry, ctx.data_name
 st.title("AE vs KL-only vs VAE")
 st.markdown(
     "The **autoencoder** (reconstruction only) separates the classes but leaves holes between them, "
@@ -32,6 +33,7 @@ d = (
     or default
 )
 trio = trios[d]
+st.caption("Comparing " + " · ".join(f"**{trio[k].path.stem}**" for k in ("ae", "kl", "vae")) + f" (z = {d}).")
 method, params = state.projection_controls(d, key="cmp_map", default="native" if d == 2 else "pca")
 shared = st.toggle(
     "Same axes for all three",
@@ -46,7 +48,7 @@ models = {k: m for k, (m, _) in loaded.items()}
 fig = make_subplots(
     1,
     3,
-    horizontal_spacing=0.04,
+    horizontal_spacing=0.07,
     subplot_titles=[f"{KIND_NAMES[k]} ({trio[k].path.stem})" for k in trio],
 )
 for col, (kind, e) in enumerate(trio.items(), start=1):
@@ -57,11 +59,14 @@ for col, (kind, e) in enumerate(trio.items(), start=1):
         fig.add_trace(trace, row=1, col=col)
     if proj.exact:  # native or PCA: orthonormal axes, so the prior's circle is drawn to scale
         fig.add_trace(figures.prior_circle(showlegend=col == 1), row=1, col=col)
-fig.update_layout(height=460, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="class")
-if shared:
-    fig.update_xaxes(matches="x")
-    fig.update_yaxes(matches="y")
+    fig.update_xaxes(title_text=proj.axis_labels[0], row=1, col=col)
+    fig.update_yaxes(title_text=proj.axis_labels[1], row=1, col=col)
+figures.equal_aspect(fig, 3, shared)
+fig.update_layout(
+    height=480, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="class", legend=dict(itemsizing="constant")
+)
 st.plotly_chart(fig, key="cmp_chart")
+st.session_state["compare_layout"] = fig.layout.to_plotly_json()
 st.session_state["compare_models"] = [e.path.stem for e in trio.values()]
 
 val = state.dataset(data_name, "val")

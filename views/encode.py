@@ -4,11 +4,11 @@ import numpy as np
 import streamlit as st
 import torch
 
-import vae_core
 from ui import figures, state
 from vae_core import latent
 
-entry, model, meta, data_name = state.current()
+ctx = state.current()
+entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
 st.title("Encode your digit")
 if tuple(model.config.image_shape) != (1, 28, 28):
     st.info("This model works on 8×8 images; pick a 28×28 model to encode uploads and drawings.")
@@ -16,29 +16,41 @@ if tuple(model.config.image_shape) != (1, 28, 28):
 
 upload_tab, draw_tab = st.tabs(["Upload", "Draw"])
 with upload_tab:
-    x = state.upload_digit("enc_upload", "A photo, scan or PNG of one handwritten digit")
+    uploaded = state.upload_digit("enc_upload", "A photo, scan or PNG of one handwritten digit")
 with draw_tab:
-    drawn = state.drawing("enc_canvas")
-    if x is None and drawn is not None:
-        try:
-            x = vae_core.prepare_image(drawn).unsqueeze(0)
-        except ValueError as e:
-            st.info(f"Draw a digit: {e}")
-if x is None:
+    drawn = state.drawn_digit("enc_canvas")
+# The newest input wins: whichever of the two changed on this run is what the user just did.
+inputs = {"upload": uploaded, "drawing": drawn}
+source = state.latest_input("enc", inputs)
+if source is None:
     st.info("Upload an image or draw a digit to see where it lands in latent space.")
     st.stop()
+x = inputs[source].x
+other = "drawing" if source == "upload" else "upload"
+note = f" — the newer of your two inputs; change your {other} to encode it instead." if inputs[other] else "."
+st.markdown(f"Encoding **your {source}**{note}")
 
 post = state.encode(model, x)
 mu, std = post.mean[0].numpy(), post.std[0].numpy()
 recon = state.decode(model, post.mean)
 kl = post.kl_per_dim()[0].numpy()
+mean, logvar = state.codes(str(entry.path), entry.mtime, data_name, model)
+data = state.dataset(data_name)
+cls, share = latent.knn_vote(post.mean, torch.from_numpy(mean), data.labels, k=10)
 c1, c2, c3 = st.columns(3)
 c1.image(figures.to_pil(x[0], 196), caption="prepared input (MNIST-style 28×28)")
 c2.image(figures.to_pil(recon[0], 196), caption="reconstruction (decoder at μ)")
+c3.metric(
+    "Predicted class (10 nearest codes)",
+    data.classes[int(cls[0])],
+    f"{share[0]:.0%} of the votes",
+    delta_color="off",
+    help="A vote of the 10 training digits whose latent means are nearest to this code.",
+)
 c3.metric("KL to the prior", "∞ (point code)" if not np.isfinite(kl.sum()) else f"{kl.sum():.1f} nats")
 st.session_state["encoded_mean"] = mu.tolist()
+st.session_state["encoded_source"] = source
 
-mean, logvar = state.codes(str(entry.path), entry.mtime, data_name, model)
 order = latent.dimension_order(torch.from_numpy(mean), torch.from_numpy(logvar)).numpy()
 c1, c2 = st.columns(2)
 c1.plotly_chart(figures.mean_std_bars(mu, std, order), key="enc_bars")
@@ -47,8 +59,7 @@ if np.isfinite(kl).all():
 else:
     c2.info("An autoencoder's code has zero variance: its KL to the prior is infinite, so it is not shown.")
 
-data = state.dataset(data_name)
-method, params = state.projection_controls(model.config.latent_dim, key="enc_map")
+method, params = state.projection_controls(model.config.latent_dim, key=ctx.widget_key("enc_map"))
 mean, logvar, proj = state.map_projection(entry, model, data_name, method, params)
 fig = figures.latent_scatter(
     proj.embedding, data.labels.numpy(), data.classes, state.hover_text(data_name), proj.axis_labels, height=480
@@ -57,7 +68,7 @@ xy = proj.transform(mu[None])
 if proj.exact and np.isfinite(std).all() and std.max() > 0:
     fig.add_trace(figures.ellipse_trace(xy, proj.transform_cov(std[None] ** 2), "your digit, 1σ", "black"))
 figures.add_points(fig, xy, "your digit", color="black", symbol="star", size=16)
-st.plotly_chart(fig, key="enc_chart")
+st.plotly_chart(fig, key=ctx.widget_key("enc_chart"))
 
 idx, _ = latent.nearest_neighbours(post.mean, torch.from_numpy(mean), k=10)
 st.image(figures.image_grid(data.images[idx[0]], nrow=10), caption="its 10 nearest training digits in latent space")

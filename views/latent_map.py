@@ -7,16 +7,17 @@ import torch
 from ui import figures, state
 from vae_core import latent
 
-entry, model, meta, data_name = state.current()
+ctx = state.current()
+entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
 data = state.dataset(data_name)
 st.title("Latent map")
 st.caption(
-    f"Posterior means of {len(data):,} {data_name} images under **{entry.path.stem}**. "
+    f"Posterior means of {len(data):,} {data_name} images under {entry.path.stem}. "
     "Hover a point to see the digit; click one to see its reconstruction and neighbours."
 )
 
 d = model.config.latent_dim
-method, params = state.projection_controls(d, key="map")
+method, params = state.projection_controls(d, key=ctx.widget_key("map"))
 c1, c2 = st.columns(2)
 show_sigma = c1.toggle("Posterior σ ellipses (200 points)", key="map_sigma")
 show_prior = c2.toggle("Prior samples N(0, I)", key="map_prior")
@@ -49,16 +50,20 @@ if show_prior:
 for n in notes:
     st.info(n)
 
-event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key="map_chart")
-points = [p for p in event.selection.points if "customdata" in p] if event else []
-if not points:
+# The clicked point is kept in the session, not read back from the chart alone: a chart whose
+# figure changed (an overlay toggled) reports an empty selection, which is not the user's choice.
+selected_key = ctx.widget_key(f"map_selected_{data_name}")
+if selected_key in st.session_state:
+    figures.add_points(fig, proj.embedding[[st.session_state[selected_key]]], "selected", symbol="circle-open", size=16)
+event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", key=ctx.widget_key("map_chart"))
+picked = state.selected_index(event, len(data))
+if picked is not None:
+    st.session_state[selected_key] = picked
+i = st.session_state.get(selected_key)
+if i is None:
     st.info("Click a point to see its reconstruction and its nearest neighbours in latent space.")
     st.stop()
 
-i = int(np.ravel(points[0]["customdata"])[0])
-if i >= len(data):  # a selection made on another dataset's map
-    st.info("Click a point to see its reconstruction and its nearest neighbours in latent space.")
-    st.stop()
 x = data.images[i : i + 1]
 recon = state.decode(model, mean[i : i + 1])
 idx, dist = latent.nearest_neighbours(torch.from_numpy(mean[i : i + 1]), torch.from_numpy(mean), k=9)
@@ -66,3 +71,6 @@ cols = st.columns([1, 1, 4])
 cols[0].image(figures.to_pil(x[0]), caption=f"#{i} · class {data.classes[int(labels[i])]}")
 cols[1].image(figures.to_pil(recon[0]), caption="reconstruction (decoder at μ)")
 cols[2].image(figures.image_grid(data.images[idx[0, 1:]], nrow=8), caption="8 nearest neighbours in latent space")
+if st.button("Clear selection", key="map_clear"):
+    del st.session_state[selected_key]
+    st.rerun()

@@ -8,7 +8,8 @@ from ui import figures, state
 from vae_core import latent
 from vae_core.losses import gaussian_kl
 
-entry, model, meta, data_name = state.current()
+ctx = state.current()
+entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
 data = state.dataset(data_name)
 d = model.config.latent_dim
 st.title("Traverse")
@@ -20,7 +21,7 @@ names = [f"z{j + 1}" + (f" (KL {kl_dim[j]:.2f})" if np.isfinite(kl_dim[j]) else 
 
 start = st.radio("Start from", ["the origin (z = 0)", "a digit's code"], horizontal=True, key="trav_start")
 if start == "a digit's code":
-    i, x = state.digit_picker(data, "trav", "Digit", 3)
+    i, x = state.digit_picker(data, ctx.widget_key("trav"), "Digit", 3)
     base = state.encode(model, x).mean[0].numpy()
 else:
     i, base = None, np.zeros(d, np.float32)
@@ -29,8 +30,10 @@ grid_tab, slider_tab = st.tabs(["Manifold grid", "Dimension sliders"])
 with grid_tab:
     c1, c2, c3 = st.columns(3)
     if d >= 2:
-        a = c1.selectbox("Rows vary", order, format_func=names.__getitem__, index=0, key="grid_a")
-        b = c2.selectbox("Columns vary", [j for j in order if j != a], format_func=names.__getitem__, key="grid_b")
+        # Keyed by the model: its dimensions and their KL are not another model's.
+        a = c1.selectbox("Rows vary", order, format_func=names.__getitem__, index=0, key=ctx.widget_key("grid_a"))
+        rest = [j for j in order if j != a]
+        b = c2.selectbox("Columns vary", rest, format_func=names.__getitem__, key=ctx.widget_key(f"grid_b{a}"))
     n = c3.slider("Grid size", 5, 25, 15, key="grid_n")
     c1, c2 = st.columns(2)
     mode = (
@@ -82,4 +85,4 @@ with slider_tab:
         "Dimensions ordered by their KL: the informative ones come first. "
         "Dimensions with KL near 0 are inactive: the decoder ignores them."
     )
-    sliders(base, order, key=f"sl_{entry.path.stem}_{i}")
+    sliders(base, order, key=ctx.widget_key(f"sl_{data_name}_{i}"))

@@ -1,0 +1,345 @@
+"""Browser benchmark of the live map against the current app: `python -m bench.browser`.
+
+Real servers (`streamlit run`) and Debian's Chromium driven by Playwright; websocket frame
+sizes from the Chrome DevTools Protocol (Network.webSocketFrameReceived). Latencies are taken
+inside the page: from the input event's timestamp to the end of our drawing ("drawn") and to
+the next animation frame ("frame", when the browser can show it). Timings are reported
+against the issue's budgets, never asserted. Writes bench/browser_results.json.
+
+    python -m bench.browser                 # everything (~5 minutes on 2 cores)
+    python -m bench.browser --only slider,pointer
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.browser_report import table
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "browser_results.json"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+FLAGS += ["--disable-component-update", "--disable-sync", "--no-first-run"]
+IFRAME = 'iframe[title="ui.livemap.component.livemap"]'
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+WAIT = 300_000
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(script: str, env: dict | None = None):
+    """A fresh `streamlit run script` process: (url, launch time, {"healthy_s": launch -> health check})."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
+    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1"]
+    t0 = time.perf_counter()
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            if proc.poll() is not None or time.perf_counter() - t0 > 120:
+                raise RuntimeError("streamlit did not start") from None
+            time.sleep(0.1)
+    try:
+        yield url, t0, {"healthy_s": time.perf_counter() - t0}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        yield b
+        b.close()
+
+
+def stats(xs) -> dict:
+    xs = sorted(xs)
+    if not xs:
+        return {"n": 0}
+    return {"median": statistics.median(xs), "p95": xs[min(len(xs) - 1, int(0.95 * len(xs)))], "n": len(xs)}
+
+
+class WireMeter:
+    """Bytes the browser receives: websocket frames and HTTP bodies, via DevTools."""
+
+    def __init__(self, page):
+        self.ws = 0
+        self.http = 0
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.on("Network.webSocketFrameReceived", self.on_frame)
+        cdp.on("Network.dataReceived", lambda e: setattr(self, "http", self.http + e.get("encodedDataLength", 0)))
+
+    def on_frame(self, e):
+        r = e["response"]
+        data = r.get("payloadData", "")
+        self.ws += len(base64.b64decode(data)) if r.get("opcode") == 2 else len(data.encode())
+
+    def reset(self):
+        self.ws = self.http = 0
+
+    def total(self):
+        return self.ws + self.http
+
+
+def rerun_bytes(page, meter, actions) -> dict:
+    """Bytes received (websocket, HTTP) while each (name, action) and its rerun run.
+
+    Streamlit resends an unchanged element of 10 kB or more as a reference to the copy the
+    browser kept from the last two runs, so only reruns that change an element cost its bytes:
+    each action is reported on its own instead of a median that would hide that.
+    """
+    page.evaluate(COUNT_RUNS)
+    out = {}
+    for name, action in actions:
+        page.wait_for_selector(IDLE, timeout=WAIT)
+        page.wait_for_timeout(500)  # let the previous run's last frames arrive before counting
+        runs = page.evaluate("() => window.__runs")
+        meter.reset()
+        action()
+        page.wait_for_function(DONE, arg=runs, timeout=WAIT)
+        page.wait_for_timeout(500)
+        out[name] = {"ws": meter.ws, "http": meter.http}
+    return out
+
+
+COUNT_RUNS = """() => { if (window.__runs !== undefined) return; window.__runs = 0;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => { if (app.dataset.testScriptState === 'running') window.__runs++; })
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
+DONE = """(n) => window.__runs > n &&
+  document.querySelector('[data-testid="stApp"]').dataset.testScriptState === 'notRunning'"""
+
+
+def frame_of(page):
+    el = page.locator(IFRAME).first
+    el.wait_for(timeout=WAIT)
+    frame = el.element_handle().content_frame()
+    frame.wait_for_selector("body[data-drawn='1']", timeout=WAIT)
+    return frame
+
+
+PLOTLY_DRAWN = """() => { const g = document.querySelector('.js-plotly-plot');
+  return g && g._fullData && g._fullData.length >= 10; }"""
+
+
+FIRST = """() => { const gd = document.querySelector('.js-plotly-plot'), box = gd.getBoundingClientRect();
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, tr = gd._fullData[0];
+  return [box.left + xa._offset + xa.l2p(tr.x[0]), box.top + ya._offset + ya.l2p(tr.y[0])]; }"""
+
+
+def bench_current_app(b) -> dict:
+    """Today's app: start-up to the drawn plotly map, a Traverse key press, map-page reruns."""
+    out = {}
+    with server("app.py", {"VAE_EXPLORER_USER_MODELS": tempfile.mkdtemp()}) as (url, t0, up):
+        out["server_healthy_s"] = up["healthy_s"]
+        page = b.new_page(viewport={"width": 1400, "height": 1600})
+        meter = WireMeter(page)
+        page.goto(url)
+        page.wait_for_function(PLOTLY_DRAWN, timeout=WAIT)
+        out["startup_to_map_s"] = time.perf_counter() - t0
+        page.wait_for_selector(IDLE, timeout=WAIT)
+        out["first_load_bytes"] = meter.total()
+        sigma = page.get_by_text("Posterior σ ellipses (200 points)").click
+        prior = page.get_by_text("Prior samples N(0, I)").click
+        actions = [("ellipses on", sigma), ("ellipses off", sigma), ("prior samples on", prior)]
+        actions += [("prior samples off", prior), ("click a point", lambda: page.mouse.click(*page.evaluate(FIRST)))]
+        out["map_rerun"] = rerun_bytes(page, meter, actions)
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Traverse", exact=True).click()
+        page.get_by_role("tab", name="Dimension sliders").click()
+        page.wait_for_selector(IDLE, timeout=WAIT)
+        out["slider_key_ms"] = stats(app_slider_latencies(page, 15))
+        page.close()
+    return out
+
+
+APP_WATCH = """() => {
+  window.__keyT = 0; window.__srcT = 0;
+  document.addEventListener('keydown', (e) => { window.__keyT = e.timeStamp; }, true);
+  const inImage = (m) => m.target.closest && m.target.closest('[data-testid="stImage"]');
+  new MutationObserver((ms) => { if (ms.some(inImage)) window.__srcT = performance.now(); })
+    .observe(document.body, {subtree: true, attributes: true, attributeFilter: ['src']});
+}"""
+LAST_SRC = "() => { const i = document.querySelectorAll('[data-testid=\"stImage\"] img'); return i[i.length - 1].src; }"
+
+
+def app_slider_latencies(page, n: int) -> list[float]:
+    """Key press on a Traverse slider -> the new image in the page (rerun round trip + transfer)."""
+    page.evaluate(APP_WATCH)
+    page.get_by_role("slider", name=re.compile(r"^z\d")).first.focus()
+    out = []
+    for _ in range(n):
+        page.wait_for_selector(IDLE, timeout=WAIT)
+        before = page.evaluate(LAST_SRC)
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("(b) => (" + LAST_SRC + ")() !== b", arg=before, timeout=WAIT)
+        out.append(page.evaluate("() => window.__srcT - window.__keyT"))
+    return out
+
+
+def bench_live(b, cache: str) -> dict:
+    out = {}
+    env = {"VAE_EXPLORER_LIVEMAP_CACHE": cache}
+    with server("tests/apps/livemap_demo.py", env) as (url, t0, up):
+        out["server_healthy_s"] = up["healthy_s"]
+        page = b.new_page(viewport={"width": 1300, "height": 1100})
+        meter = WireMeter(page)
+        page.goto(f"{url}/?demo=map&quiet=1")
+        frame = frame_of(page)
+        out["startup_to_map_s"] = time.perf_counter() - t0
+        page.wait_for_selector(IDLE, timeout=WAIT)
+        out["first_load_bytes"] = meter.total()
+        overlays, kl = page.get_by_text("Overlays").click, page.get_by_text("Colour by KL").click
+        out["map_rerun"] = rerun_bytes(
+            page,
+            meter,
+            [
+                ("overlays on", overlays),
+                ("overlays off", overlays),
+                ("colour by KL", kl),
+                ("colour by class", kl),
+                ("lasso", lambda: lasso(page, frame)),
+            ],
+        )
+        out["pointer_ms"] = pointer_latencies(page, frame, 200)
+        out["decode_ms_z2"] = frame.evaluate(DECODE_LOOP)
+        page.goto(f"{url}/?demo=sliders")
+        frame = frame_of(page)
+        out["decode_ms_z16"] = frame.evaluate(DECODE_LOOP)
+        out["slider_ms"] = slider_latencies(page, frame, 30)
+        page.goto(f"{url}/?demo=grid")
+        frame = frame_of(page)
+        out["grid_15x15_ms"] = frame.evaluate("() => livemap.widget.metrics.grid[0]")
+        out.update(bench_big(page, url))
+        page.close()
+    with server("tests/apps/livemap_demo.py", env) as (url, t0, _):  # again: server caches cold, assets on disk
+        page = b.new_page(viewport={"width": 1300, "height": 1100})
+        page.goto(f"{url}/?demo=map&quiet=1")
+        frame_of(page)
+        out["startup_to_map_warm_assets_s"] = time.perf_counter() - t0
+        page.close()
+    return out
+
+
+DECODE_LOOP = """() => {
+  const d = livemap.widget.decoder, z = new Float64Array(d.dim);
+  for (let k = 0; k < 50; k++) d.decode(z.map(() => Math.random()));  // warm the JIT
+  const t0 = performance.now();
+  for (let k = 0; k < 500; k++) { z[k % d.dim] = Math.sin(k); d.decode(z); }
+  return (performance.now() - t0) / 500;
+}"""
+
+
+def pointer_latencies(page, frame, n: int) -> dict:
+    """Pointer moves over the map (points and empty space): event -> tooltip + decoded image drawn."""
+    import random
+
+    box = page.locator(IFRAME).first.bounding_box()
+    plot = frame.evaluate(
+        "() => { const r = livemap.widget.plot.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }"
+    )
+    rng = random.Random(0)
+    frame.evaluate("() => { const m = livemap.widget.metrics; m.pointer.length = 0; m.pointerFrame.length = 0; }")
+    for _ in range(n):
+        x = box["x"] + plot[0] + 60 + rng.random() * (plot[2] - 80)
+        y = box["y"] + plot[1] + 15 + rng.random() * (plot[3] - 60)
+        page.mouse.move(x, y)
+        page.wait_for_timeout(20)
+    m = frame.evaluate("() => livemap.widget.metrics")
+    return {"drawn": stats(m["pointer"]), "frame": stats(m["pointerFrame"])}
+
+
+def slider_latencies(page, frame, n: int) -> dict:
+    """Key presses on a latent slider: event -> decoded image drawn, and -> next frame."""
+    frame.locator("input[type=range]").first.focus()
+    for _ in range(n):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(30)
+    m = frame.evaluate("() => livemap.widget.metrics")
+    return {"drawn": stats(m["slider"]), "frame": stats(m["sliderFrame"])}
+
+
+def lasso(page, frame):
+    """A lasso around the middle of the map (a selection: one rerun)."""
+    import math
+
+    frame.get_by_role("button", name="Lasso").click()
+    box = page.locator(IFRAME).first.bounding_box()
+    r = frame.evaluate(
+        "() => { const r = livemap.widget.plot.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }"
+    )
+    cx, cy = box["x"] + r[0] + r[2] / 2, box["y"] + r[1] + r[3] / 2
+    page.mouse.move(cx + 80, cy)
+    page.mouse.down()
+    for k in range(1, 13):
+        page.mouse.move(cx + 80 * math.cos(k * math.pi / 6), cy + 60 * math.sin(k * math.pi / 6), steps=3)
+    page.mouse.up()
+
+
+def bench_big(page, url) -> dict:
+    """60,000 Fashion-MNIST points: first visit, then a reload with the assets cached."""
+    out = {}
+    t0 = time.perf_counter()
+    page.goto(f"{url}/?demo=big")
+    frame = frame_of(page)
+    out["big_first_visit_s"] = time.perf_counter() - t0  # includes encoding 60k images on the server
+    page.wait_for_selector(IDLE, timeout=WAIT)
+    t0 = time.perf_counter()
+    page.reload()
+    frame = frame_of(page)
+    out["big_reload_to_drawn_s"] = time.perf_counter() - t0
+    out["big_component_to_drawn_ms"] = frame.evaluate("() => livemap.widget.metrics.firstDraw - livemap.started")
+    out["big_asset_sources"] = frame.evaluate("() => livemap.stats")
+    page.wait_for_selector(IDLE, timeout=WAIT)
+    out["big_pointer_ms"] = pointer_latencies(page, frame, 200)
+    out["big_redraw_ms"] = stats(frame.evaluate("() => livemap.widget.metrics.draws"))
+    out["big_first_hover_in_chunk_ms"] = stats(frame.evaluate("() => livemap.widget.metrics.chunkWait"))
+    return out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="current_app,live", help="comma-separated: current_app, live")
+    args = ap.parse_args(argv)
+    only = set(args.only.split(","))
+    results = {"machine": {"cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M")}}
+    with chromium() as b:
+        if "current_app" in only:
+            results["current_app"] = bench_current_app(b)
+        if "live" in only:
+            with tempfile.TemporaryDirectory() as cache:
+                results["live"] = bench_live(b, cache)
+    RESULTS.write_text(json.dumps(results, indent=1))
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Browser-test support: a real `streamlit run app.py` server and Debian's Chromium via Playwright.
+
+Used by the test_browser_*.py modules through the fixtures in conftest.py. Every wait here
+waits on a state of the page (a heading, the script's run state, a text), never on a clock,
+with generous limits so a busy machine is slow rather than red.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# The longest any single state may take to appear on a loaded 2-core machine (lower it, e.g. to
+# check that a test fails without a fix, with BROWSER_WAIT_MS).
+WAIT_MS = int(os.environ.get("BROWSER_WAIT_MS", "300000"))
+NAV_TITLES = TITLES = {
+    "Latent map": "Latent map",
+    "Interpolate": "Interpolate",
+    "Traverse": "Traverse",
+    "Encode": "Encode your digit",
+    "Compare": "AE vs KL-only vs VAE",
+    "Train": "Train a model",
+}
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium when installed; else None, and Playwright's own build is used."""
+    return shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(script: str, env: dict, log_path: Path, timeout_s: float = 180):
+    """`streamlit run SCRIPT` on a free loopback port; returns (process, url) once healthy."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
+    cmd += ["--server.port", str(port), "--server.address", "127.0.0.1"]
+    log = open(log_path, "w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout_s
+    while True:  # poll the health endpoint until the server answers
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                return proc, url
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early; see {log_path}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"streamlit did not answer within {timeout_s:.0f} s; see {log_path}")
+        time.sleep(0.25)
+
+
+def settle(pg, title: str | None = None):
+    """Wait until the page shows its title (if given) and the script has finished running."""
+    if title:
+        pg.get_by_role("heading", name=title).first.wait_for(timeout=WAIT_MS)
+    pg.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=WAIT_MS)
+
+
+def no_exception(pg):
+    boxes = pg.locator('[data-testid="stException"]')
+    assert boxes.count() == 0, boxes.first.inner_text()
+
+
+def goto(pg, nav: str):
+    pg.locator('[data-testid="stSidebarNav"]').get_by_text(nav, exact=True).click()
+    settle(pg, TITLES[nav])
+
+
+def choose(pg, label: str, option: str | re.Pattern, scope=None):
+    """Pick the option whose text matches `option` (text: starts with it) in the selectbox
+    labelled `label`, as a user does: open the list, click the option."""
+    scope = scope or pg
+    pattern = option if isinstance(option, re.Pattern) else re.compile("^" + re.escape(option))
+    scope.get_by_role("combobox", name=label, exact=True).click()
+    pg.get_by_role("option", name=pattern).first.click()
+
+
+def pick_model(pg, stem: str):
+    """Choose a model in the sidebar picker (as a user: open the list, click the name)."""
+    name = re.compile(rf"(^|· ){re.escape(stem)}( ·| \()")  # the file's name, as a whole word of the label
+    choose(pg, "Model", name, scope=pg.locator('[data-testid="stSidebar"]'))
+    settle(pg)
+
+
+def shot(pg, name: str):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def plot_ready(pg, n_plots: int = 1):
+    """Wait until plotly has drawn `n_plots` charts with their data."""
+    pg.wait_for_function(
+        "(n) => { const g = document.querySelectorAll('.js-plotly-plot');"
+        " return g.length >= n && Array.from(g).every(e => e._fullData && e._fullData.length); }",
+        arg=n_plots,
+        timeout=WAIT_MS,
+    )

@@ -1,0 +1,47 @@
+"""ui.livemap: the latent map drawn in the browser (a Streamlit component with its JS in frontend/).
+
+    store = AssetStore(cache_dir)                       # a folder the caller owns, outside the repo
+    pts = publish_points(store, proj.embedding, labels, classes)
+    imgs = publish_images(store, data.images)           # chunks, fetched on first hover
+    dec = publish_decoder(store, model)                 # run by the browser under the pointer
+    event = latent_map(pts, store, key="map", images=imgs, decoder=dec, lift=Lift.from_projection(proj))
+    if event.fallback: st.plotly_chart(ui.figures.latent_scatter(...))
+
+See README.md in this folder for how each page calls it.
+"""
+
+from .assets import AssetError, AssetStore, DecoderAsset, Film, ImageSet, PointSet, ValueSet
+from .codec import Lift, decode_selection, encode_selection
+from .component import GridEvent, MapEvent, SliderEvent, grid_decoder, latent_map, slider_decoder
+from .overlays import Circle, Ellipses, Markers, Points, Polyline, Raster
+from .publish import publish_decoder, publish_film, publish_images, publish_points, publish_values
+
+__all__ = [
+    "AssetError",
+    "AssetStore",
+    "Circle",
+    "DecoderAsset",
+    "Ellipses",
+    "Film",
+    "GridEvent",
+    "ImageSet",
+    "Lift",
+    "MapEvent",
+    "Markers",
+    "PointSet",
+    "Points",
+    "Polyline",
+    "Raster",
+    "SliderEvent",
+    "ValueSet",
+    "decode_selection",
+    "encode_selection",
+    "grid_decoder",
+    "latent_map",
+    "publish_decoder",
+    "publish_film",
+    "publish_images",
+    "publish_points",
+    "publish_values",
+    "slider_decoder",
+]

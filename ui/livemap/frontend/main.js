@@ -1,0 +1,102 @@
+// Entry: one iframe = one widget (map, sliders or grid), kept alive across reruns.
+// Every value sent back carries ready: true; the first one (unless Python already saw one) is
+// the handshake that tells the page the browser can run this, so it need not fall back.
+import {stats} from "./assets.js";
+import {missingFeatures} from "./caps.js";
+import {componentReady, onRender, setComponentValue, setFrameHeight} from "./protocol.js";
+
+const WIDGETS = {map: ["./map.js", "LatentMap"], sliders: ["./sliders.js", "Sliders"], grid: ["./grid.js", "Grid"]};
+const root = document.getElementById("root");
+let widget = null;
+let mode = null;
+let handshake = false;
+let queued = null;
+let busy = false;
+let seq = 0;
+let failed = false;
+
+const host = {
+  theme: {bg: "#ffffff", fg: "#31333f", grid: "#ececf0", axis: "#b8b8c0"},
+  state: {},
+  send(fields) {
+    Object.assign(this.state, fields);
+    handshake = true;
+    setComponentValue({...this.state, ready: true, seq: ++seq});
+  },
+  height(h) {
+    setFrameHeight(h);
+  },
+};
+
+function fail(message) {
+  if (failed) return;
+  failed = true;
+  console.error("livemap:", message);
+  root.textContent = `The live map could not start: ${message}`;
+  setComponentValue({ready: false, error: String(message)});
+}
+
+function applyTheme(theme) {
+  if (!theme) return;
+  const dark = theme.base === "dark";
+  host.theme = {
+    bg: theme.backgroundColor || host.theme.bg,
+    fg: theme.textColor || host.theme.fg,
+    grid: dark ? "rgba(255,255,255,0.08)" : "#ececf0",
+    axis: dark ? "rgba(255,255,255,0.3)" : "#b8b8c0",
+  };
+  const s = document.documentElement.style;
+  s.setProperty("--lm-bg", host.theme.bg);
+  s.setProperty("--lm-fg", host.theme.fg);
+  s.setProperty("--lm-panel", theme.secondaryBackgroundColor || "#f0f2f6");
+  s.setProperty("--lm-accent", theme.primaryColor || "#ff4b4b");
+  s.setProperty("--lm-font", theme.font || "sans-serif");
+}
+
+async function apply(args) {
+  if (!widget || mode !== args.mode) {
+    const [file, cls] = WIDGETS[args.mode];
+    const mod = await import(file);
+    root.innerHTML = "";
+    host.state = {};
+    widget = new mod[cls](root, host);
+    mode = args.mode;
+    window.livemap.widget = widget;
+  }
+  await widget.update(args);
+  if (!args.ready_known && !handshake) host.send({});
+}
+
+async function drain() {
+  if (busy) return;
+  busy = true;
+  while (queued && !failed) {
+    const args = queued;
+    queued = null;
+    try {
+      await apply(args);
+    } catch (err) {
+      fail(err && err.message ? err.message : String(err));
+    }
+  }
+  busy = false;
+}
+
+onRender((msg) => {
+  applyTheme(msg.theme);
+  const missing = missingFeatures();
+  if (missing) {
+    if (!failed) {
+      failed = true;
+      root.textContent = `This browser lacks ${missing}: showing the plain map instead.`;
+      setComponentValue({ready: false, unsupported: `it lacks ${missing}`});
+    }
+    return;
+  }
+  queued = msg.args; // only the newest arguments matter: each update diffs against the last applied
+  drain();
+});
+
+// Test and benchmark hooks (read-only views of the widget's state).
+window.livemap = {widget: null, stats, started: performance.now()};
+componentReady();

@@ -1,0 +1,167 @@
+"""Turn arrays and models into live-map assets, checking them first (one clear line when wrong).
+
+Each `publish_*` hashes its bytes and writes a file only when the store lacks it, so calling
+it again with the same data is cheap (hashing 47 MB of 60k digits takes ~0.1 s: wrap that one
+in a cache keyed by the dataset, see `cached.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+
+from .assets import (
+    IMAGE_CHUNK,
+    MAX_POINTS,
+    ArrayRef,
+    AssetError,
+    AssetStore,
+    DecoderAsset,
+    Film,
+    ImageSet,
+    PointSet,
+    ValueSet,
+)
+
+SCALES = ("viridis", "magma", "blues", "rdbu")
+MAX_FILM_BYTES = 200_000_000  # frames x points x 2 float16; a browser tab holds this comfortably
+
+
+def _finite_xy(xy, what: str) -> np.ndarray:
+    a = np.asarray(xy, dtype=np.float32)
+    if a.ndim != 2 or a.shape[1] != 2:
+        raise AssetError(f"{what} must be an array of shape [N, 2], not {list(a.shape)}.")
+    if not np.isfinite(a).all():
+        raise AssetError(f"{what} holds NaN or infinite positions: {int((~np.isfinite(a)).any(1).sum())} of them.")
+    return a
+
+
+def publish_points(store: AssetStore, xy, labels, classes) -> PointSet:
+    """Map positions [N, 2] and integer class labels [N] (0 <= label < len(classes))."""
+    xy = _finite_xy(xy, "Map positions")
+    n = len(xy)
+    if not 1 <= n <= MAX_POINTS:
+        raise AssetError(f"A map needs between 1 and {MAX_POINTS:,} points, not {n:,}.")
+    lab = np.asarray(labels)
+    if lab.shape != (n,) or not np.issubdtype(lab.dtype, np.integer):
+        raise AssetError(f"Labels must be {n:,} integers (one per point), not {lab.dtype} of shape {list(lab.shape)}.")
+    classes = tuple(str(c) for c in classes)
+    if n and (lab.min() < 0 or lab.max() >= len(classes)):
+        raise AssetError(
+            f"Labels must lie in 0..{len(classes) - 1} (one per class name); found {lab.min()}..{lab.max()}."
+        )
+    dtype = "uint8" if len(classes) <= 256 else "uint16"
+    return PointSet(store.put_array(xy, "float32"), store.put_array(lab, dtype), classes)
+
+
+def to_uint8_images(images) -> np.ndarray:
+    """[N, H, W] or [N, 1, H, W], float in [0, 1] or uint8 -> uint8 [N, H, W] (exact for x/255 data)."""
+    a = images.numpy() if hasattr(images, "numpy") else np.asarray(images)
+    if a.ndim == 4 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 3:
+        raise AssetError(f"Images must have shape [N, H, W] or [N, 1, H, W], not {list(a.shape)}.")
+    if a.dtype == np.uint8:
+        return np.ascontiguousarray(a)
+    a = a.astype(np.float32)
+    if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
+        raise AssetError("Float images must hold values in [0, 1] (the dataset's pixel intensities).")
+    return np.rint(a * 255).astype(np.uint8)
+
+
+def publish_images(store: AssetStore, images, chunk: int = IMAGE_CHUNK) -> ImageSet:
+    """The dataset's images, gzipped in chunks of `chunk`, for the hover tooltip."""
+    u8 = to_uint8_images(images)
+    n, h, w = u8.shape
+    if not 1 <= chunk <= 65536:
+        raise AssetError(f"An image chunk holds 1 to 65,536 images, not {chunk}.")
+    prefix = hashlib.sha256(u8.tobytes() + f"{n}x{h}x{w}/{chunk}".encode()).hexdigest()[:24]
+    for k in range(math.ceil(n / chunk)):
+        name = f"{prefix}-{k}.u8.gz"
+        if not store.has(name):
+            store.put(u8[k * chunk : (k + 1) * chunk].tobytes(), "", gz=True, name=name)
+    return ImageSet(prefix, n, h, w, chunk)
+
+
+def decoder_layers(model) -> tuple[list, str]:
+    """The decoder's Linear layers and its activation, checked to be the MLP the browser can run."""
+    from torch import nn
+
+    linears, acts = [], set()
+    for m in model.decoder:
+        if isinstance(m, nn.Linear):
+            linears.append(m)
+        elif isinstance(m, nn.ELU) and m.alpha == 1.0:
+            acts.add("elu")
+        elif isinstance(m, nn.ReLU):
+            acts.add("relu")
+        else:
+            raise AssetError(f"The browser decoder runs Linear, ELU and ReLU layers only, not {type(m).__name__}.")
+    if not linears or len(acts) > 1 or (len(linears) > 1 and not acts):
+        raise AssetError("The decoder must be Linear layers with one kind of activation (ELU or ReLU) between them.")
+    return linears, acts.pop() if acts else "elu"
+
+
+def publish_decoder(store: AssetStore, model, dtype: str = "auto") -> DecoderAsset:
+    """The model's decoder weights, in float16 when that is exact (the shipped models) else float32."""
+    linears, activation = decoder_layers(model)
+    parts = []
+    for m in linears:
+        parts += [m.weight.detach().cpu().float().numpy().ravel(), m.bias.detach().cpu().float().numpy().ravel()]
+    flat = np.concatenate(parts)
+    if dtype == "auto":
+        dtype = "float16" if np.array_equal(flat.astype(np.float16).astype(np.float32), flat) else "float32"
+    if dtype not in ("float16", "float32"):
+        raise AssetError(f"Decoder weights travel as float16 or float32, not {dtype!r}.")
+    layers = tuple((m.in_features, m.out_features) for m in linears)
+    shape = tuple(int(s) for s in model.config.image_shape)
+    if layers[-1][1] != math.prod(shape):
+        raise AssetError(f"The decoder's last layer gives {layers[-1][1]} values, not {math.prod(shape)} pixels.")
+    return DecoderAsset(store.put_array(flat, dtype), layers, activation, shape)
+
+
+def publish_values(store: AssetStore, values, label: str, scale: str = "viridis", vmin=None, vmax=None) -> ValueSet:
+    """A continuous value per point (NaN draws grey), for colouring the map through `scale`."""
+    v = np.asarray(values, dtype=np.float32)
+    if v.ndim != 1:
+        raise AssetError(f"Point values must be one number per point, not shape {list(v.shape)}.")
+    if scale not in SCALES:
+        raise AssetError(f"Unknown colour scale {scale!r}: use one of {', '.join(SCALES)}.")
+    finite = v[np.isfinite(v)]
+    lo = float(finite.min()) if vmin is None and len(finite) else float(vmin if vmin is not None else 0.0)
+    hi = float(finite.max()) if vmax is None and len(finite) else float(vmax if vmax is not None else 1.0)
+    if scale == "rdbu" and vmin is None and vmax is None:
+        lo, hi = -max(abs(lo), abs(hi)), max(abs(lo), abs(hi))  # diverging: 0 sits in the middle
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
+        raise AssetError(f"The colour range must be finite with vmin <= vmax, not {lo}..{hi}.")
+    return ValueSet(store.put_array(v, "float32"), str(label), scale, lo, hi if hi > lo else lo + 1.0)
+
+
+def publish_film(store: AssetStore, frames, epochs=None, losses: dict | None = None) -> Film:
+    """Map positions per epoch [E, N, 2] (float16 on the wire), their epoch numbers and loss series."""
+    f = np.asarray(frames, dtype=np.float32)
+    if f.ndim != 3 or f.shape[2] != 2 or f.shape[0] < 1:
+        raise AssetError(f"Film frames must have shape [epochs, N, 2], not {list(f.shape)}.")
+    if not np.isfinite(f).all():
+        raise AssetError("Film frames hold NaN or infinite positions.")
+    if f.size * 2 > MAX_FILM_BYTES:
+        raise AssetError(f"A film of {f.shape[0]} frames x {f.shape[1]:,} points is too big for a browser tab.")
+    e = list(range(1, len(f) + 1)) if epochs is None else [int(x) for x in epochs]
+    if len(e) != len(f):
+        raise AssetError(f"Give one epoch number per frame: {len(f)} frames, {len(e)} epochs.")
+    series = {}
+    for name, ys in (losses or {}).items():
+        ys = [float(y) if y is not None and math.isfinite(y) else None for y in ys]
+        if len(ys) != len(f):
+            raise AssetError(f"Loss series {name!r} has {len(ys)} values for {len(f)} frames.")
+        series[str(name)] = ys
+    return Film(_film_frames(store, f), tuple(e), series)
+
+
+def _film_frames(store: AssetStore, f: np.ndarray) -> ArrayRef:
+    span = float(np.abs(f).max()) if f.size else 0.0
+    if span > 60000:  # float16 overflows past 65504: keep full precision instead
+        return store.put_array(f, "float32")
+    return store.put_array(f, "float16")
