@@ -150,3 +150,6 @@ def test_commands_list_one_train_call_per_pending_point(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 4 and all(" -m vae_core.train " in line and "--out " in line for line in lines)
     assert list(tmp_path.iterdir()) == []
+    assert sweep.main([*argv, "--launcher", "torchrun --standalone --nproc_per_node 4"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert all(line.startswith("torchrun --standalone --nproc_per_node 4 -m vae_core.train ") for line in lines)

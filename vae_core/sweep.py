@@ -54,6 +54,12 @@ def parse_args(argv=None):
     p.add_argument("--workers", type=int, default=None, help="trainings at once (default: one per core)")
     p.add_argument("--eval-iw-samples", type=int, default=100, help="K of the IW-NLL column (validation split)")
     p.add_argument("--commands", action="store_true", help="print one train command per pending point and exit")
+    p.add_argument(
+        "--launcher",
+        default=None,
+        help='what --commands puts before "-m vae_core.train", e.g. "torchrun --standalone --nproc_per_node 4" '
+        "(default: this Python)",
+    )
     args, passthrough = p.parse_known_args(argv)
     owned = [a for a in passthrough if a.split("=")[0] in OWNED_FLAGS]
     if owned:
@@ -190,8 +196,9 @@ def run_sweep(args, log=print) -> dict | None:
     if args.commands:
         import shlex
 
+        launcher = shlex.split(args.launcher) if args.launcher else [sys.executable]
         for p in pending:
-            print(shlex.join([sys.executable, "-m", "vae_core.train", *train_argv(args, p, paths[p])]))
+            print(shlex.join([*launcher, "-m", "vae_core.train", *train_argv(args, p, paths[p])]))
         return None
     out_dir.mkdir(parents=True, exist_ok=True)
     table = sweep_table.Table(out_dir, args.eval_iw_samples)
