@@ -116,4 +116,15 @@ def table(r: dict) -> str:
                 b["peak_rss_mb"] < 2048,
             ),
         ]
+    d = r.get("device")
+    if d:
+        peaks = ", ".join(f"{p} {g:,.0f} GFLOP/s" for p, g in d["peak_gflops"].items())
+        rows.append(_row(f"device: {d['device']} (auto precision: {d['auto_precision']})", f"matmul peak {peaks}"))
+        for run in d["runs"]:
+            rows.append(
+                _row(
+                    f"… {run['net']} net, batch {run['batch']:,}, {run['precision']}",
+                    f"{run['samples_per_s']:,.0f} samples/s = {run['share_of_peak']:.0%} of {run['precision']} matmul",
+                )
+            )
     return "\n".join(rows)

@@ -63,7 +63,8 @@ def bench_training(epochs: int, repeats: int = 3) -> dict:
     for _ in range(repeats):
         runs["textbook"].append(textbook.train(images, data.labels.numpy(), epochs))
         model = VAE(same, generator=torch.Generator().manual_seed(0))
-        trainer = Trainer(model, TrainConfig(epochs=epochs, batch_size=128, lr=1e-3, schedule="constant"), data)
+        fp32 = TrainConfig(epochs=epochs, batch_size=128, lr=1e-3, schedule="constant", precision="fp32")
+        trainer = Trainer(model, fp32, data)
         trainer.run()
         runs["ours"].append(trainer.samples_per_s)
         model16 = VAE(same, generator=torch.Generator().manual_seed(0))
@@ -78,7 +79,11 @@ def bench_training(epochs: int, repeats: int = 3) -> dict:
     )
     recipe = VAE(ModelConfig(hidden=RECIPE["hidden"]), generator=torch.Generator().manual_seed(0))
     cfg = TrainConfig(
-        epochs=epochs, batch_size=RECIPE["batch_size"], lr=RECIPE["lr"], augment_shift=RECIPE["augment_shift"]
+        epochs=epochs,
+        batch_size=RECIPE["batch_size"],
+        lr=RECIPE["lr"],
+        augment_shift=RECIPE["augment_shift"],
+        precision="fp32",
     )
     t = Trainer(recipe, cfg, data)
     t.run()
@@ -252,9 +257,15 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=3, help="epochs per throughput measurement")
     p.add_argument("--retrain-epochs", type=int, default=60, help="the app's default retrain")
     p.add_argument(
-        "--only", nargs="*", default=None, help="training textbook_quality pages slider projections retrain jobs iw"
+        "--only",
+        nargs="*",
+        default=None,
+        help="training textbook_quality pages slider projections retrain jobs iw device",
     )
+    p.add_argument("--device", default="auto", help="the device section's device: auto, cpu, cuda, mps")
     args = p.parse_args(argv)
+    from bench.device import bench_device
+
     sections = {
         "training": lambda: bench_training(args.epochs),
         "textbook_quality": bench_textbook_quality,
@@ -267,6 +278,7 @@ def main(argv=None) -> int:
             "k1000_n1000": child(with_peak(IW_CHILD.format(k=1000, n=1000))),
             "k5000_n200": child(with_peak(IW_CHILD.format(k=5000, n=200))),
         },
+        "device": lambda: bench_device(args.device),
     }
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only else {}
     results["machine"] = {

@@ -187,7 +187,7 @@ def _read_whole(path: Path) -> tuple[bytes, dict]:
             blob = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
         raise CheckpointError(f"{name}: the file cannot be read ({e.strerror or e}).") from None
-    n = header_length(name, blob[:8], len(blob))
+    n = header_length(name, blob[:9], len(blob))
     return blob, decode_header(name, blob[8 : 8 + n], len(blob) - 8 - n)
 
 

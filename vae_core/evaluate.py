@@ -44,7 +44,7 @@ def encode_all(model, x: torch.Tensor, batch_size: int = 1000):
 @torch.inference_mode()
 def elbo_per_image(model, x: torch.Tensor, seed: int = 0, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """Reconstruction -log p(x|z) and KL per image ([N] each), one reparameterised sample each."""
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=x.device).manual_seed(seed)
     recon, kl = [], []
     for i in range(0, len(x), batch_size):
         xb = x[i : i + batch_size]
@@ -81,7 +81,7 @@ def iw_nll_per_image(model, x: torch.Tensor, k: int, seed: int = 0, chunk: int =
     logsumexp, so peak memory does not grow with k. Infinite for the autoencoder, which has
     no density. `progress(done, total)` is called after each block of images.
     """
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=x.device).manual_seed(seed)
     out = torch.empty(len(x))
     imgs_per_block = max(1, min(len(x), chunk // k))
     for i in range(0, len(x), imgs_per_block):
@@ -90,7 +90,7 @@ def iw_nll_per_image(model, x: torch.Tensor, k: int, seed: int = 0, chunk: int =
         if post.deterministic:
             out[i : i + len(xb)] = float("inf")
             continue
-        acc = torch.full((len(xb),), float("-inf"))
+        acc = torch.full((len(xb),), float("-inf"), device=xb.device)
         per_step = max(1, chunk // len(xb))
         for j in range(0, k, per_step):
             z = post.sample(gen, n=min(per_step, k - j))  # [s, B, D]
@@ -111,8 +111,8 @@ def active_units(means: torch.Tensor, threshold: float = ACTIVE_THRESHOLD) -> in
 def knn_accuracy(train_means, train_labels, test_means, test_labels, k: int = 5) -> float:
     from sklearn.neighbors import KNeighborsClassifier
 
-    clf = KNeighborsClassifier(n_neighbors=k).fit(train_means.numpy(), train_labels.numpy())
-    return float(clf.score(test_means.numpy(), test_labels.numpy()))
+    clf = KNeighborsClassifier(n_neighbors=k).fit(train_means.cpu().numpy(), train_labels.cpu().numpy())
+    return float(clf.score(test_means.cpu().numpy(), test_labels.cpu().numpy()))
 
 
 def evaluate(model, data, train=None, iw_samples: int = 100, seed: int = 0, progress=None) -> dict:
@@ -136,36 +136,69 @@ def evaluate(model, data, train=None, iw_samples: int = 100, seed: int = 0, prog
     return out
 
 
+MAX_IW_SAMPLES = 100_000  # K beyond this adds nothing measurable and runs for hours
+MAX_SEED = 2**32 - 1
+
+
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m vae_core.evaluate", description="Evaluate a checkpoint.")
+    from .cli import OneLineParser
+
+    p = OneLineParser(prog="python -m vae_core.evaluate", description="Evaluate a checkpoint.")
     p.add_argument("checkpoint")
     p.add_argument("--dataset", default=None, help="default: the dataset the model was trained on")
     p.add_argument("--data-root", default=None)
     p.add_argument("--split", default=None, help="train, val or test (default: test where it exists, else val)")
     p.add_argument("--iw-samples", type=int, default=100, help="K importance samples (IWAE; 1000+ for a tighter bound)")
     p.add_argument("--seed", type=int, default=0)
-    return p.parse_args(argv)
+    p.add_argument("--device", default="auto", help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps")
+    args = p.parse_args(argv)
+    if not 1 <= args.iw_samples <= MAX_IW_SAMPLES:
+        raise ValueError(f"--iw-samples must be from 1 to {MAX_IW_SAMPLES:,}, not {args.iw_samples}.")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise ValueError(f"--seed must be from 0 to {MAX_SEED:,}, not {args.seed}.")
+    return args
+
+
+def load_inputs(args):
+    """(model, dataset name, split, data, train), all on the chosen device; errors are ValueError-like."""
+    from dataclasses import replace
+
+    from .checkpoint import load_checkpoint
+    from .data import load_dataset
+    from .device import resolve_device
+
+    device = resolve_device(args.device)
+    model, meta = load_checkpoint(args.checkpoint, device=device)
+    name = args.dataset or meta.get("dataset", "mnist5k")
+    split = args.split or ("val" if name in ("mnist5k", "digits") else "test")
+    data = load_dataset(name, split, args.data_root)
+    train = load_dataset(name, "train", args.data_root)
+    if data.image_shape != tuple(model.config.image_shape):
+        raise ValueError(f"{name} images are {data.image_shape}, the model expects {model.config.image_shape}.")
+    data, train = (replace(d, images=d.images.to(device)) for d in (data, train))  # moved once
+    return model, name, split, data, train
 
 
 def main(argv=None) -> int:
+    from .cli import Terminated, fail, sigterm_as_exit
+
+    with sigterm_as_exit():
+        try:
+            return _main(argv)
+        except Terminated as e:
+            fail("terminated by SIGTERM.")
+            return int(e.code)
+
+
+def _main(argv) -> int:
     from tqdm import tqdm
 
-    from .checkpoint import load_checkpoint
     from .cli import emit_json, fail
-    from .data import load_dataset
 
-    args = parse_args(argv)
     try:
-        if args.iw_samples < 1:
-            raise ValueError(f"--iw-samples must be at least 1, not {args.iw_samples}.")
-        model, meta = load_checkpoint(args.checkpoint)
-        name = args.dataset or meta.get("dataset", "mnist5k")
-        split = args.split or ("val" if name in ("mnist5k", "digits") else "test")
-        data = load_dataset(name, split, args.data_root)
-        train = load_dataset(name, "train", args.data_root)
-        if data.image_shape != tuple(model.config.image_shape):
-            raise ValueError(f"{name} images are {data.image_shape}, the model expects {model.config.image_shape}.")
-    except (ValueError, RuntimeError, OSError) as e:
+        args = parse_args(argv)
+        model, name, split, data, train = load_inputs(args)
+    except (ValueError, RuntimeError, OSError, EOFError, OverflowError) as e:
         return fail(e)
     bar = tqdm(total=len(data), file=sys.stderr, unit="img", desc=f"IW-NLL, K={args.iw_samples}")
     metrics = evaluate(model, data, train, args.iw_samples, args.seed, lambda done, _: bar.update(done - bar.n))

@@ -87,15 +87,16 @@ def open_regular(path: Path):
 
 
 def header_length(name: str, head: bytes, size: int) -> int:
-    """The 8-byte prefix, after the checks that need no trust in the file."""
+    """The 8-byte prefix (given with the byte after it), after the checks that need no trust in the file."""
     if size == 0:
         raise CheckpointError(f"{name}: the file is empty.")
-    if head.startswith(PICKLE_MAGIC):
+    # A safetensors header of 0x..80 bytes also begins with 0x80; its JSON then starts at byte 8.
+    if head.startswith(PICKLE_MAGIC) and head[8:9] != b"{":
         raise CheckpointError(
             f"{name} is a pickle (torch.save) file. Pickles can run code when loaded, so they "
             "are refused; only .safetensors checkpoints written by vae_core are accepted."
         )
-    n = int.from_bytes(head, "little") if len(head) == 8 else -1
+    n = int.from_bytes(head[:8], "little") if len(head) >= 8 else -1
     if n < 2 or n > size - 8:
         raise CheckpointError(f"{name}: not a safetensors file, or truncated.")
     if n > MAX_HEADER_BYTES:
@@ -110,8 +111,9 @@ def read_header(path) -> dict:
     f, size = open_regular(path)
     try:
         with f:
-            n = header_length(name, f.read(8), size)
-            raw = f.read(n)
+            head = f.read(9)
+            n = header_length(name, head, size)
+            raw = head[8:] + f.read(n - len(head[8:]))
     except OSError as e:
         raise CheckpointError(f"{name}: the file cannot be read ({e.strerror or e}).") from None
     return decode_header(name, raw, size - 8 - n)

@@ -3,9 +3,12 @@
 The app never trains in its script body: it submits a job here and polls `snapshot()`.
 Jobs run one at a time on one worker thread (the machine has few cores; two trainings side
 by side would each run at half speed and finish no sooner), later ones wait in the queue
-with a message. A job's output path is reserved from submission to the end, so no two jobs
-ever write the same file, and the checkpoint is written atomically only when training ended
-normally: a cancelled or diverged job writes nothing.
+with a message. A job's output path is checked (writable, a file name that fits) and reserved
+at submission, so no two jobs ever write the same file, and the checkpoint is written
+atomically only when training ended normally: a cancelled or diverged job writes nothing.
+Each job belongs to the session that submitted it (an opaque `owner` token): everyone sees the
+whole server's list, only the owner may cancel. Snapshots carry elapsed time, samples/s, an
+ETA and the training film's frames so far (vae_core.film).
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
+from .cli import check_output_path
 from .data import load_dataset
+from .device import resolve_device
+from .film import Film
 from .models import ModelConfig
 from .train import TrainConfig, TrainingDiverged, build_meta, train_model
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
-MAP_POINTS = 500  # validation codes kept per epoch for the live latent map
 
 
 @dataclass
@@ -36,15 +39,21 @@ class Job:
     dataset: str
     out: Path
     data_root: str | None = None
+    owner: str | None = None  # opaque session token of the submitter; only it may cancel
     state: str = "queued"
     message: str = ""
     step: int = 0
     total_steps: int = 0
     epoch: int = 0
+    samples_per_s: float = 0.0  # measured over the steps so far
     history: list = field(default_factory=list)
-    codes: list | None = None  # [[z1, z2, label], ...] of a validation sample, refreshed per epoch
+    codes: list | None = None  # [[z1, z2, label], ...] of the film's images, refreshed per epoch
+    film: Film | None = None
+    device: str = ""  # where it trains, once started (the config may say "auto")
+    saved: Path | None = None  # the checkpoint, once written
     submitted: float = field(default_factory=time.time)
     started: float | None = None
+    training_started: float | None = None  # after data loading: the clock for samples/s and the ETA
     finished: float | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
 
@@ -63,16 +72,23 @@ class JobManager:
         self._protected = [Path(p).resolve() for p in protected_dirs]
 
     def submit(
-        self, model_config: ModelConfig, train_config: TrainConfig, dataset: str, out, data_root: str | None = None
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        dataset: str,
+        out,
+        data_root: str | None = None,
+        owner: str | None = None,
     ) -> Job:
-        """Queue a job; ValueError if its output is protected or already claimed by another job."""
+        """Queue a job; ValueError if its output is protected, unwritable or claimed by another job."""
         out = Path(out).resolve()
         if any(out.is_relative_to(p) for p in self._protected):
             raise ValueError(f"{out.name}: shipped checkpoints are never overwritten; save under your models folder.")
+        check_output_path(out)
         with self._lock:
             if any(j.active and j.out == out for j in self._jobs.values()):
                 raise ValueError(f"{out.name} is already being written by another training job.")
-            job = Job(next(self._ids), model_config, train_config, dataset, out, data_root)
+            job = Job(next(self._ids), model_config, train_config, dataset, out, data_root, owner)
             ahead = sum(j.active for j in self._jobs.values())
             job.message = f"Queued behind {ahead} job(s)." if ahead else "Starting."
             self._jobs[job.id] = job
@@ -82,24 +98,29 @@ class JobManager:
                 self._worker.start()
         return job
 
-    def cancel(self, job_id: int) -> None:
+    def cancel(self, job_id: int, owner: str | None = None) -> bool:
+        """Stop a queued or running job: True if it was asked to stop. Only its owner may cancel
+        it (a job submitted without an owner may be cancelled by anyone); False otherwise."""
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is None or not job.active:
-                return
+            if job is None or not job.active or (job.owner is not None and owner != job.owner):
+                return False
             job.cancel_event.set()
             if job.state == "queued":
                 self._finish(job, "cancelled", "Cancelled before it started.")
+            return True
 
-    def snapshot(self, job_id: int) -> dict | None:
-        """A consistent copy of a job's public state, safe to read from any thread."""
+    def snapshot(self, job_id: int, viewer: str | None = None) -> dict | None:
+        """A consistent copy of a job's public state, safe to read from any thread.
+        `viewer`: a session token; the snapshot's "own" says whether that session may cancel it."""
         with self._lock:
             job = self._jobs.get(job_id)
-            return None if job is None else _public(job)
+            return None if job is None else _public(job, viewer)
 
-    def jobs(self) -> list[dict]:
+    def jobs(self, viewer: str | None = None) -> list[dict]:
+        """Every job on this server, newest first: queued, running, done, failed and cancelled."""
         with self._lock:
-            return [_public(j) for j in sorted(self._jobs.values(), key=lambda j: -j.id)]
+            return [_public(j, viewer) for j in sorted(self._jobs.values(), key=lambda j: -j.id)]
 
     def wait(self, job_id: int, timeout: float | None = None) -> dict | None:
         """Block until the job has ended (for tests and scripts)."""
@@ -130,27 +151,15 @@ class JobManager:
         with self._lock:
             job.state, job.started, job.message = "running", time.time(), "Loading data."
         try:
-            train = load_dataset(job.dataset, "train", job.data_root)
-            val = load_dataset(job.dataset, "val", job.data_root)
-            sample = val.subset(MAP_POINTS)
-            with self._lock:
-                job.total_steps = job.train_config.epochs * -(-len(train) // job.train_config.batch_size)
-                job.message = "Training."
-            model, trainer = train_model(
-                job.model_config,
-                job.train_config,
-                train,
-                val,
-                [
-                    ("on_batch_end", lambda t: self._on_batch(job, t)),
-                    ("on_epoch_end", lambda t: self._on_epoch(job, t, sample)),
-                ],
-            )
+            model, trainer = self._train(job)
             if job.cancel_event.is_set():
                 return self._finish(job, "cancelled", "Cancelled; nothing was saved.")
             from .checkpoint import save_checkpoint
 
-            save_checkpoint(model, job.out, build_meta(job.model_config, job.train_config, job.dataset, trainer))
+            meta = build_meta(job.model_config, job.train_config, job.dataset, trainer)
+            save_checkpoint(model, job.out, meta, extras=job.film.extras() if job.film is not None else None)
+            with self._lock:
+                job.saved = job.out
             self._finish(job, "done", f"Saved {job.out.name}.")
         except (TrainingDiverged, ValueError, RuntimeError, OSError) as e:
             self._finish(job, "failed", str(e))
@@ -158,18 +167,39 @@ class JobManager:
             traceback.print_exc()
             self._finish(job, "failed", f"Unexpected error: {e}")
 
+    def _train(self, job: Job):
+        cfg = job.train_config
+        device = resolve_device(cfg.device)
+        with self._lock:
+            job.device = str(device)
+        train = load_dataset(job.dataset, "train", job.data_root)
+        val = load_dataset(job.dataset, "val", job.data_root)
+        # the film's images also feed the live map, so there is a Film even when no frame is kept
+        film = Film(val, cfg.epochs, max(1, cfg.film_points), cfg.film_frames if cfg.film_points else 0, device)
+        with self._lock:
+            job.total_steps = cfg.epochs * -(-len(train) // cfg.batch_size)
+            job.message, job.training_started = "Training.", time.time()
+            job.film = film if film.keep else None
+        callbacks = [
+            ("on_batch_end", lambda t: self._on_batch(job, t)),
+            *film.callbacks(),
+            ("on_epoch_end", lambda t: self._on_epoch(job, t, film)),
+        ]
+        return train_model(job.model_config, cfg, train, val, callbacks, device=device)
+
     def _on_batch(self, job: Job, trainer) -> None:
         if job.cancel_event.is_set():
             trainer.cancel()
         with self._lock:
             job.step, job.epoch = trainer.step, trainer.epoch
+            seconds = time.time() - job.training_started
+            job.samples_per_s = trainer.step * job.train_config.batch_size / seconds if seconds > 0 else 0.0
 
-    def _on_epoch(self, job: Job, trainer, sample) -> None:
-        with torch.inference_mode():
-            trainer.model.eval()
-            z = trainer.model.encode(sample.images).mean[:, :2]
-            trainer.model.train()
-        codes = torch.cat([z, sample.labels[:, None].float()], 1).tolist()
+    def _on_epoch(self, job: Job, trainer, film: Film) -> None:
+        z = film.frame_at(trainer.epoch)
+        if z is None:  # not a film frame this epoch: the live map still shows this epoch's codes
+            z = film.encode(trainer.model)
+        codes = [[*row[:2], label] for row, label in zip(z.float().tolist(), film.labels.tolist(), strict=True)]
         with self._lock:
             job.history = list(trainer.history)
             job.codes = codes
@@ -179,7 +209,21 @@ class JobManager:
             job.state, job.message, job.finished = state, message, time.time()
 
 
-def _public(job: Job) -> dict:
+def _timing(job: Job) -> dict:
+    """Elapsed seconds since the job started, samples/s and the ETA (None until it can be estimated)."""
+    end = job.finished or time.time()
+    elapsed = end - job.started if job.started else 0.0
+    eta = None
+    if job.state == "running" and job.step and job.training_started:
+        per_step = (end - job.training_started) / job.step
+        eta = per_step * (job.total_steps - job.step)
+    elif job.state == "done":
+        eta = 0.0
+    return {"elapsed_s": elapsed, "eta_s": eta, "samples_per_s": job.samples_per_s}
+
+
+def _public(job: Job, viewer: str | None = None) -> dict:
+    film_codes, film_epochs = job.film.frames() if job.film is not None else (None, [])
     return {
         "id": job.id,
         "state": job.state,
@@ -190,11 +234,18 @@ def _public(job: Job) -> dict:
         "epochs": job.train_config.epochs,
         "history": list(job.history),
         "codes": job.codes,
+        "film_codes": film_codes,  # float16 [E, M, D] tensor, shared and read-only; None before frame 0
+        "film_epochs": film_epochs,
+        "film_labels": job.film.labels if job.film is not None else None,
         "out": str(job.out),
+        "saved": str(job.saved) if job.saved else None,
         "dataset": job.dataset,
         "kind": job.model_config.kind,
         "latent_dim": job.model_config.latent_dim,
+        "device": job.device or job.train_config.device,
+        "own": job.owner is not None and viewer == job.owner,
         "submitted": job.submitted,
         "started": job.started,
         "finished": job.finished,
+        **_timing(job),
     }

@@ -1,0 +1,128 @@
+"""The β-sweep table: one row per finished grid point, as sweep.csv and sweep.json (atomic writes).
+
+Columns: β, latent size, seed, rate = KL(q(z|x) ‖ p(z)) and distortion = −E_q[log p(x|z)]
+(Alemi et al. 2018: −ELBO = rate + distortion, in nats per image), −ELBO, the IW-NLL with K
+importance samples (Burda et al. 2016), active units, kNN accuracy of the latent means, and
+sample quality — all on the validation split of the data set the model was trained on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+COLUMNS = (
+    "beta", "latent_dim", "seed", "rate", "distortion", "neg_elbo", "nll_iw", "active_units", "knn_accuracy",
+    "sample_quality", "kind", "dataset", "epochs", "iw_samples", "status", "message", "path",
+)  # fmt: skip
+
+
+def sample_quality(model, meta: dict) -> float | None:
+    """Quality of the model's prior samples (x = decode(z), z ~ N(0, I)) — NOT COMPUTED YET.
+
+    It is to be scored by `vae_core.quality` with the shipped digit classifier, which live on
+    another branch; until they are merged this returns None and the column stays empty (null
+    in sweep.json, blank in sweep.csv). The one place to complete after the merge.
+    """
+    return None
+
+
+def point_row(point, path: Path, iw_samples: int) -> dict:
+    """A finished point's metrics: read from the checkpoint when it stored them with the same K,
+    computed here otherwise (a reused checkpoint trained without --eval-iw-samples K)."""
+    from .checkpoint import load_checkpoint
+
+    model, meta = load_checkpoint(path)
+    ev = meta.get("evaluation") or {}
+    if ev.get("split") != "val" or ev.get("iw_samples") != iw_samples:
+        ev = _evaluate(model, meta, iw_samples)
+    return {
+        "beta": point.beta,
+        "latent_dim": point.latent_dim,
+        "seed": point.seed,
+        "rate": _finite(ev.get("kl")),
+        "distortion": _finite(ev.get("recon")),
+        "neg_elbo": _finite(ev.get("neg_elbo")),
+        "nll_iw": _finite(ev.get("nll_iw")),
+        "active_units": ev.get("active_units"),
+        "knn_accuracy": ev.get("knn_accuracy"),
+        "sample_quality": sample_quality(model, meta),
+        "kind": meta.get("kind"),
+        "dataset": meta.get("dataset"),
+        "epochs": meta.get("train_config", {}).get("epochs"),
+        "iw_samples": iw_samples,
+        "status": "done",
+        "message": "",
+        "path": path.name,
+    }
+
+
+def _evaluate(model, meta: dict, iw_samples: int) -> dict:
+    from .data import load_dataset
+    from .evaluate import evaluate
+
+    name = meta.get("dataset", "mnist5k")
+    val, train = load_dataset(name, "val"), load_dataset(name, "train")
+    return evaluate(model, val, train, iw_samples=iw_samples, seed=meta.get("seed", 0))
+
+
+def _finite(v):
+    return v if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
+class Table:
+    """Rows by grid point; `update` adds finished (or failed) points and rewrites both files."""
+
+    def __init__(self, out_dir: Path, iw_samples: int):
+        self.out_dir, self.iw_samples = Path(out_dir), iw_samples
+        self.rows: dict = {}
+        self.failures: dict = {}
+        self.csv_path, self.json_path = self.out_dir / "sweep.csv", self.out_dir / "sweep.json"
+
+    def update(self, done: dict, failed: dict | None = None) -> None:
+        for point, path in done.items():
+            self.rows[point] = point_row(point, path, self.iw_samples)
+            self.failures.pop(point, None)
+        for point, message in (failed or {}).items():
+            self.failures[point] = message
+            self.rows[point] = {**dict.fromkeys(COLUMNS), "beta": point.beta, "latent_dim": point.latent_dim,
+                                "seed": point.seed, "status": "failed", "message": message}  # fmt: skip
+        self.write()
+
+    def sorted_rows(self) -> list[dict]:
+        return [self.rows[p] for p in sorted(self.rows, key=lambda p: (p.latent_dim, p.beta, p.seed))]
+
+    def write(self) -> None:
+        rows = self.sorted_rows()
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: ("" if r.get(k) is None else r[k]) for k in COLUMNS} for r in rows)
+        atomic_write(self.csv_path, buf.getvalue())
+        atomic_write(self.json_path, json.dumps({"columns": COLUMNS, "rows": rows}, indent=1, allow_nan=False) + "\n")
+
+
+def read_table(out_dir) -> list[dict]:
+    """The rows of a sweep folder's sweep.json ([] before the first point is done)."""
+    path = Path(out_dir) / "sweep.json"
+    if not path.exists():
+        return []
+    return json.loads(path.read_text())["rows"]
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Temp file in the same folder, then rename: a reader sees the old table or the new one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the table is for everyone who reads the folder
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
