@@ -39,6 +39,7 @@ NAV_TITLES = TITLES = {
     "Encode": "Encode your digit",
     "Sample": "Sample",
     "Compare": "AE vs KL-only vs VAE",
+    "β sweep": "β sweep",
     "Train": "Train a model",
 }
 

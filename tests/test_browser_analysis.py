@@ -83,3 +83,29 @@ def test_the_training_page_keeps_no_map_keys_in_the_url(new_page):
     goto(pg, "Train")
     gone = "() => !location.search.includes('sel=') && !location.search.includes('proj=')"
     pg.wait_for_function(gone, timeout=WAIT_MS)
+
+
+CLICK_SWEEP_POINT = """([z, beta]) => {
+  const gd = document.querySelector('.js-plotly-plot'), box = gd.getBoundingClientRect();
+  const k = gd._fullData.findIndex(t => t.name === `z = ${z}`), tr = gd._fullData[k];
+  const i = tr.text.indexOf(`β=${beta}`);
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;  // c2p: data to pixels, log axis too
+  return [box.left + xa._offset + xa.c2p(tr.x[i]), box.top + ya._offset + ya.c2p(tr.y[i])];
+}"""
+
+
+def test_clicking_a_sweep_point_opens_that_model_on_the_latent_map(new_page):
+    from browser import plot_ready
+
+    pg = new_page()
+    for z, beta, stem in ((2, 8, "vae-z2-b8-s0"), (16, 1, "vae-z16"), (16, 0, "vae-z16-b0-s0")):
+        goto(pg, "β sweep")
+        plot_ready(pg)
+        x, y = pg.evaluate(CLICK_SWEEP_POINT, [z, beta])
+        pg.mouse.click(x, y)
+        pg.get_by_role("heading", name="Latent map").wait_for(timeout=WAIT_MS)
+        pg.get_by_text(f"Showing {stem}:", exact=False).wait_for(timeout=WAIT_MS)
+        pg.get_by_text(f"under {stem}.", exact=False).wait_for(timeout=WAIT_MS)
+        settle(pg)
+        no_exception(pg)
+    shot(pg, "analysis-sweep-opened")

@@ -60,6 +60,8 @@ def sidebar() -> Context | None:
             _show_bad(bad)
             return None
         share.restore_model(good)
+        if st.session_state.get("_open_model") in good:  # another page asked for this model
+            st.session_state["model"] = st.session_state.pop("_open_model")
         if st.session_state.get("model") not in good:  # first run, or the file went away
             st.session_state["model"] = default_model(list(good.values()))
         path = st.selectbox(
@@ -90,6 +92,11 @@ def sidebar() -> Context | None:
         return None
     st.session_state.pop("ctx_problem", None)
     return Context(entry, model, meta, data_name, key)
+
+
+def open_model(path: str) -> None:
+    """Show this model from the next run on (the picker cannot be changed once it is drawn)."""
+    st.session_state["_open_model"] = path
 
 
 def default_model(entries) -> str:

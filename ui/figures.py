@@ -255,3 +255,51 @@ def selected_indices(event, n: int) -> list[int]:
     except (AttributeError, TypeError, ValueError, OverflowError):
         return []
     return sorted(set(out))
+
+
+def rate_distortion(rows: list[dict]) -> go.Figure:
+    """Distortion against rate for the points of a β sweep, one line per latent size, β on each
+    point; dashed lines of equal −ELBO (rate + distortion = c). customdata: the row's index."""
+    fig = go.Figure()
+    sizes = sorted({r["latent_dim"] for r in rows})
+    for k, d in enumerate(sizes):
+        idx = sorted((i for i, r in enumerate(rows) if r["latent_dim"] == d), key=lambda i: rows[i]["beta"])
+        pts = [rows[i] for i in idx if rows[i]["rate"] is not None and rows[i]["distortion"] is not None]
+        keep = [i for i in idx if rows[i] in pts]
+        fig.add_trace(
+            go.Scatter(
+                x=[r["rate"] for r in pts],
+                y=[r["distortion"] for r in pts],
+                mode="lines+markers+text",
+                text=[f"β={r['beta']:g}" for r in pts],
+                textposition="top right",
+                name=f"z = {d}",
+                customdata=keep,
+                marker=dict(size=11, color=PALETTE[k % len(PALETTE)]),
+                hovertemplate="β=%{text}<br>rate %{x:.1f} nats<br>distortion %{y:.1f} nats<extra>z = "
+                + str(d)
+                + "</extra>",
+            )
+        )
+    xs = [r["rate"] for r in rows if r["rate"] is not None and r["rate"] > 0]
+    totals = sorted(r["neg_elbo"] for r in rows if r["neg_elbo"] is not None)
+    if xs and totals:
+        rate = np.geomspace(min(xs) / 1.5, max(xs) * 1.5, 60)
+        for c in totals[:: max(1, len(totals) // 4)]:  # curves of equal -ELBO on the log rate axis
+            keep = rate < c
+            fig.add_trace(
+                go.Scatter(x=rate[keep], y=c - rate[keep], mode="lines", line=dict(dash="dot", color="grey", width=1),
+                           name=f"−ELBO = {c:.0f}", hoverinfo="name", showlegend=False)
+            )  # fmt: skip
+    fig.update_layout(
+        height=520,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis_title="rate: KL(q(z|x) ‖ p(z)), nats",
+        yaxis_title="distortion: −E_q[log p(x|z)], nats",
+        legend_title_text="latent size",
+    )
+    fig.update_xaxes(type="log")
+    ys = [r["distortion"] for r in rows if r["distortion"] is not None]
+    if ys:
+        fig.update_yaxes(range=[min(ys) * 0.9, max(ys) * 1.1])
+    return fig

@@ -7,6 +7,7 @@ VIEWS = [
     ("views/encode.py", "Encode", ":material/draw:"),
     ("views/sample.py", "Sample", ":material/casino:"),
     ("views/compare.py", "Compare", ":material/compare:"),
+    ("views/sweep.py", "β sweep", ":material/show_chart:"),
     ("views/train.py", "Train", ":material/model_training:"),
 ]
 VIEW_FILES = [path for path, _, _ in VIEWS]

@@ -105,15 +105,25 @@ def _describe(path: Path, source: str, mtime: float, size: int) -> ModelEntry:
     return ModelEntry(path, source, mtime, meta)
 
 
-def scan(shipped_dir, user_dir=None) -> list[ModelEntry]:
-    """All *.safetensors in the two folders (plus stray .pt/.pkl/.ckpt, listed as refused),
-    sorted by latent size, then kind (VAE, AE, KL-only), then name. Never raises."""
+def scan(shipped_dir, user_dir=None, sweeps=True) -> list[ModelEntry]:
+    """All *.safetensors in the two folders (plus stray .pt/.pkl/.ckpt, listed as refused), and
+    with `sweeps` those of their β-sweep subfolders (sweep-*/, source "sweep"), sorted by latent
+    size, then kind (VAE, AE, KL-only), then name. Never raises."""
     entries = []
     for folder, source in ((shipped_dir, "shipped"), (user_dir, "yours")):
         if folder is not None:
             entries += _scan_folder(Path(folder), source)
-    order = {"vae": 0, "ae": 1, "kl": 2}
-    return sorted(entries, key=lambda e: (not e.ok, e.latent_dim, order.get(e.kind, 9), e.name))
+            entries += [e for d in sweep_dirs(folder) for e in _scan_folder(d, "sweep")] if sweeps else []
+    order, sources = {"vae": 0, "ae": 1, "kl": 2}, {"shipped": 0, "yours": 1, "sweep": 2}
+    return sorted(entries, key=lambda e: (not e.ok, e.latent_dim, order.get(e.kind, 9), sources[e.source], e.name))
+
+
+def sweep_dirs(folder) -> list[Path]:
+    """The β-sweep folders (sweep-*/ holding a sweep.json) directly inside `folder`."""
+    try:
+        return sorted(d for d in Path(folder).glob("sweep-*") if d.is_dir() and (d / "sweep.json").is_file())
+    except OSError:
+        return []
 
 
 def _scan_folder(folder: Path, source: str) -> list[ModelEntry]:
@@ -126,6 +136,8 @@ def _scan_folder(folder: Path, source: str) -> list[ModelEntry]:
     for path in paths:
         try:
             if path.name.startswith(".") or not path.is_file():
+                continue
+            if source == "sweep" and path.is_symlink():  # a grid point that reuses a listed model
                 continue
             if path.suffix == ".safetensors":
                 entries.append(describe(path, source))

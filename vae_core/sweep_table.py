@@ -3,7 +3,8 @@
 Columns: β, latent size, seed, rate = KL(q(z|x) ‖ p(z)) and distortion = −E_q[log p(x|z)]
 (Alemi et al. 2018: −ELBO = rate + distortion, in nats per image), −ELBO, the IW-NLL with K
 importance samples (Burda et al. 2016), active units, kNN accuracy of the latent means, and
-sample quality — all on the validation split of the data set the model was trained on.
+sample quality (the share of N(0, I) samples the shipped classifier names, and the entropy of
+their classes) — all on the validation split of the data set the model was trained on.
 """
 
 from __future__ import annotations
@@ -18,18 +19,31 @@ from pathlib import Path
 
 COLUMNS = (
     "beta", "latent_dim", "seed", "rate", "distortion", "neg_elbo", "nll_iw", "active_units", "knn_accuracy",
-    "sample_quality", "kind", "dataset", "epochs", "iw_samples", "status", "message", "path",
+    "sample_quality", "sample_entropy", "kind", "dataset", "epochs", "iw_samples", "status", "message", "path",
 )  # fmt: skip
+CLASSIFIERS = Path(__file__).resolve().parents[1] / "checkpoints" / "classifiers"  # the shipped judges
+N_JUDGED = 2000  # prior samples per model: ±1 % on a share near 10 %
 
 
-def sample_quality(model, meta: dict) -> float | None:
-    """Quality of the model's prior samples (x = decode(z), z ~ N(0, I)) — NOT COMPUTED YET.
+def sample_quality(model, meta: dict, classifiers=CLASSIFIERS) -> tuple[float | None, float | None]:
+    """How the model's prior samples x = decode(z), z ~ N(0, I), fare with the digit classifier
+    shipped for its data set (vae_core.quality): the share it names with confidence >= 0.5, and
+    the entropy of the classes it sees (log 10 = 2.30: all classes equally). (None, None) where
+    no classifier fits the data set or the image size."""
+    import torch
 
-    It is to be scored by `vae_core.quality` with the shipped digit classifier, which live on
-    another branch; until they are merged this returns None and the column stays empty (null
-    in sweep.json, blank in sweep.csv). The one place to complete after the merge.
-    """
-    return None
+    from .classifier import classifier_for, load_classifier
+    from .quality import sample_quality as judge
+
+    path = classifier_for(meta.get("dataset", ""), classifiers)
+    if path is None:
+        return None, None
+    classifier, _ = load_classifier(path)
+    if tuple(classifier.image_shape) != tuple(model.config.image_shape):
+        return None, None
+    z = torch.randn(N_JUDGED, model.config.latent_dim, generator=torch.Generator().manual_seed(0))
+    q = judge(model.cpu(), classifier, z)
+    return 1.0 - q.low_confidence, q.class_entropy
 
 
 def point_row(point, path: Path, iw_samples: int) -> dict:
@@ -51,7 +65,7 @@ def point_row(point, path: Path, iw_samples: int) -> dict:
         "nll_iw": _finite(ev.get("nll_iw")),
         "active_units": ev.get("active_units"),
         "knn_accuracy": ev.get("knn_accuracy"),
-        "sample_quality": sample_quality(model, meta),
+        **dict(zip(("sample_quality", "sample_entropy"), sample_quality(model, meta), strict=True)),
         "kind": meta.get("kind"),
         "dataset": meta.get("dataset"),
         "epochs": meta.get("train_config", {}).get("epochs"),

@@ -1,0 +1,42 @@
+"""β sweep: rate against distortion for every model of a sweep (Alemi et al. 2018, "Fixing a Broken ELBO").
+
+−ELBO = rate + distortion: the KL term (nats the code carries about x) plus the reconstruction
+term. β trades one for the other. β = 0 is the autoencoder end (a noisy one), large β
+approaches the KL-only end; the Compare page shows this continuum in three points.
+"""
+
+import streamlit as st
+
+from ui import context, figures, sweeps
+
+st.title("β sweep")
+st.caption(
+    "Each point is a VAE trained with KL weight β on the same data and network. Rate is the KL "
+    "(how many nats the code keeps about the digit), distortion the reconstruction term; −ELBO is their "
+    "sum, so the dashed lines are models of equal ELBO. Click a point to open that model on the Latent map."
+)
+found = sweeps.folders()
+if not found:
+    st.info(
+        "No sweep here yet: `python -m vae_core.sweep --beta 0 0.5 1 2 --latent-dim 2 "
+        "--out-dir user_models/sweep-mine`."
+    )
+    st.stop()
+folder = st.selectbox("Sweep", list(found), format_func=found.get, key="sweep_folder")
+rows = sweeps.rows(folder)
+if not rows:
+    st.info("This sweep has no finished point yet.")
+    st.stop()
+event = st.plotly_chart(
+    figures.rate_distortion(rows), on_select="rerun", selection_mode="points", key=f"sweep_chart_{folder}"
+)
+st.dataframe(sweeps.table(rows), hide_index=True)
+picked = sweeps.picked(event, rows, folder)
+if picked is not None:
+    context.open_model(picked)
+    st.switch_page("views/latent_map.py")
+st.caption(
+    "IW-NLL: importance-weighted bound with K samples (empty where the posterior is so narrow that the "
+    "estimate is not finite). Samples named: share of N(0, I) samples the digit classifier names with "
+    "confidence ≥ 0.5; entropy of their classes (log 10 = 2.30: all equally)."
+)
