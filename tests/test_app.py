@@ -123,7 +123,9 @@ def test_a_tiny_retrain_finishes_and_appears_in_the_model_picker(user_models):
     at.number_input(key="tr_epochs").set_value(1)
     at.button[0].click().run()  # the form's submit button
     assert not at.exception and not at.error, [e.value for e in at.error]
-    snap = state.job_manager().wait(at.session_state["job_id"], timeout=120)
+    newest = state.job_manager().jobs()[0]  # newest first: the one this form just queued
+    assert newest["own"] is False and newest["dataset"] == "digits" and newest["latent_dim"] == 2
+    snap = state.job_manager().wait(newest["id"], timeout=120)
     assert snap["state"] == "done", snap["message"]
     at.run()
     saved = list(user_models.glob("vae-z2-digits-*.safetensors"))

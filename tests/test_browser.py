@@ -6,6 +6,7 @@ Screenshots of every page land in test-artifacts/screenshots/ for a person to lo
 import re
 
 from browser import NAV_TITLES, PIXELS, READ_CANVAS, SLIDERS, WAIT_MS, goto, no_exception, settle, shot, wait_map
+from playwright.sync_api import expect
 
 
 def test_every_page_opens_without_an_exception(new_page):
@@ -46,18 +47,45 @@ def test_map_overlays_draw(new_page):
     shot(pg, "1b-latent_map_overlays")
 
 
-def test_training_from_the_browser_shows_live_progress_and_finishes(new_page):
-    """A tiny job (8x8 digits, z = 2, 2 epochs): the test waits for states, never for a speed."""
+def start_tiny_job(pg, epochs: int = 3):
+    """A tiny job (8x8 digits, z = 2): tests wait for states, never for a speed."""
     from browser import choose
 
-    pg = new_page()
     goto(pg, "Train")
     choose(pg, "Dataset", "digits")
     pg.get_by_label("Latent size", exact=True).fill("2")
-    pg.get_by_label("Epochs", exact=True).fill("2")
+    pg.get_by_label("Epochs", exact=True).fill(str(epochs))
     pg.get_by_role("button", name="Start training").click()
+
+
+def test_a_fresh_job_trains_plays_its_film_and_outlives_a_refresh_read_only_elsewhere(new_page):
+    pg = new_page()
+    start_tiny_job(pg, epochs=3)
     pg.get_by_text("validation losses").first.wait_for(timeout=WAIT_MS)  # the live loss chart
-    pg.get_by_text(re.compile(r"^Saved vae-z2-digits-.*\.safetensors\.$")).wait_for(timeout=WAIT_MS)
+    saved = pg.get_by_text(re.compile(r"^Saved vae-z2-digits-.*\.safetensors\.$"))
+    saved.wait_for(timeout=WAIT_MS)
+    name = saved.inner_text()[len("Saved ") : -1]
+    frame = wait_map(pg)  # the film: the codes of 500 validation digits, epoch 0 to 3
+    frame.locator("input.lm-scrub").fill("0")
+    expect(frame.locator(".lm-epoch")).to_have_text("epoch 0")
+    frame.get_by_role("button", name="▶").click()
+    frame.wait_for_function("() => document.querySelector('.lm-epoch').textContent === 'epoch 3'", timeout=WAIT_MS)
+    shot(pg, "6b-train_done_film")
+
+    pg.reload()  # a refresh is a new session: the finished job is still listed, with its model
     settle(pg)
+    goto(pg, "Train")
+    pg.get_by_text(f"Saved {name}.", exact=True).wait_for(timeout=WAIT_MS)
+    other = new_page("train")  # another browser: sees the job, cannot cancel it
+    other.get_by_text(f"Saved {name}.", exact=True).wait_for(timeout=WAIT_MS)
+    pg.bring_to_front()  # the browser throttles pages in the background: act in the one in front
+    start_tiny_job(pg, epochs=10_000)  # a long one (hours), owned by the first session
+    pg.get_by_role("button", name="Cancel").wait_for(timeout=WAIT_MS)
+    other.bring_to_front()  # a page in the background polls slowly (the browser throttles its timers)
+    other.get_by_text("Started in another browser session", exact=False).wait_for(timeout=WAIT_MS)
+    assert other.get_by_role("button", name="Cancel").count() == 0
+    pg.bring_to_front()
+    pg.get_by_role("button", name="Cancel").click()
+    pg.get_by_text("Cancelled; nothing was saved.").wait_for(timeout=WAIT_MS)
     no_exception(pg)
-    shot(pg, "6b-train_done")
+    no_exception(other)

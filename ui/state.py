@@ -162,12 +162,17 @@ def hover_text(data_name: str) -> list[str]:
     return braille(dataset(data_name).images[:, 0].numpy())
 
 
-def model_trios(image_shape) -> dict[int, dict]:
+def model_trios(image_shape, dataset: str | None = None) -> dict[int, dict]:
     """{latent size: {"ae": entry, "kl": entry, "vae": entry}} for sizes that have all three kinds
-    (shipped ones preferred, else the newest of yours), on images of `image_shape`."""
+    (shipped ones preferred, else the newest of yours), on images of `image_shape` and trained on
+    `dataset` (a Fashion VAE is not compared with MNIST autoencoders)."""
     found: dict[int, dict] = {}
     ranked = sorted(
-        (e for e in model_entries() if e.ok and e.image_shape == tuple(image_shape)),
+        (
+            e
+            for e in model_entries()
+            if e.ok and e.image_shape == tuple(image_shape) and (dataset is None or e.dataset == dataset)
+        ),
         key=lambda e: (e.source != "shipped", -e.mtime),
     )
     for e in ranked:
@@ -188,3 +193,15 @@ def prepare_upload(data: bytes) -> tuple[np.ndarray | None, str | None]:
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 UPLOAD_MB = 10
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def film(path: str, mtime: float) -> dict | None:
+    """The training film stored with a checkpoint (codes [E, M, D], epochs), or None without one."""
+    try:
+        extras = vae_core.checkpoint.read_extras(path)
+    except vae_core.CheckpointError:
+        return None
+    if "film_codes" not in extras or "film_epochs" not in extras:
+        return None
+    return {"codes": extras["film_codes"].float().numpy(), "epochs": extras["film_epochs"].tolist()}

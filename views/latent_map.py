@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 import ui.livemap as lm
-from ui import analysis, context, maps, panels, share, state, widgets
+from ui import analysis, context, film, maps, panels, share, state, widgets
 from vae_core.attributes import UNITS
 
 ctx = context.current()
@@ -72,6 +72,12 @@ event = maps.draw(
 )
 st.session_state[sel_key] = event.selection
 st.session_state["map_selection"] = event.selection  # for tests
+recorded = state.film(str(entry.path), entry.mtime)
+if recorded is not None:
+    with st.expander("Training film: how this map formed"):
+        codes, epochs, history = recorded["codes"], recorded["epochs"], ctx.meta.get("history", [])
+        film_key, film_data = f"{entry.path}:{entry.mtime}", ctx.meta.get("dataset", data_name)
+        film.show(film_key, film_data, codes, epochs, history, key=ctx.widget_key("map_film"))
 share.put(sel=share.format_indices(event.selection))
 if not event.selection:
     st.info("Click a point to see its reconstruction and neighbours; box or lasso to see many.")

@@ -3,47 +3,60 @@
 import time
 import uuid
 
-import numpy as np
-import pandas as pd
 import streamlit as st
+import torch
 
 import vae_core
-from ui import figures, state
+from ui import jobs_panel, state
 from vae_core.data import DATASETS, is_available
-from vae_core.models import ModelConfig
+from vae_core.device import PRECISIONS
+from vae_core.models import MAX_BETA, MAX_LATENT_DIM, ModelConfig
 from vae_core.registry import KIND_NAMES
-from vae_core.train import RECIPE as RECIPE_DEFAULTS
-from vae_core.train import TrainConfig
+from vae_core.train import RECIPE
+from vae_core.train_config import BOUNDS, TrainConfig
 
 st.title("Train a model")
 st.caption(
-    "Training runs in the background: leave this page, come back, or refresh — the job goes on. "
-    f"Models are saved in `{state.user_dir().name}/` and appear in the model picker."
+    "Training runs in the background: leave this page, come back, or refresh — the job goes on, and every "
+    f"browser sees the server's jobs. Models are saved in `{state.user_dir().name}/` and join the model picker."
 )
 manager = state.job_manager()
-RECIPE = RECIPE_DEFAULTS
-QUICK_EPOCHS = 60  # the shipped recipe runs 150; 60 finishes in well under a minute within a few nats of it
+QUICK_EPOCHS = 60  # the shipped recipe runs 150; 60 finishes in about a minute within a few nats of it
+devices = (
+    ["auto", "cpu"]
+    + (["cuda"] if torch.cuda.is_available() else [])
+    + (["mps"] if torch.backends.mps.is_available() else [])
+)
 
 with st.form("train_form"):
     c1, c2, c3 = st.columns(3)
     kind = c1.selectbox("Kind", list(KIND_NAMES), format_func=KIND_NAMES.get, key="tr_kind")
-    latent_dim = c2.number_input("Latent size", value=16, step=1, key="tr_d")
-    beta = c3.number_input("β (KL weight)", value=1.0, step=0.5, key="tr_beta", disabled=False)
+    latent_dim = c2.number_input("Latent size", 1, MAX_LATENT_DIM, 16, 1, key="tr_d")
+    beta = c3.number_input("β (KL weight)", 0.0, float(MAX_BETA), 1.0, 0.5, key="tr_beta")
     c1, c2, c3 = st.columns(3)
     epochs = c1.number_input(
-        "Epochs", value=QUICK_EPOCHS, step=1, key="tr_epochs", help=f"The shipped models ran {RECIPE['epochs']} epochs."
+        "Epochs",
+        *BOUNDS["epochs"],
+        QUICK_EPOCHS,
+        1,
+        key="tr_epochs",
+        help=f"The shipped models ran {RECIPE['epochs']}.",
     )
     names = [n for n in DATASETS if is_available(n, state.DATA_ROOT)]
     dataset = c2.selectbox("Dataset", names, key="tr_data")
-    seed = c3.number_input("Seed", value=0, step=1, key="tr_seed")
+    seed = c3.number_input("Seed", *BOUNDS["seed"], 0, 1, key="tr_seed")
     with st.expander("Advanced"):
-        a1, a2, a3 = st.columns(3)
-        lr = a1.number_input("Learning rate", value=RECIPE["lr"], format="%.4f", step=1e-4, key="tr_lr")
-        shift = a2.number_input("Random shift (px)", value=RECIPE["augment_shift"], step=1, key="tr_shift")
-        bf16 = a3.checkbox(
-            "Mixed precision (bf16)",
-            key="tr_bf16",
-            help="About 1.3x faster on CPUs with bfloat16 support, same quality in our tests.",
+        a1, a2, a3, a4 = st.columns(4)
+        lr = a1.number_input("Learning rate", *BOUNDS["lr"], RECIPE["lr"], 1e-4, format="%.4f", key="tr_lr")
+        shift = a2.number_input(
+            "Random shift (px)", *BOUNDS["augment_shift"], RECIPE["augment_shift"], 1, key="tr_shift"
+        )
+        device = a3.selectbox("Device", devices, key="tr_device", help="auto: a GPU when there is one, else the CPU.")
+        precision = a4.selectbox(
+            "Precision",
+            PRECISIONS,
+            key="tr_precision",
+            help="auto: bf16 where the device runs it natively and as well.",
         )
     submitted = st.form_submit_button("Start training", type="primary")
 
@@ -66,58 +79,14 @@ if submitted:
             seed=int(seed),
             augment_shift=int(shift),
             batch_size=RECIPE["batch_size"],
-            precision="bf16" if bf16 else "fp32",
+            precision=precision,
+            device=device,
         )
         stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"  # unique across sessions
         out = state.user_dir() / f"{kind}-z{int(latent_dim)}-{dataset}-{stamp}.safetensors"
-        job = manager.submit(mcfg, tcfg, dataset, out, state.DATA_ROOT)
+        job = manager.submit(mcfg, tcfg, dataset, out, state.DATA_ROOT, owner=jobs_panel.owner())
         st.session_state["job_id"] = job.id
-    except (ValueError, RuntimeError) as e:
+    except (ValueError, RuntimeError, OSError) as e:
         st.error(str(e))
 
-
-@st.fragment(run_every=1.0)
-def show_job():
-    jobs = manager.jobs()
-    job_id = st.session_state.get("job_id") or next(
-        (j["id"] for j in jobs if j["state"] in ("queued", "running")), None
-    )
-    job = manager.snapshot(job_id) if job_id else None
-    if job is None:
-        st.info("No training job yet. Choose settings above and press **Start training**.")
-        return
-    name = f"{KIND_NAMES[job['kind']]}, z = {job['latent_dim']} on {job['dataset']}"
-    frac = job["step"] / job["total_steps"] if job["total_steps"] else 0.0
-    st.progress(
-        min(frac, 1.0), text=f"Job {job['id']} · {name} · epoch {job['epoch']}/{job['epochs']} · {job['state']}"
-    )
-    show = {"done": st.success, "failed": st.error, "cancelled": st.warning}.get(job["state"], st.caption)
-    show(job["message"])
-    if job["state"] in ("queued", "running") and st.button("Cancel", key=f"cancel_{job['id']}"):
-        manager.cancel(job["id"])
-    if job["history"]:
-        c1, c2 = st.columns([3, 2])
-        c1.plotly_chart(figures.loss_curves(job["history"]), key="tr_curves")
-        if job["codes"]:
-            codes = np.asarray(job["codes"])
-            xy = codes[:, :2] if codes.shape[1] > 2 else np.c_[codes[:, 0], np.zeros(len(codes))]
-            fig = figures.latent_scatter(
-                xy,
-                codes[:, -1].astype(int),
-                [str(i) for i in range(10)],
-                height=320,
-                axis_labels=("z1", "z2"),
-                marker_size=4,
-            )
-            fig.update_layout(showlegend=False, title="latent means (z1, z2), refreshed each epoch")
-            c2.plotly_chart(fig, key="tr_map")
-    if len(jobs) > 1:
-        with st.expander(f"All jobs on this server ({len(jobs)})"):
-            st.dataframe(
-                pd.DataFrame(
-                    [{k: j[k] for k in ("id", "state", "kind", "latent_dim", "dataset", "message")} for j in jobs]
-                ).set_index("id")
-            )
-
-
-show_job()
+jobs_panel.jobs_view(manager)
