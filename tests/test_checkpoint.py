@@ -332,6 +332,22 @@ def test_finite_weights_that_overflow_are_refused_at_load(tmp_path, tiny_model):
         vae_core.load_checkpoint(path)
 
 
+def test_a_wide_posterior_on_junk_is_sound_but_an_absurd_one_is_refused(tmp_path, tiny_model):
+    """Fashion's z = 2 VAE answers uniform noise with std ~4e6: an honest "I don't know", not a fault."""
+    d = 3
+    for bias, ok in ((30.0, True), (150.0, False)):
+        model = tiny_model(latent_dim=d)
+        with torch.no_grad():
+            model.encoder[-1].bias[d:] = bias  # the log-variance half of the encoder's last layer
+        path = vae_core.save_checkpoint(model, tmp_path / "m.safetensors", {})
+        if ok:
+            loaded, _ = vae_core.load_checkpoint(path)
+            assert loaded.encode(torch.zeros(1, 1, 8, 8)).std.min() > 1e5
+        else:
+            with pytest.raises(CheckpointError, match="spreads are not finite or outside"):
+                vae_core.load_checkpoint(path)
+
+
 def test_a_file_replaced_during_a_load_gives_one_whole_model(tmp_path, tiny_model, monkeypatch):
     """The header and the weights come from one read: swapping the file in between cannot mix them."""
     import vae_core.checkpoint as ck
