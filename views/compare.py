@@ -17,7 +17,7 @@ st.markdown(
     "like and what the measures say about it — on these models, not as the textbook tells it."
 )
 
-trios = state.model_trios(entry.image_shape)
+trios = state.model_trios(entry.image_shape, entry.dataset)
 if not trios:
     st.info(
         "Comparing needs a VAE, an autoencoder and a KL-only model of the same latent size. "
