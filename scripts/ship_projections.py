@@ -24,7 +24,7 @@ from vae_core.evaluate import encode_all
 from vae_core.projection import DEFAULT_PARAMS, project
 
 ROOT = Path(__file__).resolve().parents[1]
-MAP_POINTS = 5000  # as ui/state.MAP_POINTS: the points a map shows, hence its cache key
+MAP_POINTS = 60_000  # as ui/state.MAP_POINTS: the points a map shows, hence its cache key
 METHODS = ("tsne", "umap")
 
 

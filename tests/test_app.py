@@ -87,6 +87,23 @@ def test_compare_shows_three_models_of_one_latent_size():
     assert at.dataframe, "metrics table missing"
 
 
+FASHION = [f"fashion-{k}-z{d}" for d in (2, 16) for k in ("vae", "ae", "kl")]
+
+
+def test_the_shipped_fashion_models_show_all_54000_training_images_and_compare_among_themselves():
+    at = app()
+    labels = at.sidebar.selectbox(key="model").options
+    for name in FASHION:
+        assert any(label.startswith(f"{name} ·") for label in labels), name
+    pick(at, "fashion-vae-z16")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    caption = at.caption[0].value
+    assert "54,000 fashion images under fashion-vae-z16" in caption, caption
+    at.switch_page("views/compare.py").run()
+    assert not at.exception
+    assert at.session_state["compare_models"] == ["fashion-ae-z16", "fashion-kl-z16", "fashion-vae-z16"]
+
+
 def test_an_uploaded_photo_is_encoded():
     from vae_core.data import load_dataset
 
@@ -184,3 +201,36 @@ def test_the_served_entry_warms_the_default_map_and_the_page_finds_it(monkeypatc
     at = app()
     assert at.title[0].value == "Latent map"
     assert published == [1], "the page published the digits again instead of finding the warm-up's"
+
+
+def test_a_large_tsne_map_fits_in_the_background_with_pca_meanwhile(digits_models, monkeypatch):
+    """Above fitting.BIG points a missing t-SNE map is fitted by a server thread: the page shows
+    PCA and a progress bar at once, then the t-SNE map once the fit is done (waited on, not timed)."""
+    from concurrent.futures import wait
+
+    from ui import fitting
+
+    monkeypatch.setenv("VAE_EXPLORER_USER_MODELS", str(digits_models))
+    monkeypatch.setattr(fitting, "BIG", 100)  # digits' training split is above it
+    at = pick(app(), "vae-z3-digits")
+    at.button_group[0].set_value("tsne").run()  # the Projection control
+    assert not at.exception and at.session_state["map_method_shown"] == "pca"
+    bars = progress_bars(at)
+    assert bars and "Fitting t-SNE on" in bars[0].proto.text and "in the background" in bars[0].proto.text
+    futures = [f.future for f in fitting._worker()[1].values()]
+    assert futures and not wait(futures, timeout=600).not_done
+    at.run()
+    assert not at.exception and at.session_state["map_method_shown"] == "tsne"
+    assert not progress_bars(at)
+
+
+def iter_all(at):
+    stack = [at._tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(getattr(node, "children", {}).values())
+
+
+def progress_bars(at):
+    return [e for e in iter_all(at) if getattr(e, "type", "") == "progress"]

@@ -8,6 +8,7 @@ beside the checkpoints, read-only; the rest in the app's cache folder, bounded).
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import streamlit as st
 import torch
 
 import vae_core
+from ui import fitting
 from vae_core import jobs, latent, projection, registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +41,7 @@ def user_dir() -> Path:
     return Path(os.environ.get("VAE_EXPLORER_USER_MODELS", ROOT / "user_models"))
 
 
-MAP_POINTS = 5000  # codes shown on a map (all of mnist5k's training split)
+MAP_POINTS = 60_000  # codes shown on a map: a whole training split (mnist5k 4,500; Fashion 54,000)
 
 
 def model_entries() -> list[registry.ModelEntry]:
@@ -127,14 +129,41 @@ def native_dims(mean: np.ndarray, logvar: np.ndarray) -> tuple[int, int]:
 
 
 def map_projection(entry, model, data_name: str, method: str, params: tuple):
-    """Codes and their projection for the current model: (mean, logvar, Projection)."""
+    """Codes and their projection for the current model: (mean, logvar, Projection). A large
+    t-SNE / UMAP map not on disk yet is fitted in the background (ui/fitting): PCA meanwhile."""
     mean, logvar = codes(str(entry.path), entry.mtime, data_name, model)
     dims = native_dims(mean, logvar) if mean.shape[1] > 2 else (0, 1)
+    if method in ("tsne", "umap") and len(mean) > fitting.BIG:
+        if _big_map_ready(entry, data_name, method, params, mean, dims):
+            return mean, logvar, project(str(entry.path), entry.mtime, data_name, method, params, mean, dims)
+        method, params = "pca", ()
     slow = {"tsne": "t-SNE (about 30 s", "umap": "UMAP (up to a minute, with its first-use compilation"}
     note = f"Fitting {slow[method]}; once per model, then cached on disk)…" if method in slow else "Projecting…"
     with st.spinner(note):
         proj = project(str(entry.path), entry.mtime, data_name, method, params, mean, dims)
     return mean, logvar, proj
+
+
+def _big_map_ready(entry, data_name: str, method: str, params: tuple, mean: np.ndarray, dims) -> bool:
+    """True when the map is on disk; else its background fit is started or followed (a bar)."""
+    data_key, folder = f"{data_name}:train:{len(mean)}", cache_dir("projections")
+    if projection.lookup(mean, method, dict(params), str(entry.path), data_key, cache_dir=folder) is not None:
+        return True
+    key = (str(entry.path), entry.mtime, data_name, method, params)
+    fit = fitting.start(
+        key,
+        method,
+        len(mean),
+        functools.partial(projection.project, mean, method, dict(params), str(entry.path), data_key, 0, dims, folder),
+    )
+    if fit.future.done() and fit.future.exception() is None:
+        fitting.forget(key)
+        return True  # on disk now (or, on a read-only disk, refitted once by `project`)
+    if fit.future.done():
+        st.warning(f"The {method} map could not be fitted ({fit.future.exception()}); showing PCA.")
+        return False
+    fitting.show_progress(fit, key=f"fit_{method}_{abs(hash(key))}")
+    return False
 
 
 def compatible_datasets(entry) -> list[str]:

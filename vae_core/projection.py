@@ -124,6 +124,26 @@ def save_cached(path: Path, proj: Projection) -> None:
     write_map(Path(path), arrays)
 
 
+def lookup(codes, method: str, params: dict | None, checkpoint, data_key: str = "", seed: int = 0, cache_dir=None):
+    """The stored t-SNE or UMAP map for these codes (shipped, then the caller's cache), or None:
+    what `project` would return without fitting. An unusable file of the caller's is removed."""
+    params = {**DEFAULT_PARAMS.get(method, {}), **(params or {})}
+    key = f"{data_key}|seed={seed}"
+    shipped = cache_path(checkpoint, key, method, params)
+    found = load_cached(shipped, codes, method, params)
+    if found is not None or cache_dir is None:
+        return found
+    mine = cache_path(checkpoint, key, method, params, cache_dir)
+    if mine == shipped:
+        return None
+    found = load_cached(mine, codes, method, params)
+    if found is not None:
+        touch(mine)
+    else:
+        mine.unlink(missing_ok=True)  # absent, or ours and unusable: to be recomputed
+    return found
+
+
 def project(
     codes: np.ndarray,
     method: str,
@@ -145,18 +165,11 @@ def project(
     params = {**DEFAULT_PARAMS.get(method, {}), **(params or {})}
     if checkpoint is None or method in ("native", "pca"):  # cheap: never worth a file
         return fit_projection(codes, method, params, seed, native_dims)
-    key = f"{data_key}|seed={seed}"
-    shipped = cache_path(checkpoint, key, method, params)
-    found = load_cached(shipped, codes, method, params)
+    found = lookup(codes, method, params, checkpoint, data_key, seed, cache_dir)
     if found is not None:
         return found
+    key = f"{data_key}|seed={seed}"
     mine = cache_path(checkpoint, key, method, params, cache_dir) if cache_dir is not None else None
-    if mine is not None and mine != shipped:
-        found = load_cached(mine, codes, method, params)
-        if found is not None:
-            touch(mine)
-            return found
-        mine.unlink(missing_ok=True)  # absent, or ours and unusable: recompute it
     proj = fit_projection(codes, method, params, seed, native_dims)
     if mine is not None:
         try:

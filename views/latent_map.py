@@ -34,6 +34,7 @@ if jump is not None:
     st.session_state[sel_key] = [jump]
 
 mean, logvar, proj = state.map_projection(entry, model, data_name, method, params)
+st.session_state["map_method_shown"] = proj.method  # PCA while a large map fits; for tests
 key = (str(entry.path), entry.mtime, data_name)
 overlays, notes = [], []
 if (show_sigma or show_prior or show_holes) and not proj.exact:
