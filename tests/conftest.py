@@ -74,3 +74,50 @@ def new_page(chromium, app_server):
     yield open_page
     for ctx in contexts:
         ctx.close()
+
+
+# --- the live map's demo app (tests/test_livemap_*.py; helpers in livemap_support.py) ---
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run tests/apps/livemap_demo.py` on a free loopback port (tests/browser.py)."""
+    from browser import start_server
+
+    env = {"VAE_EXPLORER_LIVEMAP_CACHE": str(tmp_path_factory.mktemp("livemap_cache"))}
+    proc, url = start_server("tests/apps/livemap_demo.py", env, tmp_path_factory.mktemp("log") / "streamlit.log")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    """The session's Chromium (conftest.py): one Playwright per test run."""
+    from livemap_support import ARTIFACTS
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return chromium
+
+
+@pytest.fixture(scope="module")
+def offline(browser):
+    from livemap_support import Offline
+
+    o = Offline(browser)
+    yield o
+    o.ctx.close()
+
+
+@pytest.fixture(scope="module")
+def z2():
+    """vae-z2 and its native map of mnist5k's training digits, computed here, not by the app."""
+    import vae_core
+    from vae_core import projection
+    from vae_core.evaluate import encode_all
+
+    model, _ = vae_core.load_checkpoint(ROOT / "checkpoints" / "vae-z2.safetensors")
+    data = vae_core.load_dataset("mnist5k", "train")
+    with torch.inference_mode():
+        mean, _ = encode_all(model, data.images)
+    return model, data, projection.fit_projection(mean.numpy(), "native")
