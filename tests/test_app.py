@@ -234,3 +234,16 @@ def iter_all(at):
 
 def progress_bars(at):
     return [e for e in iter_all(at) if getattr(e, "type", "") == "progress"]
+
+
+def test_the_3d_view_follows_its_choices_and_says_when_a_model_has_two_dimensions():
+    at = pick(app(), "vae-z16")
+    toggle = next(t for t in at.toggle if t.label == "3-D view")
+    toggle.set_value(True).run()
+    assert not at.exception and at.session_state["map_3d_shown"] == ("pca", 4500)
+    group = next(b for b in at.button_group if b.label == "3-D view")
+    group.set_value("native").run()
+    assert not at.exception and at.session_state["map_3d_shown"] == ("native", 4500)
+    pick(at, "vae-z2")
+    next(t for t in at.toggle if t.label == "3-D view").set_value(True).run()
+    assert any("has 2 latent dimensions" in c.value for c in at.caption), [c.value for c in at.caption]

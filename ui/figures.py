@@ -303,3 +303,31 @@ def rate_distortion(rows: list[dict]) -> go.Figure:
     if ys:
         fig.update_yaxes(range=[min(ys) * 0.9, max(ys) * 1.1])
     return fig
+
+
+def latent_scatter_3d(xyz: np.ndarray, labels: np.ndarray, classes, axis_labels, height: int = 620) -> go.Figure:
+    """Scatter3d of codes, one trace per class (customdata: the dataset index)."""
+    fig = go.Figure()
+    for c, name in enumerate(classes):
+        idx = np.flatnonzero(labels == c)
+        if len(idx):
+            fig.add_trace(
+                go.Scatter3d(
+                    x=xyz[idx, 0],
+                    y=xyz[idx, 1],
+                    z=xyz[idx, 2],
+                    mode="markers",
+                    name=str(name),
+                    marker=dict(size=2, color=PALETTE[c % len(PALETTE)], opacity=0.8),
+                    customdata=idx,
+                    hovertemplate=f"<b>{name}</b> · #%{{customdata}}<extra></extra>",
+                )
+            )
+    titles = dict(xaxis_title=axis_labels[0], yaxis_title=axis_labels[1], zaxis_title=axis_labels[2])
+    fig.update_layout(
+        height=height,
+        margin=dict(l=0, r=0, t=10, b=0),
+        scene=dict(aspectmode="data", **titles),
+        legend=dict(itemsizing="constant", title_text="class"),
+    )
+    return fig

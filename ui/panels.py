@@ -133,3 +133,24 @@ def image_downloads(images: torch.Tensor, nrow: int, stem: str, key: str) -> Non
         key=f"{key}_png",
         on_click="ignore",
     )
+
+
+def view_3d(ctx, mean: np.ndarray, logvar: np.ndarray, labels: np.ndarray, classes) -> None:
+    """The codes in three dimensions: native (the three highest-KL axes), PCA or UMAP."""
+    d = mean.shape[1]
+    if d < 3:
+        st.caption(f"{ctx.entry.stem} has {d} latent dimensions: its native map above is the whole space.")
+        return
+    names = {"native": "native (3 highest-KL axes)", "pca": "PCA", "umap": "UMAP (3 components)"}
+    method = st.segmented_control(
+        "3-D view", list(names), format_func=names.get, default="pca", key=ctx.widget_key("map_3d")
+    )
+    method = method or "pca"
+    if method == "umap" and len(mean) > state.MAX_3D_POINTS:
+        st.caption(f"UMAP is fitted to a random {state.MAX_3D_POINTS:,} of the {len(mean):,} codes.")
+    e = ctx.entry
+    idx, xyz, axes = state.embed_3d(str(e.path), e.mtime, ctx.data_name, method, mean, logvar)
+    if len(idx) < len(mean):
+        st.caption(f"Showing a fixed random {len(idx):,} of the {len(mean):,} codes (a 3-D scatter stays fluid).")
+    st.plotly_chart(figures.latent_scatter_3d(xyz, labels[idx], classes, axes), key=ctx.widget_key("map_3d_fig"))
+    st.session_state["map_3d_shown"] = (method, len(idx))  # for tests

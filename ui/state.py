@@ -234,3 +234,17 @@ def film(path: str, mtime: float) -> dict | None:
     if "film_codes" not in extras or "film_epochs" not in extras:
         return None
     return {"codes": extras["film_codes"].float().numpy(), "epochs": extras["film_epochs"].tolist()}
+
+
+MAX_3D_POINTS = 20_000  # a WebGL scatter in the browser stays fluid up to about here
+
+
+@st.cache_data(max_entries=8, show_spinner="Placing the codes in 3-D…")
+def embed_3d(path: str, mtime: float, data_name: str, method: str, _mean: np.ndarray, _logvar: np.ndarray):
+    """(indices shown, [M, 3] positions, axis labels): at most MAX_3D_POINTS, a fixed random subset."""
+    n = len(_mean)
+    keep = np.sort(np.random.default_rng(0).choice(n, MAX_3D_POINTS, replace=False)) if n > MAX_3D_POINTS else None
+    idx = np.arange(n) if keep is None else keep
+    order = latent.dimension_order(torch.from_numpy(_mean), torch.from_numpy(_logvar))
+    xyz, labels = projection.embed_3d(_mean[idx], method, native_dims=tuple(int(i) for i in order[:3]))
+    return idx, xyz, labels

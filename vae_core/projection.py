@@ -178,3 +178,30 @@ def project(
         except OSError:
             pass  # a read-only or full disk still works, it just refits next time
     return proj
+
+
+METHODS_3D = ("native", "pca", "umap")
+
+
+def embed_3d(codes: np.ndarray, method: str, native_dims=(0, 1, 2), seed: int = 0) -> tuple[np.ndarray, tuple]:
+    """Codes [N, D] -> ([N, 3] positions, axis labels) for a 3-D view: the three native axes
+    `native_dims` (D >= 3), PCA's first three components, or UMAP with three components."""
+    codes = np.asarray(codes, dtype=np.float32)
+    n, d = codes.shape
+    if method not in METHODS_3D:
+        raise ValueError(f"Unknown 3-D view {method!r}: choose one of {', '.join(METHODS_3D)}.")
+    if d < 3:
+        raise ValueError(f"A 3-D view needs at least 3 latent dimensions; this model has {d}.")
+    if method == "native":
+        dims = tuple(int(i) for i in native_dims)
+        return codes[:, dims], tuple(f"z{i + 1}" for i in dims)
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=3, random_state=seed).fit(codes)
+        ev = pca.explained_variance_ratio_ * 100
+        return pca.transform(codes).astype(np.float32), tuple(f"PC{k + 1} ({ev[k]:.0f}%)" for k in range(3))
+    import umap
+
+    reducer = umap.UMAP(n_components=3, n_neighbors=min(15, n - 1), random_state=seed, n_jobs=1)
+    return reducer.fit_transform(codes).astype(np.float32), ("UMAP 1", "UMAP 2", "UMAP 3")

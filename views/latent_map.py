@@ -79,6 +79,8 @@ if recorded is not None:
         codes, epochs, history = recorded["codes"], recorded["epochs"], ctx.meta.get("history", [])
         film_key, film_data = f"{entry.path}:{entry.mtime}", ctx.meta.get("dataset", data_name)
         film.show(film_key, film_data, codes, epochs, history, key=ctx.widget_key("map_film"))
+if st.toggle("3-D view", key=ctx.widget_key("map_3d_on"), help="The codes in three dimensions (a plotly scatter)."):
+    panels.view_3d(ctx, mean, logvar, data.labels.numpy(), data.classes)
 share.put(sel=share.format_indices(event.selection))
 if not event.selection:
     st.info("Click a point to see its reconstruction and neighbours; box or lasso to see many.")
