@@ -14,7 +14,7 @@ import urllib.parse
 import urllib.request
 
 import numpy as np
-from browser import PIXELS, READ_CANVAS  # noqa: F401  (the shared canvas reader)
+from browser import PIXELS, READ_CANVAS, wait_map  # noqa: F401  (the shared canvas reader)
 from conftest import ROOT
 from scipy.spatial import cKDTree
 
@@ -50,12 +50,7 @@ def open_demo(offline, server, demo):
 
 
 def wait_drawn(page, nth=0):
-    el = page.locator(IFRAME).nth(nth)
-    el.wait_for(timeout=WAIT)
-    frame = el.element_handle().content_frame()
-    frame.wait_for_selector("body[data-drawn='1']", timeout=WAIT)
-    settle(page)
-    return frame
+    return wait_map(page, nth)  # tests/browser.py: the nth map's frame once drawn, the script idle
 
 
 def settle(page):

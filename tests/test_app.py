@@ -247,3 +247,23 @@ def test_the_3d_view_follows_its_choices_and_says_when_a_model_has_two_dimension
     pick(at, "vae-z2")
     next(t for t in at.toggle if t.label == "3-D view").set_value(True).run()
     assert any("has 2 latent dimensions" in c.value for c in at.caption), [c.value for c in at.caption]
+
+
+def test_a_fashion_model_without_fashion_data_says_how_to_install_it(monkeypatch):
+    import vae_core
+
+    real = vae_core.data.is_available
+    monkeypatch.setattr(vae_core.data, "is_available", lambda name, root=None: name != "fashion" and real(name, root))
+    from ui import state
+
+    state._available.clear()
+    try:
+        at = pick(app(), "fashion-vae-z2")
+        assert not at.exception
+        assert any("dataset-fashion-mnist" in c.value for c in at.sidebar.caption), [
+            c.value for c in at.sidebar.caption
+        ]
+        shown = next(s for s in at.sidebar.selectbox if s.label == "Points from")
+        assert shown.value == "mnist5k" and "fashion" not in shown.options
+    finally:
+        state._available.clear()

@@ -84,6 +84,9 @@ def sidebar() -> Context | None:
             key=f"data_name@{key}",
             help="The dataset whose latent codes are shown on the maps.",
         )
+        if entry.dataset in DATA_HINTS and entry.dataset not in names:
+            hint = DATA_HINTS[entry.dataset]
+            st.caption(f"{entry.stem} was trained on {entry.dataset}, which is not on this machine: {hint}")
         _show_bad(bad)
     try:
         model, meta = load_model(str(entry.path), entry.mtime)
@@ -106,6 +109,10 @@ def default_model(entries) -> str:
     return str(entries[0].path)
 
 
+DATA_HINTS = {
+    "fashion": "`sudo apt-get install dataset-fashion-mnist` (or `make run` as root), or set VAE_EXPLORER_DATA_ROOT.",
+    "mnist": "set VAE_EXPLORER_DATA_ROOT to a torchvision root holding MNIST/raw.",
+}
 NO_DATA = "no dataset available here has its image size ({shape}), so it cannot be shown."
 
 
