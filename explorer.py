@@ -5,12 +5,16 @@ views/ (not pages/: Streamlit treats a `pages/` folder beside the entry script a
 multipage layout and runs the first script run in that mode, bypassing st.navigation).
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui import context, share
 from ui.views import VIEWS
 
-st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
+# A local icon: a material-symbol page icon makes the browser fetch it from a font CDN (offline: a failed request).
+ICON = str(Path(__file__).resolve().parent / "ui" / "icon.png")
+st.set_page_config(page_title="VAE latent-space explorer", page_icon=ICON, layout="wide")
 
 PAGES = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(VIEWS)]
 
