@@ -109,3 +109,38 @@ def test_clicking_a_sweep_point_opens_that_model_on_the_latent_map(new_page):
         settle(pg)
         no_exception(pg)
     shot(pg, "analysis-sweep-opened")
+
+
+def test_the_url_follows_every_choice_on_a_page_that_stops_early(new_page):
+    """The Latent map stops early when nothing is selected; the URL must still follow each choice."""
+    from browser import ROOT
+
+    from vae_core.projection_cache import file_digest
+
+    pg = new_page()
+    pg.get_by_role("radio", name="PCA").click()
+    pg.wait_for_function("() => location.search.includes('proj=pca')", timeout=WAIT_MS)
+    pick_model(pg, "vae-z16")
+    digest = file_digest(ROOT / "checkpoints" / "vae-z16.safetensors")[:12]
+    pg.wait_for_function(f"() => location.search.includes('model={digest}')", timeout=WAIT_MS)
+    pg.get_by_role("radio", name="UMAP").click()
+    pg.wait_for_function("() => location.search.includes('proj=umap')", timeout=WAIT_MS)
+    other = new_page(pg.url.split("/", 3)[3])
+    other.get_by_text("Showing vae-z16", exact=False).wait_for(timeout=WAIT_MS)
+    expect(other.get_by_role("radio", name="UMAP")).to_be_checked(timeout=WAIT_MS)
+    no_exception(other)
+
+
+def test_no_page_calls_st_stop_directly():
+    """st.stop() drops every message sent after it, the URL's included: pages call share.stop()."""
+    from browser import ROOT
+
+    offenders = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for folder in ("views", "ui")
+        for p in sorted((ROOT / folder).rglob("*.py"))
+        if p.name != "share.py"
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if "st.stop()" in line and not line.lstrip().startswith("#")
+    ]
+    assert not offenders, offenders

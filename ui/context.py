@@ -129,8 +129,8 @@ def current() -> Context:
     ctx = st.session_state.get("ctx")
     if ctx is None and st.session_state.get("ctx_problem"):
         st.warning(f"The model you picked cannot be used: {st.session_state['ctx_problem']} Pick another one.")
-        st.stop()
+        share.stop()
     if ctx is None:
         st.info("There is no usable model yet. Train one on the **Train** page, or restore checkpoints/.")
-        st.stop()
+        share.stop()
     return ctx

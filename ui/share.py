@@ -130,15 +130,30 @@ def put(**values) -> None:
 
 
 def finish(ctx) -> None:
-    """At the end of a run (also one a page stopped early): the URL shows this run's choices only."""
+    """At the end of a run: the URL shows this run's choices only.
+
+    Streamlit drops a message enqueued once a stop or a rerun is pending (the enqueue raises
+    instead), while its server-side copy of the query string already holds the new value: a
+    comparison with that copy alone would then never resend it. So what the browser was last
+    sent is remembered, and everything is sent again whenever that is not known to match."""
     values = dict(st.session_state.get("_url_values", {}))
     if ctx is not None:
         values.update(model=digest(ctx.entry), data=ctx.data_name)
     st.session_state["_url_read"] = True
+    want = {k: str(v) for k in KEYS if (v := values.get(k)) is not None and v != "" and v != []}
+    have = {k: st.query_params[k] for k in KEYS if k in st.query_params}
+    if want == have and st.session_state.get("_url_sent") == want:
+        return
+    st.session_state.pop("_url_sent", None)
     for k in KEYS:
-        v = values.get(k)
-        if v is None or v == "" or v == []:
-            if k in st.query_params:
-                del st.query_params[k]
-        elif st.query_params.get(k) != str(v):
-            st.query_params[k] = str(v)
+        if k in want:
+            st.query_params[k] = want[k]
+        elif k in st.query_params:
+            del st.query_params[k]
+    st.session_state["_url_sent"] = want  # reached only when every message went out
+
+
+def stop(ctx=None) -> None:
+    """st.stop() for pages: the URL is written first (after st.stop() nothing can be sent)."""
+    finish(ctx if ctx is not None else st.session_state.get("ctx"))
+    st.stop()

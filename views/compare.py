@@ -5,7 +5,7 @@ import streamlit as st
 import torch
 
 import ui.livemap as lm
-from ui import context, figures, lesson, maps, state, widgets
+from ui import context, figures, lesson, maps, share, state, widgets
 from vae_core.registry import KIND_NAMES
 
 ctx = context.current()
@@ -23,7 +23,7 @@ if not trios:
         "Comparing needs a VAE, an autoencoder and a KL-only model of the same latent size. "
         "Train the missing ones on the Train page."
     )
-    st.stop()
+    share.stop()
 sizes = sorted(trios)
 default = entry.latent_dim if entry.latent_dim in trios else sizes[0]
 d = (

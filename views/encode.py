@@ -5,7 +5,7 @@ import streamlit as st
 import torch
 
 import ui.livemap as lm
-from ui import context, figures, maps, state, widgets
+from ui import context, figures, maps, share, state, widgets
 from vae_core import latent
 
 ctx = context.current()
@@ -13,7 +13,7 @@ entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
 st.title("Encode your digit")
 if tuple(model.config.image_shape) != (1, 28, 28):
     st.info("This model works on 8×8 images; pick a 28×28 model to encode uploads and drawings.")
-    st.stop()
+    share.stop()
 
 upload_tab, draw_tab = st.tabs(["Upload", "Draw"])
 with upload_tab:
@@ -25,7 +25,7 @@ inputs = {"upload": uploaded, "drawing": drawn}
 source = widgets.latest_input("enc", inputs)
 if source is None:
     st.info("Upload an image or draw a digit to see where it lands in latent space.")
-    st.stop()
+    share.stop()
 x = inputs[source].x
 other = "drawing" if source == "upload" else "upload"
 note = f" — the newer of your two inputs; change your {other} to encode it instead." if inputs[other] else "."

@@ -85,7 +85,7 @@ share.put(sel=share.format_indices(event.selection))
 if not event.selection:
     st.info("Click a point to see its reconstruction and neighbours; box or lasso to see many.")
     panels.downloads(ctx, mean, logvar, proj, None, key="map_dl")
-    st.stop()
+    share.stop()
 panels.selection(ctx, mean, logvar, proj, event.selection, key="map_dl")
 if st.button("Clear selection", key="map_clear"):
     st.session_state[sel_key] = []

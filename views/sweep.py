@@ -7,7 +7,7 @@ approaches the KL-only end; the Compare page shows this continuum in three point
 
 import streamlit as st
 
-from ui import context, figures, sweeps
+from ui import context, figures, share, sweeps
 
 st.title("β sweep")
 st.caption(
@@ -21,12 +21,12 @@ if not found:
         "No sweep here yet: `python -m vae_core.sweep --beta 0 0.5 1 2 --latent-dim 2 "
         "--out-dir user_models/sweep-mine`."
     )
-    st.stop()
+    share.stop()
 folder = st.selectbox("Sweep", list(found), format_func=found.get, key="sweep_folder")
 rows = sweeps.rows(folder)
 if not rows:
     st.info("This sweep has no finished point yet.")
-    st.stop()
+    share.stop()
 event = st.plotly_chart(
     figures.rate_distortion(rows), on_select="rerun", selection_mode="points", key=f"sweep_chart_{folder}"
 )
