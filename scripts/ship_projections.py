@@ -7,6 +7,7 @@ folder, and it writes there explicitly (--out):
 
     nice python -m scripts.ship_projections                       # all checkpoints, mnist5k points
     nice python -m scripts.ship_projections --dataset fashion --models checkpoints/fashion-*.safetensors
+    nice python -m scripts.ship_projections --dataset fashion --methods umap --models ...   # one method
 
 The points are the ones the app shows for that dataset: the training split, subset to MAP_POINTS.
 """
@@ -34,12 +35,13 @@ def parse_args(argv=None):
     p.add_argument("--data-root", default=None, help="torchvision root for mnist/fashion (as the app's)")
     p.add_argument("--models", nargs="+", type=Path, help="checkpoints to map (default: checkpoints/*.safetensors)")
     p.add_argument("--out", type=Path, default=ROOT / "checkpoints" / "projections", help="where the maps go")
+    p.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS, help="which maps to fit")
     return p.parse_args(argv)
 
 
-def stale_maps(folder: Path, stem: str) -> list[Path]:
+def stale_maps(folder: Path, stem: str, methods=METHODS) -> list[Path]:
     """This model's earlier maps (keys change with weights and versions: old ones only take space)."""
-    pattern = re.compile(rf"^{re.escape(stem)}-({'|'.join(METHODS)})-[0-9a-f]{{16}}\.npz$")
+    pattern = re.compile(rf"^{re.escape(stem)}-({'|'.join(methods)})-[0-9a-f]{{16}}\.npz$")
     return [p for p in folder.glob("*.npz") if pattern.match(p.name)] if folder.is_dir() else []
 
 
@@ -52,10 +54,10 @@ def main(argv=None) -> int:
         if tuple(model.config.image_shape) != data.image_shape:
             print(f"{path.name}: skipped, its images are not {args.dataset}'s", file=sys.stderr)
             continue
-        for stale in stale_maps(args.out, path.stem):
+        for stale in stale_maps(args.out, path.stem, args.methods):
             stale.unlink()
         mean, _ = encode_all(model, data.images)
-        for method in METHODS:
+        for method in args.methods:
             t0 = time.perf_counter()
             key = f"{args.dataset}:train:{len(mean)}"  # as ui/state.project builds it
             project(mean.numpy(), method, DEFAULT_PARAMS[method], path, key, cache_dir=args.out, cache_limit=None)
