@@ -168,3 +168,20 @@ def test_an_unwritable_destination_is_refused_at_submission(tmp_path, out, messa
     with pytest.raises(ValueError, match=message):
         manager.submit(mcfg, tcfg, "digits", out.replace("{tmp}", str(tmp_path)))
     assert manager.jobs() == [] and list(tmp_path.iterdir()) == []
+
+
+def test_the_same_session_cannot_queue_the_same_training_twice(tmp_path):
+    """Enter in a form field then the button, or a double click: one job, not two."""
+    manager = JobManager()
+    mcfg, tcfg = small(epochs=500)
+    first = manager.submit(mcfg, tcfg, "digits", tmp_path / "a.safetensors", owner="session-a")
+    with pytest.raises(ValueError, match=rf"same training is already (queued|running) \(job {first.id}\)"):
+        manager.submit(mcfg, tcfg, "digits", tmp_path / "b.safetensors", owner="session-a")
+    other = manager.submit(mcfg, tcfg, "digits", tmp_path / "c.safetensors", owner="session-b")  # another user may
+    changed = manager.submit(mcfg, small(epochs=499)[1], "digits", tmp_path / "d.safetensors", owner="session-a")
+    assert len(manager.jobs()) == 3 and not (tmp_path / "b.safetensors").exists()
+    for job, owner in ((first, "session-a"), (other, "session-b"), (changed, "session-a")):
+        assert manager.cancel(job.id, owner)
+    assert all(manager.wait(j.id, 60)["state"] == "cancelled" for j in (first, other, changed))
+    again = manager.submit(mcfg, tcfg, "digits", tmp_path / "e.safetensors", owner="session-a")  # once ended: allowed
+    assert manager.cancel(again.id, "session-a") and manager.wait(again.id, 60)["state"] == "cancelled"

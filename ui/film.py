@@ -1,4 +1,4 @@
-"""The training film on a live map: how the latent codes of 500 fixed validation digits moved,
+"""The training film on a live map: how the latent codes of fixed validation images (up to 500) moved,
 epoch after epoch. A scrubber and a play button in the map replay it in the browser; the loss
 curves beside it mark the epoch shown. Native axes for z = 2; otherwise a PCA fitted once on
 the final frame, so the axes stay put while the codes move (Train page and Latent map)."""

@@ -92,7 +92,10 @@ def detail(manager, job: dict) -> None:
                 film.show(
                     film_key, job["dataset"], codes.float().numpy(), job["film_epochs"], job["history"], "tr_film"
                 )
-                st.caption("The latent codes of 500 validation digits, epoch by epoch: press ▶ or drag the scrubber.")
+                n = codes.shape[1]
+                st.caption(
+                    f"The latent codes of {n:,} validation images, epoch by epoch: press ▶ or drag the scrubber."
+                )
 
 
 @st.fragment(run_every=1.0)

@@ -80,7 +80,8 @@ class JobManager:
         data_root: str | None = None,
         owner: str | None = None,
     ) -> Job:
-        """Queue a job; ValueError if its output is protected, unwritable or claimed by another job."""
+        """Queue a job; ValueError if its output is protected, unwritable or claimed by another job, or
+        if the same owner already has the same training queued or running."""
         out = Path(out).resolve()
         if any(out.is_relative_to(p) for p in self._protected):
             raise ValueError(f"{out.name}: shipped checkpoints are never overwritten; save under your models folder.")
@@ -88,6 +89,22 @@ class JobManager:
         with self._lock:
             if any(j.active and j.out == out for j in self._jobs.values()):
                 raise ValueError(f"{out.name} is already being written by another training job.")
+            twin = next(
+                (
+                    j
+                    for j in self._jobs.values()
+                    if owner is not None
+                    and j.active
+                    and j.owner == owner
+                    and (j.model_config, j.train_config, j.dataset) == (model_config, train_config, dataset)
+                ),
+                None,
+            )
+            if twin is not None:  # a double click, or Enter then the button: one job, not two
+                raise ValueError(
+                    f"The same training is already {twin.state} (job {twin.id}); change a setting to "
+                    "train another model, or cancel that one first."
+                )
             job = Job(next(self._ids), model_config, train_config, dataset, out, data_root, owner)
             ahead = sum(j.active for j in self._jobs.values())
             job.message = f"Queued behind {ahead} job(s)." if ahead else "Starting."

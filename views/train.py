@@ -28,7 +28,7 @@ devices = (
     + (["mps"] if torch.backends.mps.is_available() else [])
 )
 
-with st.form("train_form"):
+with st.form("train_form", enter_to_submit=False):  # Enter in a number box must not start a job
     c1, c2, c3 = st.columns(3)
     kind = c1.selectbox("Kind", list(KIND_NAMES), format_func=KIND_NAMES.get, key="tr_kind")
     latent_dim = c2.number_input("Latent size", 1, MAX_LATENT_DIM, 16, 1, key="tr_d")
