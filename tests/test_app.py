@@ -98,7 +98,7 @@ def test_the_shipped_fashion_models_show_all_54000_training_images_and_compare_a
     pick(at, "fashion-vae-z16")
     assert not at.exception and not at.error, [e.value for e in at.error]
     caption = at.caption[0].value
-    assert "54,000 fashion images under fashion-vae-z16" in caption, caption
+    assert "54,000 Fashion-MNIST training images under fashion-vae-z16" in caption, caption
     at.switch_page("views/compare.py").run()
     assert not at.exception
     assert at.session_state["compare_models"] == ["fashion-ae-z16", "fashion-kl-z16", "fashion-vae-z16"]

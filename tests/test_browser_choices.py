@@ -83,6 +83,13 @@ def test_a_clicked_point_stays_selected_through_overlay_toggles_until_cleared(ne
         settle(pg)
         expect(pg.get_by_text(caption, exact=True)).to_be_visible(timeout=WAIT_MS)
         no_exception(pg)
+    for proj in ("PCA", "t-SNE", "native (z)"):  # another projection of the same points keeps it drawn
+        pg.get_by_role("radio", name=proj).click()
+        settle(pg)
+        expect(pg.get_by_text(caption, exact=True)).to_be_visible(timeout=WAIT_MS)
+        frame = wait_map(pg)
+        marked = "(i) => livemap.widget.selCount === 1 && livemap.widget.selected[i] === 1"
+        frame.wait_for_function(marked, arg=i, timeout=WAIT_MS)
     shot(pg, "choices-map-selection-kept")
     pg.get_by_role("button", name="Clear selection").click()
     pg.get_by_text("Click a point to see its reconstruction").wait_for(timeout=WAIT_MS)

@@ -298,7 +298,7 @@ def rate_distortion(rows: list[dict]) -> go.Figure:
         yaxis_title="distortion: −E_q[log p(x|z)], nats",
         legend_title_text="latent size",
     )
-    fig.update_xaxes(type="log")
+    fig.update_xaxes(type="log", tickvals=[1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000])
     ys = [r["distortion"] for r in rows if r["distortion"] is not None]
     if ys:
         fig.update_yaxes(range=[min(ys) * 0.9, max(ys) * 1.1])

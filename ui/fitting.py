@@ -29,6 +29,7 @@ class Fit:
     method: str
     n: int
     started: float
+    shown: str = "PCA"  # the map shown meanwhile
 
     def expected_s(self) -> float:
         return SECONDS_PER_1K[self.method] * self.n / 1000
@@ -43,13 +44,13 @@ def _worker() -> tuple[ThreadPoolExecutor, dict, threading.Lock]:
     return ThreadPoolExecutor(1, thread_name_prefix="map-fit"), {}, threading.Lock()
 
 
-def start(key: tuple, method: str, n: int, fit) -> Fit:
+def start(key: tuple, method: str, n: int, fit, shown: str = "PCA") -> Fit:
     """The fit for `key`, started once (a failed one is started again on the next call)."""
     pool, fits, lock = _worker()
     with lock:
         found = fits.get(key)
         if found is None or (found.future.done() and found.future.exception() is not None):
-            found = fits[key] = Fit(pool.submit(fit), method, n, time.monotonic())
+            found = fits[key] = Fit(pool.submit(fit), method, n, time.monotonic(), shown)
         return found
 
 
@@ -67,7 +68,7 @@ def progress_text(fit: Fit) -> str:
     name = {"tsne": "t-SNE", "umap": "UMAP"}[fit.method]
     return (
         f"Fitting {name} on {fit.n:,} codes in the background: {_minutes(fit.elapsed_s())} of about "
-        f"{_minutes(fit.expected_s())} (an estimate). The PCA map is shown meanwhile; the page "
+        f"{_minutes(fit.expected_s())} (an estimate). The {fit.shown} map is shown meanwhile; the page "
         "switches when the fit is done, and it is then cached on disk for every session."
     )
 

@@ -47,6 +47,7 @@ def measure(entry, model, data_name: str, meta: dict) -> dict:
         "holes": analysis.holes(*key, mean, logvar),
         "spread": float(np.median(analysis.code_scale(*key, mean, logvar)["aggregate_std"])),
         "n_classes": len(state.dataset(data_name).classes),
+        "noun": state.noun(data_name),
     }
 
 
@@ -83,11 +84,17 @@ def verdict(kind: str, row: dict) -> str:
     m, prior, fitted, holes = row["metrics"], row["prior"], row["fitted"], row["holes"]["share"]
     kl = m.get("kl")
     if m["active_units"] == 0 or (kl is not None and np.isfinite(kl) and kl < 0.5):
+        chance, knn = 1 / row["n_classes"], m["knn_accuracy"]
+        faint = (
+            f" Its means still differ by amounts far below the posterior's noise (σ ≈ 1), enough to order "
+            f"neighbours (kNN accuracy {knn:.0%}, chance ~{chance:.0%}) but nothing a sample of z carries."
+            if knn > 2 * chance
+            else f" kNN accuracy {knn:.0%} (chance ~{chance:.0%})."
+        )
         return (
-            f"no information: no active unit, kNN accuracy {m['knn_accuracy']:.0%} "
-            f"(chance ~{1 / row['n_classes']:.0%}). "
+            f"no information the decoder can use: no active unit, KL {kl if kl is not None else 0:.2f} nats.{faint} "
             f"Its codes are the prior itself, so the prior has {holes:.0%} holes — and every decoded sample is the "
-            "same average digit."
+            f"same average {row['noun']}."
         )
     parts = [f"codes spread {row['spread']:.2g}× as wide as the prior"]
     better = (

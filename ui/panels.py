@@ -38,11 +38,13 @@ def montage(data, indices: list[int]) -> None:
     counts = np.bincount(labels, minlength=len(data.classes))
     shown = indices[:: -(-len(indices) // MONTAGE_MAX)][:MONTAGE_MAX]  # evenly through the selection
     st.markdown(
-        f"**{len(indices):,} digits selected** · "
+        f"**{len(indices):,} {state.noun(data.name)}s selected** · "
         + " · ".join(f"{data.classes[c]}: {n}" for c, n in enumerate(counts) if n)
     )
     more = f" ({len(shown)} of them, evenly spaced)" if len(indices) > MONTAGE_MAX else ""
-    st.image(figures.image_grid(data.images[shown], nrow=20, scale=2), caption=f"the selected digits{more}")
+    st.image(
+        figures.image_grid(data.images[shown], nrow=20, scale=2), caption=f"the selected {state.noun(data.name)}s{more}"
+    )
 
 
 def downloads(ctx, mean, logvar, proj, indices: list[int] | None, key: str) -> None:
@@ -139,7 +141,9 @@ def view_3d(ctx, mean: np.ndarray, logvar: np.ndarray, labels: np.ndarray, class
     """The codes in three dimensions: native (the three highest-KL axes), PCA or UMAP."""
     d = mean.shape[1]
     if d < 3:
-        st.caption(f"{ctx.entry.stem} has {d} latent dimensions: its native map above is the whole space.")
+        st.caption(
+            f"{ctx.entry.stem} has {d} latent dimensions: its native 2-D map (Projection: native) is the whole space."
+        )
         return
     names = {"native": "native (3 highest-KL axes)", "pca": "PCA", "umap": "UMAP (3 components)"}
     method = st.segmented_control(

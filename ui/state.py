@@ -155,6 +155,7 @@ def _big_map_ready(entry, data_name: str, method: str, params: tuple, mean: np.n
         method,
         len(mean),
         functools.partial(projection.project, mean, method, dict(params), str(entry.path), data_key, 0, dims, folder),
+        shown="native" if mean.shape[1] <= 2 else "PCA",  # PCA of two dimensions is the native map
     )
     if fit.future.done() and fit.future.exception() is None:
         fitting.forget(key)
@@ -179,6 +180,19 @@ def compatible_datasets(entry) -> list[str]:
 @st.cache_data(show_spinner=False)
 def _available(name: str, shape: tuple) -> bool:
     return tuple(shape) == DATASET_SHAPES[name] and vae_core.data.is_available(name, DATA_ROOT)
+
+
+TITLES = {"mnist5k": "MNIST", "mnist": "MNIST", "fashion": "Fashion-MNIST", "digits": "scikit-learn 8×8"}
+
+
+def title(data_name: str) -> str:
+    """The dataset's name in running text."""
+    return TITLES.get(data_name, data_name)
+
+
+def noun(data_name: str) -> str:
+    """What one image of the dataset is called on the pages."""
+    return "digit" if data_name in ("mnist5k", "mnist", "digits") else "image"
 
 
 DATASET_SHAPES = {"mnist5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion": (1, 28, 28), "digits": (1, 8, 8)}

@@ -118,7 +118,7 @@ def attribute_edit(ctx, base: np.ndarray) -> None:
     r2 = dirs.r2_val[row] if dirs.r2_val else dirs.r2_train[row]
     st.caption(
         f"{name} from −{amount:.2g} to +{amount:.2g} {UNITS[name]} along its latent direction (least squares on the "
-        f"training codes; validation R² = {r2:.2f}). Measured on the decoded digits: "
+        f"training codes; validation R² = {r2:.2f}). Measured on the decoded images: "
         + " → ".join(f"{v:.1f}" for v in got)
         + f" {UNITS[name]}."
     )

@@ -11,9 +11,10 @@ ctx = context.current()
 entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
 data = state.dataset(data_name)
 st.title("Interpolate")
+noun = state.noun(data_name)
 st.caption(
-    "Encode two digits, walk between their posterior means and decode every step. A VAE's path "
-    "passes through plausible digits; an autoencoder's often crosses regions its decoder never saw."
+    f"Encode two {noun}s, walk between their posterior means and decode every step. A VAE's path "
+    f"passes through plausible {noun}s; an autoencoder's often crosses regions its decoder never saw."
 )
 
 
@@ -25,7 +26,7 @@ def endpoint(col, key, label, default_class):
             up = widgets.upload_digit(f"{key}_up")
             if up is not None:
                 return up.x, "your upload"
-            st.caption("No usable upload yet: using the dataset digit below.")
+            st.caption(f"No usable upload yet: using the dataset {noun} below.")
         i, x = widgets.digit_picker(data, ctx.widget_key(key), label, default_class)
         return x, f"#{i} · class {data.classes[int(data.labels[i])]}"
 

@@ -12,14 +12,15 @@ entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
 data = state.dataset(data_name)
 st.title("Latent map")
 st.caption(
-    f"Posterior means of {len(data):,} {data_name} images under {entry.stem}. Hover a point to see the digit"
-    " (on native and PCA maps, empty space shows what the decoder draws there); click, box or lasso to select."
+    f"Posterior means of {len(data):,} {state.title(data_name)} training images under {entry.stem}. Hover a point"
+    f" to see the {state.noun(data_name)} (on native and PCA maps, empty space shows what the decoder draws there);"
+    " click, box or lasso to select."
 )
 
 d, kind = model.config.latent_dim, model.config.kind
 method, params = widgets.projection_controls(d, key=ctx.widget_key("map"))
 c1, c2, c3, c4 = st.columns([1, 1, 1, 1.3])
-show_sigma = c1.toggle("Posterior σ ellipses", key="map_sigma", help="1σ of q(z|x) for 200 digits.")
+show_sigma = c1.toggle("Posterior σ ellipses", key="map_sigma", help="1σ of q(z|x) for 200 images.")
 show_prior = c2.toggle("Prior samples N(0, I)", key="map_prior")
 holes_help = "Where q(z) < p(z)/10: the prior expects codes, the data put few."
 show_holes = c3.toggle("Prior holes", key="map_holes", help=holes_help)
@@ -27,7 +28,7 @@ colour = c4.selectbox("Colour by", ["class", *UNITS], key="map_colour", format_f
 sel_key = ctx.widget_key(f"map_selection_{data_name}")  # kept until cleared or the model changes
 if (shared := share.selection(len(data))) is not None:  # a link's selection, on the session's first run
     st.session_state[sel_key] = shared
-with st.expander("Show classes, find a digit"):
+with st.expander("Show classes, find an image by index"):
     visible = widgets.class_filter(data.classes, key=ctx.widget_key("map_classes"))
     jump = widgets.jump_to(len(data), key=ctx.widget_key("map_jump"))
 if jump is not None:
@@ -38,20 +39,26 @@ st.session_state["map_method_shown"] = proj.method  # PCA while a large map fits
 key = (str(entry.path), entry.mtime, data_name)
 overlays, notes = [], []
 if (show_sigma or show_prior or show_holes) and not proj.exact:
-    notes.append(f"{method} is not linear: σ ellipses, prior samples and holes are drawn on native and PCA maps only.")
+    name = proj.axis_labels[0].split()[0]  # "t-SNE" or "UMAP"
+    notes.append(f"{name} is not linear: σ ellipses, prior samples and holes are drawn on native and PCA maps only.")
 if show_sigma and proj.exact and kind != "ae":
     pick = np.random.default_rng(0).choice(len(mean), size=min(200, len(mean)), replace=False)
     overlays.append(lm.Ellipses(proj.embedding[pick], proj.transform_cov(np.exp(logvar[pick]))))
 elif show_sigma and kind == "ae":
     notes.append("An autoencoder's code is a point: it has no σ to draw.")
 if show_holes and proj.exact and d == 2:
-    box = maps.extent(proj)
+    box = maps.extent(proj, pad=0.3)  # wider than any view of the map: no unshaded strips at the edges
     overlays.append(lm.Raster(analysis.holes_grid(*key, box, mean, logvar), box, name="holes: q < p/10"))
 if show_prior and proj.exact:
     prior = analysis.draw(*key, "prior", 400, mean, seed=1)
     overlays.append(lm.Points(proj.transform(prior.numpy()), name="prior samples"))
 if proj.exact:
     overlays.append(lm.Circle(2.0))
+if show_holes and d > 2:
+    notes.append(
+        f"Holes are shaded on 2-D latent spaces only; the share below is measured in all {d} dimensions of "
+        f"{entry.stem}."
+    )
 for n in notes:
     st.info(n)
 if show_prior or show_holes:

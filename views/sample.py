@@ -7,11 +7,12 @@ from ui import analysis, context, figures, panels, state
 ctx = context.current()
 entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
 st.title("Sample")
+noun = state.noun(data_name)
 st.caption(
-    "A VAE is trained so that draws from the prior N(0, I) decode to digits. Any model — an autoencoder "
+    f"A VAE is trained so that draws from the prior N(0, I) decode to {noun}s. Any model — an autoencoder "
     "too — can also be sampled from a density fitted to its codes after training (ex-post density "
-    "estimation, Ghosh et al. 2020): one Gaussian, or a mixture of ten. A digit classifier trained on "
-    "real digits judges each source."
+    f"estimation, Ghosh et al. 2020): one Gaussian, or a mixture of ten. A classifier trained on real "
+    f"{noun}s of the training split judges each source."
 )
 c1, c2 = st.columns([1, 3])
 seed = c1.number_input("Draw", 0, 10_000, 0, key="sample_seed", help="Another number: other samples.")

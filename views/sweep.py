@@ -30,7 +30,12 @@ if not rows:
 event = st.plotly_chart(
     figures.rate_distortion(rows), on_select="rerun", selection_mode="points", key=f"sweep_chart_{folder}"
 )
-st.dataframe(sweeps.table(rows), hide_index=True)
+frame = sweeps.table(rows)
+st.dataframe(
+    frame.style.format(precision=3, na_rep="—"),  # a figure that does not exist: a dash, not "None"
+    hide_index=True,
+    column_config={"file": st.column_config.TextColumn(width="large")},
+)
 picked = sweeps.picked(event, rows, folder)
 if picked is not None:
     context.open_model(picked)

@@ -85,9 +85,14 @@ export class LatentMap {
     const newPoints = !same("points");
     if (newPoints) {
       const [xy, labels] = await Promise.all([array(base, args.points.xy), array(base, args.points.labels)]);
+      // Another projection of the same points keeps the selection (the page sends none: "keep yours");
+      // other data come with the page's own selection command.
+      const keep = this.selected && this.selected.length === args.points.n;
       Object.assign(this, {xy, labels, n: args.points.n, classes: args.points.classes, pos: xy});
-      this.selected = new Uint8Array(this.n);
-      this.selCount = 0;
+      if (!keep) {
+        this.selected = new Uint8Array(this.n);
+        this.selCount = 0;
+      }
       this.fitPending = true;
     }
     if (!same("images")) this.images = args.images ? new ImageChunks(base, args.images, () => this.refreshTip()) : null;
@@ -250,7 +255,9 @@ export class LatentMap {
     drawOverlays(front, this.view, this.args.overlays);
     drawAxes(front, this.view, this.args.axis_labels, theme, false);
     this.drawHover();
-    if (this.panel && !this.panel.shown) this.decodeAt(this.view.dataX(this.view.w / 2), this.view.dataY(this.view.h / 2));
+    // Before any hover: the origin (the prior's mean; on PCA, the data mean), not the view's centre, which
+    // on shared axes (Compare) can lie far outside a model's codes.
+    if (this.panel && !this.panel.shown) this.decodeAt(0, 0);
     const sel = this.selCount ? ` · ${this.selCount.toLocaleString()} selected` : "";
     this.status.textContent = `${this.n.toLocaleString()} points${sel}`;
   }

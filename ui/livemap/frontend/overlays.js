@@ -28,6 +28,9 @@ export function drawRasters(ctx, view, overlays, rasters) {
     if (o.type !== "raster") return;
     const [x0, x1, y0, y1] = o.extent;
     ctx.save();
+    ctx.beginPath();
+    ctx.rect(MARGIN.left, MARGIN.top, view.w, view.h);  // inside the plot only, like the other overlays
+    ctx.clip();
     ctx.imageSmoothingEnabled = true;
     const X0 = MARGIN.left + view.px(x0), Y0 = MARGIN.top + view.py(y1);
     ctx.drawImage(rasters.get(k), X0, Y0, MARGIN.left + view.px(x1) - X0, MARGIN.top + view.py(y0) - Y0);
