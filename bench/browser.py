@@ -290,7 +290,8 @@ def main(argv=None) -> None:
     ap.add_argument("--only", default="app,live", help="comma-separated: app, live")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
-    results = {"machine": {"cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M")}}
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only != "app,live" else {}
+    results["machine"] = {"cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M")}
     with chromium() as b:
         if "app" in only:
             with tempfile.TemporaryDirectory() as cache:

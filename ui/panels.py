@@ -9,7 +9,7 @@ import torch
 from ui import exports, figures, state
 from vae_core import latent
 
-MONTAGE_MAX = 200  # digits drawn for a large selection (the counts and exports cover all of it)
+MONTAGE_MAX = 120  # images drawn for a large selection, evenly spaced (the counts and exports cover all of it)
 
 
 def selection(ctx, mean: np.ndarray, logvar: np.ndarray, proj, indices: list[int], key: str) -> None:
@@ -42,9 +42,8 @@ def montage(data, indices: list[int]) -> None:
         + " · ".join(f"{data.classes[c]}: {n}" for c, n in enumerate(counts) if n)
     )
     more = f" ({len(shown)} of them, evenly spaced)" if len(indices) > MONTAGE_MAX else ""
-    st.image(
-        figures.image_grid(data.images[shown], nrow=20, scale=2), caption=f"the selected {state.noun(data.name)}s{more}"
-    )
+    grid = figures.image_grid(data.images[shown], nrow=20, scale=1)  # sent at 1x, shown at 2x: 4x fewer bytes
+    st.image(grid, width=2 * grid.width, caption=f"the selected {state.noun(data.name)}s{more}")
 
 
 def downloads(ctx, mean, logvar, proj, indices: list[int] | None, key: str) -> None:
