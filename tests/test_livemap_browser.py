@@ -109,6 +109,7 @@ def test_dragging_a_slider_redraws_at_once_and_reports_on_release(offline, serve
 def test_manifold_grid_is_decoded_in_the_browser_and_reports_a_click(offline, server):
     model, _ = vae_core.load_checkpoint(ROOT / "checkpoints" / "vae-z2.safetensors")
     page, frame = open_demo(offline, server, "grid")
+    frame.wait_for_selector("body[data-drawn='1']", timeout=WAIT)  # the last arguments' grid, complete
     values = latent.grid_values(15, 0.95, "quantile")
     with torch.inference_mode():
         want = model.decode(latent.manifold_grid(torch.zeros(2), (0, 1), values)).numpy()[:, 0]

@@ -38,6 +38,7 @@ export class Grid {
   // Rows top to bottom from high to low values on dims[0] (as vae_core.latent.manifold_grid).
   async render(args) {
     const token = (this.token = {});
+    document.body.dataset.drawn = "0"; // a redraw is under way: readers wait for its end, not the last one's
     const t0 = performance.now();
     const [c, h, w] = args.decoder.image_shape, n = args.values.length, px = args.cell_px;
     this.tile.width = px;
