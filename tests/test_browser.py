@@ -43,6 +43,10 @@ def test_map_overlays_draw(new_page):
     pg.get_by_text("Prior samples N(0, I)").click()
     pg.get_by_text("samples from N(0, I), the classifier cannot name").wait_for(timeout=WAIT_MS)
     settle(pg)
+    frame = wait_map(pg)  # the map itself carries both overlays, drawn
+    drawn = """() => { const o = livemap.widget.args.overlays;
+      return o.some(x => x.type === 'ellipses') && o.some(x => x.name === 'prior samples'); }"""
+    frame.wait_for_function(drawn, timeout=WAIT_MS)
     no_exception(pg)
     shot(pg, "1b-latent_map_overlays")
 
