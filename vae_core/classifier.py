@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .atomic import atomic_write
 from .checkpoint import CheckpointError, read_header
 
 FORMAT = "vae_core.classifier"
@@ -149,19 +148,7 @@ def save_classifier(model: Classifier, path, meta: dict) -> Path:
     meta = {**meta, "image_shape": list(model.image_shape), "config": asdict(model.config)}
     header = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "meta": json.dumps(meta, allow_nan=False)}
     blob = save({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, metadata=header)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda f: f.write(blob))
 
 
 def load_classifier(path) -> tuple[Classifier, dict]:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .atomic import atomic_write
 from .projection import file_digest  # the same content hash keys the t-SNE/UMAP caches
 
 METHODS = ("gaussian", "gmm")
@@ -92,18 +91,8 @@ class DensitySampler:
 
     def save(self, path) -> Path:
         """Atomic npz write (no pickle), so two sessions fitting at once never leave half a file."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, weights=self.weights, means=self.means, covariances=self.covariances)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        arrays = {"weights": self.weights, "means": self.means, "covariances": self.covariances}
+        return atomic_write(path, lambda f: np.savez(f, **arrays), durable=False)  # a cache: validated on read
 
     @classmethod
     def load(cls, path) -> DensitySampler:
