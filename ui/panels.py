@@ -58,25 +58,19 @@ def downloads(ctx, mean, logvar, proj, indices: list[int] | None, key: str) -> N
 
     parts = [("selection", indices)] if indices else []
     parts.append(("all", range(len(labels))))
-    cols = st.columns(2 * len(parts))
-    for k, (what, rows) in enumerate(parts):
+    formats = (("csv", exports.to_csv, "text/csv"), ("npz", exports.to_npz, "application/octet-stream"))
+    cols = iter(st.columns(len(formats) * len(parts)))
+    for what, rows in parts:
         rows = list(rows)
-        cols[2 * k].download_button(
-            f"CSV · {what} ({len(rows):,})",
-            lambda rows=rows: exports.to_csv(table(rows)),
-            f"{stem}-{what}.csv",
-            "text/csv",
-            key=f"{key}_csv_{what}",
-            on_click="ignore",
-        )
-        cols[2 * k + 1].download_button(
-            f"NPZ · {what} ({len(rows):,})",
-            lambda rows=rows: exports.to_npz(table(rows)),
-            f"{stem}-{what}.npz",
-            "application/octet-stream",
-            key=f"{key}_npz_{what}",
-            on_click="ignore",
-        )
+        for ext, encode, mime in formats:
+            next(cols).download_button(
+                f"{ext.upper()} · {what} ({len(rows):,})",
+                lambda rows=rows, encode=encode: encode(table(rows)),
+                f"{stem}-{what}.{ext}",
+                mime,
+                key=f"{key}_{ext}_{what}",
+                on_click="ignore",
+            )
 
 
 def sample_line(q: dict | None, what: str) -> str:
