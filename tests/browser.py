@@ -151,6 +151,20 @@ def wait_map(pg, nth: int = 0, frame_title: str = LIVEMAP):
     return frame
 
 
+def map_eval(pg, js: str, arg=None, nth: int = 0):
+    """Evaluate `js` in the nth drawn live map. A page's follow-up run may mount a new iframe
+    (the old one detaches): then the new one is waited for and asked instead."""
+    from playwright.sync_api import Error
+
+    for attempt in range(5):
+        frame = wait_map(pg, nth)
+        try:
+            return frame.evaluate(js, arg)
+        except Error as e:
+            if "detached" not in str(e) or attempt == 4:
+                raise
+
+
 def map_to_page(pg, frame, xy, nth: int = 0):
     """Map coordinates [M, 2] -> page coordinates, through the component's own view transform."""
     import numpy as np
