@@ -148,7 +148,7 @@ def frame_of(page):
 
 def model_link(stem: str) -> str:
     """The shareable-URL id of a shipped model (ui/share: the first 12 hex of its sha256)."""
-    from vae_core.projection_cache import file_digest
+    from vae_core.io.projection_cache import file_digest
 
     return file_digest(ROOT / "checkpoints" / f"{stem}.safetensors")[:12]
 

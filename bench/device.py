@@ -46,19 +46,20 @@ def train_flops_per_sample(model) -> float:
 
 
 def nets():
-    from vae_core.models import ModelConfig
-    from vae_core.train import RECIPE
+    from vae_core.model.config import ModelConfig
+    from vae_core.training.config import TrainConfig
 
     return {
-        "recipe": (ModelConfig(latent_dim=16, hidden=RECIPE["hidden"]), RECIPE["augment_shift"]),
+        "recipe": (ModelConfig(latent_dim=16), TrainConfig().augment_shift),  # the recipe: the configs' defaults
         "textbook": (ModelConfig(latent_dim=20, hidden=(400,), activation="relu"), 0),
     }
 
 
 def throughput(mcfg, shift: int, batch: int, precision: str, data, device, epochs: int) -> float:
     """Steady-state samples/s of the Trainer (after a one-epoch warm-up)."""
-    from vae_core.models import VAE
-    from vae_core.train import TrainConfig, Trainer
+    from vae_core.model.mlp import VAE
+    from vae_core.training.config import TrainConfig
+    from vae_core.training.trainer import Trainer
 
     for n_epochs in (1, epochs):
         model = VAE(mcfg, generator=torch.Generator().manual_seed(0))
@@ -74,8 +75,8 @@ def bench_device(device_name: str = "auto", epochs: int = 2, images: int = 45_00
     from dataclasses import replace
 
     from vae_core.data import load_dataset
-    from vae_core.device import describe, resolve_device, resolve_precision
-    from vae_core.models import VAE
+    from vae_core.model.mlp import VAE
+    from vae_core.training.device import describe, resolve_device, resolve_precision
 
     device = resolve_device(device_name)
     auto = resolve_precision("auto", device)

@@ -53,8 +53,10 @@ def bench_training(epochs: int, repeats: int = 3) -> dict:
     both see the same machine (a shared VM drifts by 30 %); medians are reported."""
     from bench import textbook
     from vae_core.data import load_dataset
-    from vae_core.models import VAE, ModelConfig
-    from vae_core.train import RECIPE, TrainConfig, Trainer
+    from vae_core.model.config import ModelConfig
+    from vae_core.model.mlp import VAE
+    from vae_core.training.config import TrainConfig
+    from vae_core.training.trainer import Trainer
 
     data = load_dataset("mnist5k", "train")
     images = (data.images[:, 0] * 255).round().to(torch.uint8).numpy()
@@ -77,12 +79,9 @@ def bench_training(epochs: int, repeats: int = 3) -> dict:
     tb, ours, ours16, gflops, gflops16 = (
         statistics.median(runs[k]) for k in ("textbook", "ours", "ours_bf16", "gflops", "gflops_bf16")
     )
-    recipe = VAE(ModelConfig(hidden=RECIPE["hidden"]), generator=torch.Generator().manual_seed(0))
+    recipe = VAE(ModelConfig(), generator=torch.Generator().manual_seed(0))  # the recipe: the configs' defaults
     cfg = TrainConfig(
         epochs=epochs,
-        batch_size=RECIPE["batch_size"],
-        lr=RECIPE["lr"],
-        augment_shift=RECIPE["augment_shift"],
         precision="fp32",
     )
     t = Trainer(recipe, cfg, data)
@@ -172,8 +171,8 @@ PROJ_CHILD = """
 import json, time, numpy as np, tempfile, shutil
 from pathlib import Path
 import vae_core
-from vae_core.evaluate import encode_all
-from vae_core.projection import fit_projection, project
+from vae_core.model.estimators import encode_all
+from vae_core.analysis.projection import fit_projection, project
 out = {}
 t0 = time.perf_counter(); import umap; fit_projection(np.random.default_rng(0).normal(size=(300, 16)), "umap")
 out["umap_first_call_incl_compile_s"] = time.perf_counter() - t0
@@ -190,16 +189,14 @@ print(json.dumps(out))
 RETRAIN_CHILD = """
 import json, resource, time
 import vae_core
-from vae_core.jobs import JobManager
-from vae_core.models import ModelConfig
-from vae_core.train import RECIPE, TrainConfig
+from vae_core.runs.jobs import JobManager
+from vae_core.model.config import ModelConfig
+from vae_core.training.config import TrainConfig
 import tempfile, pathlib
 out_path = pathlib.Path(tempfile.mkdtemp()) / "retrain.safetensors"
 manager = JobManager()
 t0 = time.perf_counter()
-job = manager.submit(ModelConfig(latent_dim=16, hidden=RECIPE["hidden"]),
-                     TrainConfig(epochs={epochs}, batch_size=RECIPE["batch_size"], lr=RECIPE["lr"],
-                                 augment_shift=RECIPE["augment_shift"]), "mnist5k", out_path)
+job = manager.submit(ModelConfig(latent_dim=16), TrainConfig(epochs={epochs}), "mnist5k", out_path)
 snap = manager.wait(job.id)
 wall = time.perf_counter() - t0
 assert snap["state"] == "done", snap["message"]
@@ -212,9 +209,9 @@ print(json.dumps({{"epochs": {epochs}, "wall_s": wall, "peak_rss_mb": PEAK,
 JOBS_CHILD = """
 import json, tempfile, time, pathlib
 from streamlit.testing.v1 import AppTest
-from vae_core.jobs import JobManager
-from vae_core.models import ModelConfig
-from vae_core.train import RECIPE, TrainConfig
+from vae_core.runs.jobs import JobManager
+from vae_core.model.config import ModelConfig
+from vae_core.training.config import TrainConfig
 
 def render():
     t0 = time.perf_counter(); at.run(); assert not at.exception; return time.perf_counter() - t0
@@ -224,7 +221,7 @@ at.run(); at.switch_page("views/traverse.py").run()
 idle = sorted(render() for _ in range(5))[2]
 tmp = pathlib.Path(tempfile.mkdtemp())
 manager = JobManager()
-cfg = ModelConfig(latent_dim=16, hidden=RECIPE["hidden"])
+cfg = ModelConfig(latent_dim=16)
 a = manager.submit(cfg, TrainConfig(epochs=500), "mnist5k", tmp / "a.safetensors")
 b = manager.submit(cfg, TrainConfig(epochs=500), "mnist5k", tmp / "b.safetensors")  # a second tab's job
 while manager.snapshot(a.id)["state"] != "running":
@@ -242,7 +239,7 @@ print(json.dumps({"traverse_render_idle_s": idle, "traverse_render_while_trainin
 IW_CHILD = """
 import json, resource, time, torch
 import vae_core
-from vae_core.evaluate import iw_nll_per_image
+from vae_core.model.estimators import iw_nll_per_image
 model, _ = vae_core.load_checkpoint("checkpoints/vae-z16.safetensors")
 x = torch.cat([vae_core.load_dataset("mnist5k", "val").images, vae_core.load_dataset("mnist5k", "train").images])[:{n}]
 base = PEAK

@@ -17,9 +17,9 @@ from pathlib import Path
 import torch
 
 import vae_core
-from vae_core import attributes
-from vae_core.directions import fit_directions
-from vae_core.evaluate import encode_all
+from vae_core.analysis.directions import fit_directions
+from vae_core.data import attributes
+from vae_core.model.estimators import encode_all
 
 ROOT = Path(__file__).resolve().parents[1]
 

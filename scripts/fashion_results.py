@@ -24,7 +24,8 @@ NAMES = [f"fashion-{kind}-z{d}" for d in (2, 16) for kind in ("vae", "ae", "kl")
 
 def measure(name: str, iw_samples: int) -> dict:
     import vae_core
-    from vae_core.evaluate import evaluate, finite_or_none
+    from vae_core.analysis.metrics import evaluate
+    from vae_core.io.jsonable import finite_or_none
 
     model, meta = vae_core.load_checkpoint(ROOT / "checkpoints" / f"{name}.safetensors")
     test, train = vae_core.load_dataset("fashion", "test"), vae_core.load_dataset("fashion", "train")

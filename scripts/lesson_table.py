@@ -22,11 +22,12 @@ from pathlib import Path
 import torch
 
 import vae_core
-from vae_core.classifier import classifier_for, load_classifier
-from vae_core.evaluate import encode_all
-from vae_core.posterior import Posterior
-from vae_core.quality import code_scale, judge, prior_holes, prior_holes_under, sample_quality
-from vae_core.sampling import SamplerSettings, fit_sampler
+from vae_core.analysis.holes import code_scale, prior_holes, prior_holes_under
+from vae_core.analysis.quality import judge, sample_quality
+from vae_core.analysis.samplers import SamplerSettings, fit_sampler
+from vae_core.io.classifier_file import classifier_for, load_classifier
+from vae_core.model.estimators import encode_all
+from vae_core.model.posterior import Posterior
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ["vae-z2", "ae-z2", "kl-z2", "vae-z16", "ae-z16", "kl-z16"]
@@ -142,8 +143,7 @@ def claims(results: dict) -> list[str]:
 def timings(classifier) -> list[str]:
     """Wall seconds of each measure for vae-z2, ae-z2 and vae-z16 on mnist5k's 4,500 training
     codes and on the 54,000 Fashion-MNIST training images' codes (the largest split we load)."""
-    from vae_core import attributes
-    from vae_core.data import is_available
+    from vae_core.data import attributes, is_available
 
     sets = {"4,500": vae_core.load_dataset("mnist5k", "train").images}
     if is_available("fashion"):
@@ -159,7 +159,7 @@ def timings(classifier) -> list[str]:
 
 
 def _time_model(model, classifier, mean, logvar) -> dict[str, float]:
-    from vae_core.quality import log_ratio_grid
+    from vae_core.analysis.holes import log_ratio_grid
 
     gen = torch.Generator().manual_seed(0)
     out = {

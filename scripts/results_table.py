@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import vae_core
-from vae_core.evaluate import evaluate
+from vae_core.analysis.metrics import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDER = ["vae-z2", "ae-z2", "kl-z2", "vae-z16", "ae-z16", "kl-z16"]

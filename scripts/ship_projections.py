@@ -21,8 +21,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 import vae_core
-from vae_core.evaluate import encode_all
-from vae_core.projection import DEFAULT_PARAMS, project
+from vae_core.analysis.projection import DEFAULT_PARAMS, project
+from vae_core.model.estimators import encode_all
 
 ROOT = Path(__file__).resolve().parents[1]
 MAP_POINTS = 60_000  # as ui/state.MAP_POINTS: the points a map shows, hence its cache key

@@ -12,7 +12,8 @@ import sys
 import torch
 
 import vae_core
-from vae_core.evaluate import elbo_terms, evaluate
+from vae_core.analysis.metrics import evaluate
+from vae_core.model.estimators import elbo_terms
 
 
 def main(argv=None) -> int:

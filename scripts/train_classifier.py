@@ -13,9 +13,11 @@ import argparse
 import sys
 import time
 
-from vae_core.classifier import ClassifierConfig, accuracy, save_classifier, train_classifier
-from vae_core.cli import emit_json, fail
+from vae_core.cli.common import emit_json, fail
 from vae_core.data import load_dataset
+from vae_core.io.classifier_file import save_classifier
+from vae_core.model.classifier import ClassifierConfig, accuracy
+from vae_core.training.classifier import train_classifier
 
 
 def parse_args(argv=None) -> argparse.Namespace:

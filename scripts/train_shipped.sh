@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild checkpoints/: the six shipped models (vae/ae/kl x z=2/16) on mnist5k with the
-# default recipe (vae_core.train.RECIPE), two trainings at a time on one thread each, then
+# default recipe (TrainConfig's and ModelConfig's defaults), two trainings at a time on one thread each, then
 # their t-SNE/UMAP maps. fp32 training, as the shipped files were made (the default precision
 # is now "auto", bf16 on CPUs that have it), stored as float16 with metrics re-measured on the
 # rounded weights; each file now also carries its training film. Usage: scripts/train_shipped.sh [python]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild checkpoints/sweep-mnist5k/: the shipped β sweep (mnist5k, z = 2 and 16, the shipped
-# recipe vae_core.train.RECIPE with 150 epochs, seed 0, β ∈ {0, 0.1, 0.5, 1, 2, 8}), weights
+# recipe (TrainConfig's defaults: 150 epochs), seed 0, β ∈ {0, 0.1, 0.5, 1, 2, 8}), weights
 # stored as float16. β = 1 is exactly the shipped vae-z2 / vae-z16 (same recipe, seed and fp32
 # training), so those two points are relative symlinks that the sweep recognises as done.
 # Two trainings at a time on one thread each, under nice. Usage: scripts/train_sweep.sh [python]

@@ -7,7 +7,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vae_core.models import VAE, ModelConfig  # noqa: E402
+from vae_core.model.config import ModelConfig  # noqa: E402
+from vae_core.model.mlp import VAE  # noqa: E402
 
 
 @pytest.fixture
@@ -113,8 +114,8 @@ def offline(browser):
 def z2():
     """vae-z2 and its native map of mnist5k's training digits, computed here, not by the app."""
     import vae_core
-    from vae_core import projection
-    from vae_core.evaluate import encode_all
+    from vae_core.analysis import projection
+    from vae_core.model.estimators import encode_all
 
     model, _ = vae_core.load_checkpoint(ROOT / "checkpoints" / "vae-z2.safetensors")
     data = vae_core.load_dataset("mnist5k", "train")

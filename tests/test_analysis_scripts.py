@@ -11,8 +11,11 @@ from conftest import ROOT
 
 import vae_core
 from scripts import directions_table, lesson_table
-from vae_core.classifier import ClassifierConfig, load_classifier, train_classifier
-from vae_core.quality import PriorHoles, SampleQuality
+from vae_core.analysis.holes import PriorHoles
+from vae_core.analysis.quality import SampleQuality
+from vae_core.io.classifier_file import load_classifier
+from vae_core.model.classifier import ClassifierConfig
+from vae_core.training.classifier import train_classifier
 
 
 @pytest.fixture(scope="module")

@@ -156,7 +156,8 @@ def digits_models(tmp_path_factory):
     import torch
 
     import vae_core
-    from vae_core.models import VAE, ModelConfig
+    from vae_core.model.config import ModelConfig
+    from vae_core.model.mlp import VAE
 
     folder = tmp_path_factory.mktemp("digits_models")
     for kind in ("vae", "ae"):

@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 import vae_core
 from ui.views import VIEW_FILES
-from vae_core.models import VAE, ModelConfig
+from vae_core.model.config import ModelConfig
+from vae_core.model.mlp import VAE
 
 
 def tiny(image_shape=(1, 8, 8), **kw):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import vae_core
-from vae_core import attributes
+from vae_core.data import attributes
 
 
 def rectangle(top, left, height, width, size=28):

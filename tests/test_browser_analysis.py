@@ -115,7 +115,7 @@ def test_the_url_follows_every_choice_on_a_page_that_stops_early(new_page):
     """The Latent map stops early when nothing is selected; the URL must still follow each choice."""
     from browser import ROOT
 
-    from vae_core.projection_cache import file_digest
+    from vae_core.io.projection_cache import file_digest
 
     pg = new_page()
     pg.get_by_role("radio", name="PCA").click()

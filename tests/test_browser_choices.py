@@ -32,9 +32,9 @@ def top_kl_labels(stem: str) -> list[str]:
     from conftest import ROOT
 
     import vae_core
-    from vae_core import latent
-    from vae_core.evaluate import encode_all
-    from vae_core.losses import gaussian_kl
+    from vae_core.analysis import latent
+    from vae_core.model.estimators import encode_all
+    from vae_core.model.losses import gaussian_kl
 
     model, _ = vae_core.load_checkpoint(ROOT / "checkpoints" / f"{stem}.safetensors")
     mean, logvar = encode_all(model, vae_core.load_dataset("mnist5k", "train").images)
@@ -61,7 +61,7 @@ def native_codes(stem: str):
     from conftest import ROOT
 
     import vae_core
-    from vae_core.evaluate import encode_all
+    from vae_core.model.estimators import encode_all
 
     model, _ = vae_core.load_checkpoint(ROOT / "checkpoints" / f"{stem}.safetensors")
     data = vae_core.load_dataset("mnist5k", "train")

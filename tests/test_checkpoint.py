@@ -7,8 +7,8 @@ import torch
 from test_fuzz_checkpoint import DEEP_LIST, Raw, dumps
 
 import vae_core
-from vae_core import registry
-from vae_core.checkpoint import CheckpointError, read_header
+from vae_core.io import registry
+from vae_core.io.header import CheckpointError, read_header
 
 
 @pytest.mark.parametrize("kind", ["vae", "ae", "kl"])
@@ -115,10 +115,10 @@ def test_extras_travel_beside_the_weights_and_stay_out_of_the_model(tmp_path, ti
     path = vae_core.save_checkpoint(tiny_model(), tmp_path / "m.safetensors", {}, extras={"film_codes": film})
     model, _ = vae_core.load_checkpoint(path)
     assert not any(k.startswith("extra") for k in model.state_dict())
-    extras = vae_core.checkpoint.read_extras(path)
+    extras = vae_core.io.checkpoint.read_extras(path)
     assert list(extras) == ["film_codes"] and torch.equal(extras["film_codes"], film)
     plain = vae_core.save_checkpoint(tiny_model(), tmp_path / "plain.safetensors", {})
-    assert vae_core.checkpoint.read_extras(plain) == {}
+    assert vae_core.io.checkpoint.read_extras(plain) == {}
 
 
 def test_half_precision_storage_loads_as_a_float32_model(tmp_path, tiny_model, images8):
@@ -187,7 +187,7 @@ def test_every_malformed_header_field_is_one_checkpoint_error(tmp_path, tiny_mod
             vae_core.load_checkpoint(folder / name)
         assert words in str(e.value) and "\n" not in str(e.value), (name, str(e.value))
         with pytest.raises(CheckpointError):
-            vae_core.checkpoint.read_meta(folder / name)
+            vae_core.io.header.read_meta(folder / name)
 
 
 def test_the_registry_lists_each_class_with_a_reason_without_building_anything(tmp_path, tiny_model, monkeypatch):
@@ -201,7 +201,7 @@ def test_the_registry_lists_each_class_with_a_reason_without_building_anything(t
     def no_models(*a, **k):
         raise AssertionError("the registry built a model")
 
-    monkeypatch.setattr(vae_core.models.VAE, "__init__", no_models)
+    monkeypatch.setattr(vae_core.model.mlp.VAE, "__init__", no_models)
     registry._describe.cache_clear()
     tracemalloc.start()
     t0 = time.perf_counter()
@@ -234,7 +234,7 @@ def test_file_names_that_are_not_utf8_are_listed_not_fatal(tmp_path, tiny_model)
 
 
 def test_model_settings_are_strictly_typed_and_bounded():
-    from vae_core.models import ModelConfig
+    from vae_core.model.config import ModelConfig
 
     for ok in (
         dict(latent_dim=512, hidden=(512, 256)),
@@ -272,8 +272,9 @@ def test_model_settings_are_strictly_typed_and_bounded():
     [dict(kind="vae", latent_dim=3, hidden=(16, 8)), dict(kind="ae", latent_dim=2, hidden=()), dict(kind="kl")],
 )
 def test_expected_shapes_are_the_modules_shapes(cfg):
-    from vae_core.header import expected_shapes
-    from vae_core.models import VAE, ModelConfig
+    from vae_core.io.header import expected_shapes
+    from vae_core.model.config import ModelConfig
+    from vae_core.model.mlp import VAE
 
     config = ModelConfig(**cfg)
     with torch.device("meta"):
@@ -286,7 +287,7 @@ def test_expected_shapes_are_the_modules_shapes(cfg):
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64, torch.float32])
 def test_every_float_storage_dtype_loads_as_float32_and_maps(tmp_path, tiny_model, dtype):
-    from vae_core.evaluate import encode_all
+    from vae_core.model.estimators import encode_all
 
     model = tiny_model().eval()
     path = vae_core.save_checkpoint(model, tmp_path / "m.safetensors", {}, dtype=dtype)
@@ -350,7 +351,7 @@ def test_a_wide_posterior_on_junk_is_sound_but_an_absurd_one_is_refused(tmp_path
 
 def test_a_file_replaced_during_a_load_gives_one_whole_model(tmp_path, tiny_model, monkeypatch):
     """The header and the weights come from one read: swapping the file in between cannot mix them."""
-    import vae_core.checkpoint as ck
+    import vae_core.io.checkpoint as ck
 
     path = vae_core.save_checkpoint(tiny_model(latent_dim=3), tmp_path / "m.safetensors", {"v": 1})
     other = vae_core.save_checkpoint(tiny_model(latent_dim=5), tmp_path / "o.safetensors", {"v": 2})
@@ -382,4 +383,4 @@ def test_extras_are_validated_on_save_and_on_load(tmp_path, tiny_model):
     header["extra.ok"]["shape"] = [8]
     bad = rewrite(good, tmp_path / "bool.safetensors", entries={"extra.ok": header["extra.ok"]})
     with pytest.raises(CheckpointError, match="not a number type"):
-        vae_core.checkpoint.read_extras(bad)
+        vae_core.io.checkpoint.read_extras(bad)

@@ -9,16 +9,10 @@ import torch
 from conftest import ROOT
 
 import vae_core
-from vae_core.checkpoint import CheckpointError
-from vae_core.classifier import (
-    Classifier,
-    ClassifierConfig,
-    accuracy,
-    classifier_for,
-    load_classifier,
-    save_classifier,
-    train_classifier,
-)
+from vae_core.io.classifier_file import classifier_for, load_classifier, save_classifier
+from vae_core.io.header import CheckpointError
+from vae_core.model.classifier import Classifier, ClassifierConfig, accuracy
+from vae_core.training.classifier import train_classifier
 
 SHIPPED = ROOT / "checkpoints" / "classifiers"
 TINY = ClassifierConfig(channels=(8, 16), hidden=32, epochs=6, batch_size=64, lr=5e-3, augment_shift=0)

@@ -123,7 +123,7 @@ def fsync(fd):  # the moment a scheduler's SIGTERM hurts most: the temporary fil
     real_fsync(fd)
 
 os.fsync = fsync
-from vae_core.train import main
+from vae_core.cli.train import main
 sys.exit(main(sys.argv[1:]))
 """
 

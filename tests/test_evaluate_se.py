@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import vae_core
-from vae_core.evaluate import elbo_per_image, elbo_terms, evaluate, iw_nll_per_image, mean_se
+from vae_core.analysis.metrics import evaluate, mean_se
+from vae_core.model.estimators import elbo_per_image, elbo_terms, iw_nll_per_image
 
 
 def test_mean_se_is_the_sample_std_over_root_n():

@@ -5,10 +5,10 @@ import json
 import torch
 
 import vae_core
-from vae_core.checkpoint import read_extras
+from vae_core.cli.train import main
 from vae_core.data import load_dataset
-from vae_core.film import MAX_FRAMES, film_index, frame_epochs
-from vae_core.train import main
+from vae_core.io.checkpoint import read_extras
+from vae_core.training.film import MAX_FRAMES, film_index, frame_epochs
 
 
 def test_short_runs_keep_every_epoch_and_long_ones_a_capped_even_spacing():

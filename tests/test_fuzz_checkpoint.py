@@ -16,9 +16,11 @@ import pytest
 import torch
 
 import vae_core
-from vae_core import registry
-from vae_core.checkpoint import CheckpointError, read_extras
-from vae_core.models import VAE, ModelConfig
+from vae_core.io import registry
+from vae_core.io.checkpoint import read_extras
+from vae_core.io.header import CheckpointError
+from vae_core.model.config import ModelConfig
+from vae_core.model.mlp import VAE
 
 CASES = 3000
 SEEDS = (0,)

@@ -7,8 +7,9 @@ import random
 import numpy as np
 import pytest
 
-import vae_core.data as data
-from vae_core.data import DatasetUnavailable, load_dataset, read_idx
+import vae_core.data.datasets as data
+from vae_core.data import DatasetUnavailable, load_dataset
+from vae_core.data.idx import read_idx
 
 SEED = 0
 

@@ -12,7 +12,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from vae_core.data import load_dataset
-from vae_core.preprocess import MAX_DECODED_BYTES, decoded_bytes, load_image, prepare_image
+from vae_core.data.preprocess import MAX_DECODED_BYTES, decoded_bytes, load_image, prepare_image
 
 SEED = 0
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # PIL reports each corrupt EXIF block it skips

@@ -15,7 +15,7 @@ from conftest import ROOT
 from PIL import Image
 
 from vae_core.data import load_dataset
-from vae_core.preprocess import load_image, prepare_image
+from vae_core.data.preprocess import load_image, prepare_image
 
 RESULTS: list[tuple[str, str, str]] = []
 
@@ -172,7 +172,7 @@ RSS_CHILD = """
 import sys
 sys.path.insert(0, {root!r})
 from PIL import Image, ImageDraw
-from vae_core.preprocess import load_image, prepare_image
+from vae_core.data.preprocess import load_image, prepare_image
 
 warm = Image.new("L", (64, 64))
 ImageDraw.Draw(warm).line((32, 8, 32, 56), fill=255, width=6)
@@ -199,7 +199,7 @@ def test_small_files_that_decode_large_cost_bounded_memory(tmp_path):
     import subprocess
     import sys
 
-    from vae_core.preprocess import MAX_DECODED_BYTES
+    from vae_core.data.preprocess import MAX_DECODED_BYTES
 
     paths = []
     for kind in ("16bit", "rgba", "palette"):

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 import vae_core
-from vae_core.jobs import JobManager
-from vae_core.models import ModelConfig
-from vae_core.train import TrainConfig
+from vae_core.model.config import ModelConfig
+from vae_core.runs.jobs import JobManager
+from vae_core.training.config import TrainConfig
 
 
 def small(kind="vae", epochs=1, **kw):
@@ -140,7 +140,7 @@ def test_snapshot_reports_elapsed_eta_throughput_and_the_saved_path(tmp_path):
 
 
 def test_the_film_grows_during_training_and_is_saved_with_the_model(tmp_path):
-    from vae_core.checkpoint import read_extras
+    from vae_core.io.checkpoint import read_extras
 
     manager = JobManager()
     mcfg, tcfg = small(epochs=3)

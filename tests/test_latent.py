@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core import latent
-from vae_core.projection import METHODS, fit_projection, load_cached, project
+from vae_core.analysis import latent
+from vae_core.analysis.projection import METHODS, fit_projection, load_cached, project
 
 
 def test_lerp_and_slerp_hit_both_ends():

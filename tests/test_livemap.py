@@ -12,7 +12,7 @@ from conftest import ROOT
 
 import ui.livemap as lm
 from ui.livemap import assets, component, publish
-from vae_core import projection
+from vae_core.analysis import projection
 
 
 @pytest.fixture

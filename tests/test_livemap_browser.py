@@ -26,8 +26,8 @@ from scipy.spatial import cKDTree
 
 import vae_core
 from ui.livemap import Lift
-from vae_core import latent, projection
-from vae_core.evaluate import encode_all
+from vae_core.analysis import latent, projection
+from vae_core.model.estimators import encode_all
 
 
 def test_hover_a_point_shows_that_digit(offline, server, z2):

@@ -4,9 +4,9 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from vae_core.evaluate import elbo_terms, iw_nll_per_image
-from vae_core.losses import bernoulli_nll, gaussian_kl, gaussian_nll
-from vae_core.posterior import Posterior
+from vae_core.model.estimators import elbo_terms, iw_nll_per_image
+from vae_core.model.losses import bernoulli_nll, gaussian_kl, gaussian_nll
+from vae_core.model.posterior import Posterior
 
 KINDS = ["vae", "ae", "kl"]
 

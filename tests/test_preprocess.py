@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from vae_core.data import load_dataset
-from vae_core.preprocess import MAX_PIXELS, load_image, prepare_image
+from vae_core.data.preprocess import MAX_PIXELS, load_image, prepare_image
 
 
 @pytest.fixture(scope="module")

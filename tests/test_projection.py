@@ -1,9 +1,9 @@
-"""3-D views of latent codes (vae_core.projection.embed_3d)."""
+"""3-D views of latent codes (vae_core.analysis.projection.embed_3d)."""
 
 import numpy as np
 import pytest
 
-from vae_core import projection
+from vae_core.analysis import projection
 
 
 def test_embed_3d_gives_the_chosen_native_axes_pca_components_and_refuses_two_dimensions():

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import vae_core
-import vae_core.projection as projection
-from vae_core import projection_cache
-from vae_core.projection import Projection, cache_path, project
+import vae_core.analysis.projection as projection
+from vae_core.analysis.projection import Projection, cache_path, project
+from vae_core.io import projection_cache
 
 CODES = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
 
@@ -148,7 +148,7 @@ def test_cache_keys_follow_library_versions(ckpt, monkeypatch):
 
 
 def test_stale_temp_files_in_the_cache_are_cleaned(ckpt, tmp_path, fits):
-    from vae_core.atomic import host_tag
+    from vae_core.io.atomic import host_tag
 
     cache = tmp_path / "cache"
     cache.mkdir()

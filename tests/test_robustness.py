@@ -12,13 +12,14 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 import vae_core
-from vae_core.registry import scan
+from vae_core.io.registry import scan
 
 SAVER = textwrap.dedent("""
     import sys, torch
     sys.path.insert(0, {root!r})
     import vae_core
-    from vae_core.models import VAE, ModelConfig
+    from vae_core.model.mlp import VAE
+    from vae_core.model.config import ModelConfig
     model = VAE(ModelConfig(latent_dim=8, hidden=(2048, 2048)), generator=torch.Generator().manual_seed(0))
     for i in range(1, 10_000):
         print(i, flush=True)          # "about to write version i"
@@ -49,7 +50,7 @@ def test_sigkill_during_save_leaves_the_previous_checkpoint_loadable(tmp_path):
 WRITER = textwrap.dedent("""
     import sys
     sys.path.insert(0, {root!r})
-    from vae_core.atomic import atomic_write
+    from vae_core.io.atomic import atomic_write
 
     def write(f):
         f.write(b"half a checkpoint")
@@ -147,8 +148,8 @@ def test_the_app_lists_bad_files_and_keeps_working(tmp_path, monkeypatch, tiny_m
 def test_training_settings_outside_the_engines_bounds_cannot_be_submitted(tmp_path, monkeypatch):
     """The form's fields carry the engine's own bounds, so an out-of-range value never reaches a job
     (Streamlit refuses it at the widget); the engine refuses it too (tests/test_train_bounds.py)."""
-    from vae_core.models import MAX_BETA, MAX_LATENT_DIM
-    from vae_core.train_config import BOUNDS
+    from vae_core.model.config import MAX_BETA, MAX_LATENT_DIM
+    from vae_core.training.config import BOUNDS
 
     monkeypatch.setenv("VAE_EXPLORER_USER_MODELS", str(tmp_path))
     fields = {"tr_d": (1, MAX_LATENT_DIM, 0), "tr_beta": (0.0, MAX_BETA, -1.0), "tr_epochs": (*BOUNDS["epochs"], 0)}
@@ -164,8 +165,8 @@ def test_training_settings_outside_the_engines_bounds_cannot_be_submitted(tmp_pa
 
 def test_pages_render_while_a_job_trains_and_the_job_outlives_the_session(tmp_path, monkeypatch):
     from ui import state
-    from vae_core.models import ModelConfig
-    from vae_core.train import TrainConfig
+    from vae_core.model.config import ModelConfig
+    from vae_core.training.config import TrainConfig
 
     monkeypatch.setenv("VAE_EXPLORER_USER_MODELS", str(tmp_path))
     manager = state.job_manager()

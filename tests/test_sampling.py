@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core import sampling
-from vae_core.sampling import DensitySampler, SamplerSettings, cache_path, cached_sampler, fit_sampler
+from vae_core.analysis import samplers
+from vae_core.analysis.samplers import DensitySampler, SamplerSettings, cache_path, cached_sampler, fit_sampler
 
 
 def gen(seed=0):
@@ -86,7 +86,7 @@ def test_cache_is_npz_without_pickle_and_a_hit_does_not_refit(tmp_path, checkpoi
     def no_fit(*a, **k):
         raise AssertionError("refitted despite a cached sampler")
 
-    monkeypatch.setattr(sampling, "fit_sampler", no_fit)
+    monkeypatch.setattr(samplers, "fit_sampler", no_fit)
     again = cached_sampler(checkpoint, x, settings, tmp_path / "cache")
     np.testing.assert_array_equal(again.means, first.means)
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [path.name]  # no temporary files

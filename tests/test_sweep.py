@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from vae_core import sweep
-from vae_core.sweep_table import read_table
+from vae_core.cli import sweep
+from vae_core.runs.sweep_table import read_table
 
 GRID = ["--beta", "0", "1", "--latent-dim", "2", "--seeds", "0", "1", "--workers", "1", "--eval-iw-samples", "5"]
 TRAIN = ["--dataset", "digits", "--epochs", "2", "--hidden", "32", "--film-frames", "0"]
@@ -98,7 +98,7 @@ def test_a_killed_sweep_resumes_without_retraining_finished_points(tmp_path):
 
 def train_point(argv: list[str], point: sweep.Point, path: Path) -> None:
     """Train one grid point in this process, exactly as the sweep's worker would."""
-    from vae_core.train import main
+    from vae_core.cli.train import main
 
     assert main(sweep.train_argv(sweep.parse_args(argv), point, path)) == 0
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core.models import VAE, ModelConfig
-from vae_core.train import TrainConfig
-from vae_core.train_config import BOUNDS, check_fits, parameter_count, training_bytes
+from vae_core.model.config import ModelConfig
+from vae_core.model.mlp import VAE
+from vae_core.training.config import BOUNDS, TrainConfig, check_fits, parameter_count, training_bytes
 
 
 @pytest.mark.parametrize(

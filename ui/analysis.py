@@ -10,8 +10,11 @@ import streamlit as st
 import torch
 
 from ui import state
-from vae_core import attributes, classifier, directions, quality, sampling
-from vae_core.posterior import Posterior
+from vae_core.analysis import directions, quality, samplers
+from vae_core.analysis import holes as hole_measures  # this module has a cached holes()
+from vae_core.data import attributes
+from vae_core.io import classifier_file
+from vae_core.model.posterior import Posterior
 
 SOURCES = {
     "prior": "N(0, I), the prior",
@@ -24,18 +27,18 @@ N_JUDGED = 2000  # samples per figure: ±1 % on a share near 10 %, and ~0.4 s of
 @st.cache_resource(max_entries=4, show_spinner=False)
 def judge_for(data_name: str):
     """The shipped classifier that judges samples of this dataset: (model, meta), or None."""
-    path = classifier.classifier_for(data_name, state.shipped_dir() / "classifiers")
-    return classifier.load_classifier(path) if path else None
+    path = classifier_file.classifier_for(data_name, state.shipped_dir() / "classifiers")
+    return classifier_file.load_classifier(path) if path else None
 
 
 @st.cache_resource(max_entries=32, show_spinner="Fitting a density to the codes…")
-def sampler(path: str, mtime: float, data_name: str, method: str, _mean: np.ndarray) -> sampling.DensitySampler:
+def sampler(path: str, mtime: float, data_name: str, method: str, _mean: np.ndarray) -> samplers.DensitySampler:
     """A Gaussian or a 10-component mixture fitted to the posterior means (Ghosh et al. 2020),
     cached on disk in the app's cache folder."""
-    settings = sampling.SamplerSettings(
+    settings = samplers.SamplerSettings(
         method=method, n_components=1 if method == "gaussian" else 10, data=f"{data_name}/train"
     )
-    return sampling.cached_sampler(path, _mean, settings, state.cache_dir("samplers"))
+    return samplers.cached_sampler(path, _mean, settings, state.cache_dir("samplers"))
 
 
 def draw(path: str, mtime: float, data_name: str, source: str, n: int, mean: np.ndarray, seed: int = 0) -> torch.Tensor:
@@ -64,24 +67,24 @@ def holes(path: str, mtime: float, data_name: str, _mean, _logvar) -> dict:
     mean, logvar = torch.from_numpy(_mean), torch.from_numpy(_logvar)
     gen = torch.Generator().manual_seed(0)
     if mean.shape[1] <= 2:
-        return quality.prior_holes(mean, logvar, gen, n_samples=2000).__dict__
+        return hole_measures.prior_holes(mean, logvar, gen, n_samples=2000).__dict__
     # q itself, one draw per posterior (the codes, for an autoencoder), smoothed by a mixture
     draws = Posterior(mean, logvar).sample(gen)
-    gmm = sampling.fit_sampler(draws, sampling.SamplerSettings("gmm", n_components=10))
+    gmm = samplers.fit_sampler(draws, samplers.SamplerSettings("gmm", n_components=10))
     words = "a 10-component mixture fitted to draws from q"
-    return quality.prior_holes_under(gmm.log_prob, mean.shape[1], gen, 2000, density=words).__dict__
+    return hole_measures.prior_holes_under(gmm.log_prob, mean.shape[1], gen, 2000, density=words).__dict__
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def holes_grid(path: str, mtime: float, data_name: str, extent: tuple, _mean, _logvar) -> np.ndarray:
     """For a 2-D latent space: 1 where q(z) < p(z)/10 on a 100 x 100 grid over `extent`, row 0 at the top."""
-    grid = quality.log_ratio_grid(torch.from_numpy(_mean), torch.from_numpy(_logvar), extent, resolution=100)
+    grid = hole_measures.log_ratio_grid(torch.from_numpy(_mean), torch.from_numpy(_logvar), extent, resolution=100)
     return (grid.log_ratio < grid.threshold).float().flip(0).numpy()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def code_scale(path: str, mtime: float, data_name: str, _mean, _logvar) -> dict:
-    return quality.code_scale(torch.from_numpy(_mean), torch.from_numpy(_logvar)).__dict__
+    return hole_measures.code_scale(torch.from_numpy(_mean), torch.from_numpy(_logvar)).__dict__
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring every digit's shape…")
@@ -94,7 +97,7 @@ def shape_attributes(data_name: str, split: str = "train") -> dict[str, np.ndarr
 @st.cache_resource(max_entries=16, show_spinner="Fitting the attribute directions…")
 def attribute_directions(path: str, mtime: float, data_name: str, _model) -> directions.AttributeDirections:
     """The latent direction of each attribute: least squares on the training codes, R² on validation ones."""
-    from vae_core.evaluate import encode_all
+    from vae_core.model.estimators import encode_all
 
     train, val = state.dataset(data_name), state.dataset(data_name, "val")
     train_codes, _ = encode_all(_model, train.images)

@@ -15,7 +15,7 @@ import torch
 import vae_core
 from ui import share
 from ui.state import compatible_datasets, load_model, model_entries, shipped_dir, user_dir
-from vae_core import registry
+from vae_core.io import registry
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import ui.livemap as lm
 from ui import maps, state
 from ui.livemap import cached
 from vae_core.data import load_dataset
-from vae_core.film import film_index
+from vae_core.training.film import film_index
 
 
 def frames_2d(codes: np.ndarray) -> tuple[np.ndarray, tuple[str, str]]:

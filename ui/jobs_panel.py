@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import context, figures, film
-from vae_core.registry import KIND_NAMES
+from vae_core.io.registry import KIND_NAMES
 
 FOLLOW = "follow"
 

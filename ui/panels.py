@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from ui import exports, figures, state
-from vae_core import latent
+from vae_core.analysis import latent
 
 MONTAGE_MAX = 120  # images drawn for a large selection, evenly spaced (the counts and exports cover all of it)
 

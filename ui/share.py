@@ -17,7 +17,7 @@ import os
 
 import streamlit as st
 
-from vae_core.projection_cache import file_digest
+from vae_core.io.projection_cache import file_digest
 
 DIGEST = 12  # hex characters of the sha256: plenty to tell a few hundred files apart
 PARAMS = {"n_neighbors": int, "min_dist": float, "perplexity": float}

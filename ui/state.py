@@ -18,7 +18,9 @@ import torch
 
 import vae_core
 from ui import fitting
-from vae_core import jobs, latent, projection, registry
+from vae_core.analysis import latent, projection
+from vae_core.io import registry
+from vae_core.runs import jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_ROOT = os.environ.get("VAE_EXPLORER_DATA_ROOT")  # a torchvision root for mnist / fashion
@@ -65,7 +67,7 @@ def dataset(name: str, split: str = "train"):
 @st.cache_data(max_entries=32, show_spinner="Encoding the dataset…")
 def codes(path: str, mtime: float, data_name: str, _model) -> tuple[np.ndarray, np.ndarray]:
     """Posterior means and log-variances of the map's points."""
-    from vae_core.evaluate import encode_all
+    from vae_core.model.estimators import encode_all
 
     mean, logvar = encode_all(_model, dataset(data_name).images)
     return mean.numpy(), logvar.numpy()
@@ -96,7 +98,7 @@ def project(
 @st.cache_data(max_entries=32, show_spinner="Evaluating (importance-weighted bound)…")
 def metrics(path: str, mtime: float, data_name: str, iw_samples: int, _model, _meta: dict) -> dict:
     """Validation metrics; read from the checkpoint when it carries them for this data and K."""
-    from vae_core.evaluate import evaluate
+    from vae_core.analysis.metrics import evaluate
 
     stored = _meta.get("evaluation") or {}
     if _meta.get("dataset") == data_name and stored.get("iw_samples") == iw_samples and stored.get("split") == "val":
@@ -226,7 +228,7 @@ def model_trios(image_shape, dataset: str | None = None) -> dict[int, dict]:
 @st.cache_data(max_entries=32, show_spinner=False)
 def prepare_upload(data: bytes) -> tuple[np.ndarray | None, str | None]:
     """Decode and prepare uploaded bytes once per content (reruns reuse it): (digit, None) or (None, message)."""
-    from vae_core.preprocess import load_image
+    from vae_core.data.preprocess import load_image
 
     try:
         return vae_core.prepare_image(load_image(data, UPLOAD_MB * 2**20)).unsqueeze(0).numpy(), None
@@ -242,7 +244,7 @@ UPLOAD_MB = 10
 def film(path: str, mtime: float) -> dict | None:
     """The training film stored with a checkpoint (codes [E, M, D], epochs), or None without one."""
     try:
-        extras = vae_core.checkpoint.read_extras(path)
+        extras = vae_core.io.checkpoint.read_extras(path)
     except vae_core.CheckpointError:
         return None
     if "film_codes" not in extras or "film_epochs" not in extras:

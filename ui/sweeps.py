@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from ui import state
-from vae_core import registry, sweep_table
+from vae_core.io import registry
+from vae_core.runs import sweep_table
 
 
 def folders() -> dict[str, str]:

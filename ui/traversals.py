@@ -14,8 +14,8 @@ import torch
 import ui.livemap as lm
 from ui import analysis, figures, maps, panels, share, state
 from ui.livemap import cached
-from vae_core import directions, latent
-from vae_core.attributes import UNITS, measure
+from vae_core.analysis import directions, latent
+from vae_core.data.attributes import UNITS, measure
 
 
 def decoder(ctx):

@@ -6,7 +6,7 @@ import torch
 
 import ui.livemap as lm
 from ui import context, figures, lesson, maps, share, state, widgets
-from vae_core.registry import KIND_NAMES
+from vae_core.io.registry import KIND_NAMES
 
 ctx = context.current()
 entry, data_name = ctx.entry, ctx.data_name

@@ -6,7 +6,7 @@ import torch
 
 import ui.livemap as lm
 from ui import context, figures, maps, share, state, widgets
-from vae_core import latent
+from vae_core.analysis import latent
 
 ctx = context.current()
 entry, model, data_name = ctx.entry, ctx.model, ctx.data_name

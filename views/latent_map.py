@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui.livemap as lm
 from ui import analysis, context, film, maps, panels, share, state, widgets
-from vae_core.attributes import UNITS
+from vae_core.data.attributes import UNITS
 
 ctx = context.current()
 entry, model, data_name = ctx.entry, ctx.model, ctx.data_name

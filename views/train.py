@@ -9,11 +9,10 @@ import torch
 import vae_core
 from ui import jobs_panel, state
 from vae_core.data import DATASETS, is_available
-from vae_core.device import PRECISIONS
-from vae_core.models import MAX_BETA, MAX_LATENT_DIM, ModelConfig
-from vae_core.registry import KIND_NAMES
-from vae_core.train import RECIPE
-from vae_core.train_config import BOUNDS, TrainConfig
+from vae_core.io.registry import KIND_NAMES
+from vae_core.model.config import MAX_BETA, MAX_LATENT_DIM, ModelConfig
+from vae_core.training.config import BOUNDS, TrainConfig
+from vae_core.training.device import PRECISIONS
 
 st.title("Train a model")
 st.caption(
@@ -21,6 +20,7 @@ st.caption(
     f"browser sees the server's jobs. Models are saved in `{state.user_dir().name}/` and join the model picker."
 )
 manager = state.job_manager()
+RECIPE = TrainConfig()  # the shipped recipe: TrainConfig's defaults
 QUICK_EPOCHS = 60  # the shipped recipe runs 150; 60 finishes in about a minute within a few nats of it
 devices = (
     ["auto", "cpu"]
@@ -40,17 +40,15 @@ with st.form("train_form", enter_to_submit=False):  # Enter in a number box must
         QUICK_EPOCHS,
         1,
         key="tr_epochs",
-        help=f"The shipped models ran {RECIPE['epochs']}.",
+        help=f"The shipped models ran {RECIPE.epochs}.",
     )
     names = [n for n in DATASETS if is_available(n, state.DATA_ROOT)]
     dataset = c2.selectbox("Dataset", names, key="tr_data")
     seed = c3.number_input("Seed", *BOUNDS["seed"], 0, 1, key="tr_seed")
     with st.expander("Advanced"):
         a1, a2, a3, a4 = st.columns(4)
-        lr = a1.number_input("Learning rate", *BOUNDS["lr"], RECIPE["lr"], 1e-4, format="%.4f", key="tr_lr")
-        shift = a2.number_input(
-            "Random shift (px)", *BOUNDS["augment_shift"], RECIPE["augment_shift"], 1, key="tr_shift"
-        )
+        lr = a1.number_input("Learning rate", *BOUNDS["lr"], RECIPE.lr, 1e-4, format="%.4f", key="tr_lr")
+        shift = a2.number_input("Random shift (px)", *BOUNDS["augment_shift"], RECIPE.augment_shift, 1, key="tr_shift")
         device = a3.selectbox("Device", devices, key="tr_device", help="auto: a GPU when there is one, else the CPU.")
         precision = a4.selectbox(
             "Precision",
@@ -70,15 +68,13 @@ if missing:
 if submitted:
     try:
         shape = vae_core.load_dataset(dataset, "val", state.DATA_ROOT).image_shape
-        mcfg = ModelConfig(
-            kind=kind, latent_dim=int(latent_dim), beta=float(beta), image_shape=shape, hidden=RECIPE["hidden"]
-        )
+        mcfg = ModelConfig(kind=kind, latent_dim=int(latent_dim), beta=float(beta), image_shape=shape)
         tcfg = TrainConfig(
             epochs=int(epochs),
             lr=float(lr),
             seed=int(seed),
             augment_shift=int(shift),
-            batch_size=RECIPE["batch_size"],
+            batch_size=RECIPE.batch_size,
             precision=precision,
             device=device,
         )

@@ -6,8 +6,8 @@ import streamlit as st
 import torch
 
 from ui import context, state, traversals, widgets
-from vae_core import latent
-from vae_core.losses import gaussian_kl
+from vae_core.analysis import latent
+from vae_core.model.losses import gaussian_kl
 
 ctx = context.current()
 entry, model, data_name = ctx.entry, ctx.model, ctx.data_name

@@ -22,8 +22,11 @@ import ui.livemap as lm  # noqa: E402
 import vae_core  # noqa: E402
 from ui import figures  # noqa: E402
 from ui.livemap import cached  # noqa: E402
-from vae_core import latent, projection  # noqa: E402
-from vae_core.evaluate import encode_all  # noqa: E402
+from vae_core.analysis import (
+    latent,  # noqa: E402
+    projection,  # noqa: E402
+)
+from vae_core.model.estimators import encode_all  # noqa: E402
 
 st.set_page_config(page_title="livemap demo", layout="wide")
 DEMO = st.query_params.get("demo", "map")

@@ -281,7 +281,7 @@ def grid_decoder(
     caption: str | None = None,
     timeout_s: float = TIMEOUT_S,
 ) -> GridEvent:
-    """The n x n manifold over dims (rows, columns) at `values` (as vae_core.latent.manifold_grid:
+    """The n x n manifold over dims (rows, columns) at `values` (as vae_core.analysis.latent.manifold_grid:
     rows from high to low), decoded in the browser; a click reports the cell and its code."""
     d = decoder.latent_dim
     base = _code(base, d, "base")

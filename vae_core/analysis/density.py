@@ -24,15 +24,13 @@ import math
 
 import torch
 
+from ..model.losses import LOG_2PI
+from ..model.posterior import is_point_mass
+
 BLOCK_ELEMENTS = 4_000_000  # (query point, component) pairs per block: ~32 MB of float64
 KDE_FACTORS = tuple(10 ** (k / 6 - 2) for k in range(13))  # widths tried by cross-validation: 0.01..1
 KDE_QUERIES = 250  # codes whose leave-one-out likelihood picks the width
 PILOT_CENTRES = 2000  # codes in the adaptive pilot density (all of them up to this many)
-LOG_2PI = math.log(2 * math.pi)
-
-
-def is_point_mass(logvar: torch.Tensor) -> bool:
-    return bool(torch.isneginf(logvar).all())
 
 
 def scott_factor(n: int, d: int) -> float:
@@ -130,9 +128,3 @@ def log_mixture_grid(xs: torch.Tensor, ys: torch.Tensor, mean: torch.Tensor, log
         iy, ix = lost.nonzero(as_tuple=True)
         out[iy, ix] = log_mixture(torch.stack([xs[ix], ys[iy]], 1), mean, logvar)
     return out
-
-
-def log_prior(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) [M]."""
-    z = z.double()
-    return -0.5 * (z * z).sum(1) - 0.5 * z.shape[1] * LOG_2PI

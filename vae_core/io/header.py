@@ -19,7 +19,7 @@ import os
 import stat
 from pathlib import Path
 
-from .models import ModelConfig
+from ..model.config import ModelConfig, layer_sizes
 
 FORMAT = "vae_core"
 FORMAT_VERSION = 1
@@ -210,14 +210,9 @@ def _check_meta_fields(name: str, meta: dict, config: ModelConfig) -> None:
 
 
 def expected_shapes(config: ModelConfig) -> dict[str, tuple]:
-    """The parameter shapes a config implies, by arithmetic (models.mlp: Linear at even indices)."""
-    n_pixels, d = math.prod(config.image_shape), config.latent_dim
-    sizes = {
-        "encoder": [n_pixels, *config.hidden, d if config.kind == "ae" else 2 * d],
-        "decoder": [d, *reversed(config.hidden), n_pixels],
-    }
+    """The parameter shapes a config implies (vae_core.model.mlp: Linear layers at even indices)."""
     shapes = {}
-    for prefix, widths in sizes.items():
+    for prefix, widths in layer_sizes(config).items():
         for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
             shapes[f"{prefix}.{2 * i}.weight"] = (b, a)
             shapes[f"{prefix}.{2 * i}.bias"] = (b,)
@@ -270,3 +265,8 @@ def _count(v, hi: int) -> bool:
 def _short(v, n: int = 40) -> str:
     r = repr(v)
     return r if len(r) <= n else r[: n - 1] + "…"
+
+
+def read_meta(path) -> dict:
+    """A checkpoint's metadata, checked against its header without reading the weights (nor torch)."""
+    return checked_meta(path)[0]

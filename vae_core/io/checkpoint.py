@@ -2,11 +2,11 @@
 
 A checkpoint describes itself (after nanoGPT's `model_args`): the model config, the training
 config, dataset, seed, metrics and per-epoch history travel in the safetensors header, so
-`load_checkpoint(path)` rebuilds the model with no other input. Writes are atomic (vae_core.atomic),
+`load_checkpoint(path)` rebuilds the model with no other input. Writes are atomic (vae_core.io.atomic),
 so a crash mid-save leaves the previous file intact.
 
 Loading trusts nothing: the header is validated field by field before anything is built
-(vae_core.header), the file is read once so the header and the weights come from the same bytes
+(vae_core.io.header), the file is read once so the header and the weights come from the same bytes
 (a file replaced between two reads cannot mismatch them), and the rebuilt model is run on a small
 fixed probe batch: weights that are finite but overflow (codes of 1e30) are refused here, not
 later inside PCA or a plot.
@@ -15,13 +15,13 @@ later inside PCA or a plot.
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 
 import torch
 
-from . import __version__
+from .. import __version__
+from ..model.mlp import VAE
 from .atomic import atomic_write
 from .header import (
     EXTRA_PREFIX,
@@ -34,7 +34,6 @@ from .header import (
     MAX_RANK,
     CheckpointError,
     check_tensors,
-    checked_meta,
     decode_header,
     display_name,
     expected_shapes,
@@ -43,7 +42,7 @@ from .header import (
     parse_meta,
     read_header,
 )
-from .models import VAE
+from .jsonable import jsonable
 
 __all__ = [
     "CheckpointError",
@@ -51,7 +50,6 @@ __all__ = [
     "load_checkpoint",
     "read_extras",
     "read_header",
-    "read_meta",
     "save_checkpoint",
 ]
 STORAGE_DTYPES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.float64: "F64"}
@@ -84,7 +82,7 @@ def save_checkpoint(
     path = Path(path)
     meta = {**(meta or {}), "kind": model.config.kind, "model_config": model.config.to_dict()}
     meta["vae_core_version"] = __version__
-    header = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "meta": json.dumps(_jsonable(meta))}
+    header = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "meta": json.dumps(jsonable(meta))}
     if len(header["meta"]) > MAX_HEADER_BYTES // 2:
         limit = MAX_HEADER_BYTES // 2
         raise ValueError(f"The metadata is {len(header['meta']):,} bytes of JSON; the limit is {limit:,}.")
@@ -147,11 +145,6 @@ def read_extras(path) -> dict[str, torch.Tensor]:
     return {k[len(EXTRA_PREFIX) :]: v for k, v in _tensors(name, blob).items() if k.startswith(EXTRA_PREFIX)}
 
 
-def read_meta(path) -> dict:
-    """A checkpoint's metadata, checked against its header without reading the weights."""
-    return checked_meta(path)[0]
-
-
 @torch.inference_mode()
 def check_outputs(name: str, model: VAE) -> None:
     """Refuse a model whose outputs on a fixed probe batch are non-finite or absurdly large."""
@@ -205,16 +198,3 @@ def _tensors(name: str, blob: bytes) -> dict[str, torch.Tensor]:
 
 def _first_line(e: BaseException) -> str:
     return (str(e).splitlines() or [type(e).__name__])[0][:200]
-
-
-def _jsonable(obj):
-    """Metadata as strict JSON: tensors to lists, inf/nan to null (the AE's KL has no value)."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, torch.Tensor):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj

@@ -18,6 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 TEMP_RE = re.compile(r"^\..+\.(\d{1,12})-([0-9a-f]{8})-[a-z0-9_]+\.tmp$")
+# Bytes a temporary name adds to its target's: "." + "." + pid (<= 12) + "-" + host tag (8) + "-"
+# + mkstemp's random part (8) + ".tmp". A target name longer than NAME_MAX minus this cannot be saved.
+TEMP_OVERHEAD = 2 + 12 + 1 + 8 + 1 + 8 + 4
 
 
 def host_tag() -> str:

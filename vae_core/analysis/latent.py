@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from .losses import gaussian_kl
+from ..model.losses import gaussian_kl
 
 
 def lerp(z0: torch.Tensor, z1: torch.Tensor, steps: int) -> torch.Tensor:

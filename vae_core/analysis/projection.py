@@ -6,7 +6,7 @@ linear and place new points exactly. t-SNE has no transform at all (van der Maat
 and UMAP's transform needs the fitted object, which we do not pickle; both place new points
 at the distance-weighted mean of their nearest fitted codes, and say so (`exact` is False).
 Embeddings are stored as .npz (no pickle) keyed by the checkpoint's content hash, the data,
-the parameters and the library versions (vae_core.projection_cache): shipped maps beside the
+the parameters and the library versions (vae_core.io.projection_cache): shipped maps beside the
 checkpoint are read only; the app's own maps go to a `cache_dir` it passes, bounded in size.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .projection_cache import CACHE_LIMIT_BYTES, cache_name, evict, file_digest, read_map, touch, write_map  # noqa: F401
+from ..io.projection_cache import CACHE_LIMIT_BYTES, cache_name, evict, read_map, touch, write_map
 
 METHODS = ("native", "pca", "tsne", "umap")
 DEFAULT_PARAMS = {"native": {}, "pca": {}, "tsne": {"perplexity": 30.0}, "umap": {"n_neighbors": 15, "min_dist": 0.1}}

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .atomic import atomic_write
-from .projection import file_digest  # the same content hash keys the t-SNE/UMAP caches
+from ..io.atomic import atomic_write
+from ..io.projection_cache import file_digest  # the same content hash keys the t-SNE/UMAP caches
 
 METHODS = ("gaussian", "gmm")
 

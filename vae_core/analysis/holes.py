@@ -1,9 +1,4 @@
-"""What a sampler draws and where the prior is empty: sample quality, prior holes, code scale.
-
-Sample quality (after Salimans et al. 2016; Ghosh et al. 2020): decode codes, let a classifier
-trained on real data (classifier.py) label them. A sample it cannot name with confidence >= 0.5
-does not look like any class; the entropy of the predicted-class histogram measures mode
-coverage (log K: every class equally often; 0: one class only).
+"""Where the prior is empty: prior holes, the density-ratio map and the codes' scale.
 
 Prior holes as a density comparison: the aggregate posterior q(z) = (1/N) sum_i N(z; mu_i,
 diag sigma_i²) (Hoffman & Johnson 2016, "ELBO surgery") is what the decoder was trained on; a
@@ -23,28 +18,15 @@ results should say which (PriorHoles.density does).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 
-from .density import is_point_mass, kde_bandwidths, log_mixture, log_mixture_grid, log_prior, mixture_of
+from ..model.losses import log_standard_normal
+from ..model.posterior import is_point_mass
+from .density import kde_bandwidths, log_mixture, log_mixture_grid, mixture_of
 
-LOW_CONFIDENCE = 0.5  # a sample whose most probable class has less than this is "unrecognisable"
-HOLE_RATIO = 0.1  # q(z) below this share of p(z) is a hole
-
-
-@dataclass
-class SampleQuality:
-    n: int  # samples judged
-    low_confidence: float  # share whose top class probability is below LOW_CONFIDENCE
-    mean_confidence: float  # mean top class probability
-    class_entropy: float  # entropy (nats) of the predicted-class histogram: mode coverage
-    max_entropy: float  # log K: the entropy when every class is drawn equally often
-    class_shares: list[float]  # share of samples predicted as each class
-    accuracy: float | None = None  # share predicted as their true label, when labels were given
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+HOLE_RATIO = 0.1  # q(z) below this share of p(z) is a hole: the one threshold the app and README quote
 
 
 @dataclass
@@ -74,38 +56,6 @@ class CodeScale:
     mean: list[float]  # per-dimension mean of the codes; prior: 0
     rms_norm: float  # sqrt(E |mu|²): N(0, I) samples have sqrt(D)
     prior_rms_norm: float  # sqrt(D)
-
-
-def judge(probs: torch.Tensor, labels: torch.Tensor | None = None) -> SampleQuality:
-    """Summarise classifier probabilities [N, K] of decoded samples."""
-    if probs.ndim != 2 or len(probs) == 0:
-        raise ValueError(f"Expected class probabilities [N, K] for at least one sample, not {list(probs.shape)}.")
-    conf, pred = probs.max(1)
-    shares = torch.bincount(pred, minlength=probs.shape[1]).double() / len(pred)
-    nz = shares[shares > 0]
-    return SampleQuality(
-        n=len(probs),
-        low_confidence=float((conf < LOW_CONFIDENCE).double().mean()),
-        mean_confidence=float(conf.double().mean()),
-        class_entropy=float(-(nz * nz.log()).sum()) + 0.0,  # + 0.0: one class gives 0.0, not -0.0
-        max_entropy=math.log(probs.shape[1]),
-        class_shares=shares.tolist(),
-        accuracy=None if labels is None else float((pred == labels).double().mean()),
-    )
-
-
-@torch.inference_mode()
-def sample_quality(model, classifier, z: torch.Tensor, labels=None, batch_size: int = 2000) -> SampleQuality:
-    """Decode codes z [N, D] with `model` and judge the images with `classifier`."""
-    want, draws = tuple(classifier.image_shape), tuple(model.config.image_shape)
-    if want != draws:
-        raise ValueError(f"The classifier judges {want} images, the model draws {draws}.")
-    if z.ndim != 2 or z.shape[1] != model.config.latent_dim:
-        raise ValueError(f"Codes must be [N, {model.config.latent_dim}], not {list(z.shape)}.")
-    probs = torch.cat(
-        [classifier.predict_proba(model.decode(z[i : i + batch_size].float())) for i in range(0, len(z), batch_size)]
-    )
-    return judge(probs, labels)
 
 
 def log_aggregate_posterior(z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor, bandwidth="adaptive"):
@@ -170,7 +120,7 @@ def prior_holes_under(
     if n_samples < 1 or not 0 < ratio < 1:
         raise ValueError(f"Need n_samples >= 1 and 0 < ratio < 1 (got {n_samples}, {ratio}).")
     z = torch.randn(n_samples, dim, generator=generator, dtype=torch.float64)
-    share = float(((log_q(z).double() - log_prior(z)) < math.log(ratio)).double().mean())
+    share = float(((log_q(z).double() - log_standard_normal(z.double())) < math.log(ratio)).double().mean())
     return PriorHoles(share, math.sqrt(share * (1 - share) / n_samples), n_samples, ratio, density)
 
 
@@ -195,7 +145,7 @@ def log_ratio_grid(
     gy, gx = torch.meshgrid(ys, xs, indexing="ij")
     z = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
     log_q = log_mixture_grid(xs, ys, *mixture_of(mean, logvar, bandwidth))
-    lr = log_q - log_prior(z).reshape(resolution, resolution)
+    lr = log_q - log_standard_normal(z.double()).reshape(resolution, resolution)
     return RatioGrid(lr.float(), xs.float(), ys.float(), (x0, x1, y0, y1), math.log(ratio))
 
 

@@ -1,10 +1,10 @@
 """Which checkpoints are there: shipped ones and the user's, good and bad, described cheaply.
 
-Only the safetensors header is read (a few KB) and validated (vae_core.header), so the app can
+Only the safetensors header is read (a few KB) and validated (vae_core.io.header), so the app can
 list every model on every rerun; a bad file becomes an entry with its error message instead of
 breaking the list. `scan` never raises: whatever is in the folders (garbage headers, files that
 vanish mid-scan, names that are not UTF-8, unreadable files) ends up as a line in the list. It
-also removes the temporary files of saves whose writer died (vae_core.atomic).
+also removes the temporary files of saves whose writer died (vae_core.io.atomic).
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import remove_stale_temps
-from .checkpoint import CheckpointError, read_meta
-from .header import display_name, printable
+from .header import CheckpointError, display_name, printable, read_meta
 
 KIND_NAMES = {"vae": "VAE", "ae": "Autoencoder", "kl": "KL-only"}
 PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".ckpt", ".bin")

@@ -14,6 +14,11 @@ import torch
 from .losses import gaussian_kl
 
 
+def is_point_mass(logvar: torch.Tensor) -> bool:
+    """Whether posteriors are points (log-variance -inf everywhere): an autoencoder's codes."""
+    return bool(torch.isneginf(logvar).all())
+
+
 @dataclass
 class Posterior:
     mean: torch.Tensor  # [N, D]
@@ -25,7 +30,7 @@ class Posterior:
 
     @property
     def deterministic(self) -> bool:
-        return bool(torch.isneginf(self.logvar).all())
+        return is_point_mass(self.logvar)
 
     @property
     def std(self) -> torch.Tensor:

@@ -6,7 +6,7 @@ stored as float16 on the CPU. Frames are evenly spaced over the run (epoch 0, th
 encoder, through the last epoch) and capped, so a 10,000-epoch run stores no more than a
 150-epoch one. Saved with the checkpoint as extras (`film_codes` [E, M, D] float16,
 `film_index` [M] int64, `film_epochs` [E] int64) and read back with
-`vae_core.checkpoint.read_extras(path)`.
+`vae_core.io.checkpoint.read_extras(path)`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from .data import Dataset
+from ..data.datasets import Dataset
 
 FILM_POINTS = 500  # validation images followed through training
 MAX_FRAMES = 150  # frames kept at most, evenly spaced over the epochs

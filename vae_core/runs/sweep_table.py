@@ -12,16 +12,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-import os
-import tempfile
 from pathlib import Path
+
+import torch
+
+from ..analysis.metrics import evaluate
+from ..analysis.quality import sample_quality as judge
+from ..data import load_dataset
+from ..io.atomic import atomic_write
+from ..io.checkpoint import load_checkpoint
+from ..io.classifier_file import classifier_for, load_classifier
+from ..io.jsonable import finite_or_none
 
 COLUMNS = (
     "beta", "latent_dim", "seed", "rate", "distortion", "neg_elbo", "nll_iw", "active_units", "knn_accuracy",
     "sample_quality", "sample_entropy", "kind", "dataset", "epochs", "iw_samples", "status", "message", "path",
 )  # fmt: skip
-CLASSIFIERS = Path(__file__).resolve().parents[1] / "checkpoints" / "classifiers"  # the shipped judges
+CLASSIFIERS = Path(__file__).resolve().parents[2] / "checkpoints" / "classifiers"  # the shipped judges
 N_JUDGED = 2000  # prior samples per model: ±1 % on a share near 10 %
 
 
@@ -30,11 +37,6 @@ def sample_quality(model, meta: dict, classifiers=CLASSIFIERS) -> tuple[float | 
     shipped for its data set (vae_core.quality): the share it names with confidence >= 0.5, and
     the entropy of the classes it sees (log 10 = 2.30: all classes equally). (None, None) where
     no classifier fits the data set or the image size."""
-    import torch
-
-    from .classifier import classifier_for, load_classifier
-    from .quality import sample_quality as judge
-
     path = classifier_for(meta.get("dataset", ""), classifiers)
     if path is None:
         return None, None
@@ -49,8 +51,6 @@ def sample_quality(model, meta: dict, classifiers=CLASSIFIERS) -> tuple[float | 
 def point_row(point, path: Path, iw_samples: int) -> dict:
     """A finished point's metrics: read from the checkpoint when it stored them with the same K,
     computed here otherwise (a reused checkpoint trained without --eval-iw-samples K)."""
-    from .checkpoint import load_checkpoint
-
     model, meta = load_checkpoint(path)
     ev = meta.get("evaluation") or {}
     if ev.get("split") != "val" or ev.get("iw_samples") != iw_samples:
@@ -59,10 +59,10 @@ def point_row(point, path: Path, iw_samples: int) -> dict:
         "beta": point.beta,
         "latent_dim": point.latent_dim,
         "seed": point.seed,
-        "rate": _finite(ev.get("kl")),
-        "distortion": _finite(ev.get("recon")),
-        "neg_elbo": _finite(ev.get("neg_elbo")),
-        "nll_iw": _finite(ev.get("nll_iw")),
+        "rate": finite_or_none(ev.get("kl")),
+        "distortion": finite_or_none(ev.get("recon")),
+        "neg_elbo": finite_or_none(ev.get("neg_elbo")),
+        "nll_iw": finite_or_none(ev.get("nll_iw")),
         "active_units": ev.get("active_units"),
         "knn_accuracy": ev.get("knn_accuracy"),
         **dict(zip(("sample_quality", "sample_entropy"), sample_quality(model, meta), strict=True)),
@@ -77,16 +77,9 @@ def point_row(point, path: Path, iw_samples: int) -> dict:
 
 
 def _evaluate(model, meta: dict, iw_samples: int) -> dict:
-    from .data import load_dataset
-    from .evaluate import evaluate
-
     name = meta.get("dataset", "mnist5k")
     val, train = load_dataset(name, "val"), load_dataset(name, "train")
     return evaluate(model, val, train, iw_samples=iw_samples, seed=meta.get("seed", 0))
-
-
-def _finite(v):
-    return v if isinstance(v, (int, float)) and math.isfinite(v) else None
 
 
 class Table:
@@ -117,8 +110,9 @@ class Table:
         writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows({k: ("" if r.get(k) is None else r[k]) for k in COLUMNS} for r in rows)
-        atomic_write(self.csv_path, buf.getvalue())
-        atomic_write(self.json_path, json.dumps({"columns": COLUMNS, "rows": rows}, indent=1, allow_nan=False) + "\n")
+        atomic_write(self.csv_path, lambda f: f.write(buf.getvalue().encode()), durable=False)
+        text = json.dumps({"columns": COLUMNS, "rows": rows}, indent=1, allow_nan=False) + "\n"
+        atomic_write(self.json_path, lambda f: f.write(text.encode()), durable=False)
 
 
 def read_table(out_dir) -> list[dict]:
@@ -127,16 +121,3 @@ def read_table(out_dir) -> list[dict]:
     if not path.exists():
         return []
     return json.loads(path.read_text())["rows"]
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same folder, then rename: a reader sees the old table or the new one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the table is for everyone who reads the folder
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -8,7 +8,7 @@ at submission, so no two jobs ever write the same file, and the checkpoint is wr
 atomically only when training ended normally: a cancelled or diverged job writes nothing.
 Each job belongs to the session that submitted it (an opaque `owner` token): everyone sees the
 whole server's list, only the owner may cancel. Snapshots carry elapsed time, samples/s, an
-ETA and the training film's frames so far (vae_core.film).
+ETA and the training film's frames so far (vae_core.training.film).
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cli import check_output_path
-from .data import load_dataset
-from .device import resolve_device
-from .film import Film
-from .models import ModelConfig
-from .train import TrainConfig, TrainingDiverged, build_meta, train_model
+from ..io.paths import check_output_path
+from ..model.config import ModelConfig
+from ..training.config import TrainConfig
+from ..training.device import resolve_device
+from ..training.film import Film
+from ..training.trainer import TrainingDiverged
+from .run import RunSpec, TrainingRun
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
 
@@ -168,13 +169,10 @@ class JobManager:
         with self._lock:
             job.state, job.started, job.message = "running", time.time(), "Loading data."
         try:
-            model, trainer = self._train(job)
+            run = self._train(job)
             if job.cancel_event.is_set():
                 return self._finish(job, "cancelled", "Cancelled; nothing was saved.")
-            from .checkpoint import save_checkpoint
-
-            meta = build_meta(job.model_config, job.train_config, job.dataset, trainer)
-            save_checkpoint(model, job.out, meta, extras=job.film.extras() if job.film is not None else None)
+            run.save()
             with self._lock:
                 job.saved = job.out
             self._finish(job, "done", f"Saved {job.out.name}.")
@@ -184,25 +182,26 @@ class JobManager:
             traceback.print_exc()
             self._finish(job, "failed", f"Unexpected error: {e}")
 
-    def _train(self, job: Job):
+    def _train(self, job: Job) -> TrainingRun:
         cfg = job.train_config
         device = resolve_device(cfg.device)
         with self._lock:
             job.device = str(device)
-        train = load_dataset(job.dataset, "train", job.data_root)
-        val = load_dataset(job.dataset, "val", job.data_root)
         # the film's images also feed the live map, so there is a Film even when no frame is kept
-        film = Film(val, cfg.epochs, max(1, cfg.film_points), cfg.film_frames if cfg.film_points else 0, device)
+        spec = RunSpec(job.model_config, cfg, job.dataset, job.out, job.data_root, live_codes=True)
+        run = TrainingRun(spec, device=device)
+        run.load()
+        film = run.film
         with self._lock:
-            job.total_steps = cfg.epochs * -(-len(train) // cfg.batch_size)
+            job.total_steps = run.total_steps
             job.message, job.training_started = "Training.", time.time()
             job.film = film if film.keep else None
         callbacks = [
             ("on_batch_end", lambda t: self._on_batch(job, t)),
-            *film.callbacks(),
             ("on_epoch_end", lambda t: self._on_epoch(job, t, film)),
         ]
-        return train_model(job.model_config, cfg, train, val, callbacks, device=device)
+        run.train(callbacks)
+        return run
 
     def _on_batch(self, job: Job, trainer) -> None:
         if job.cancel_event.is_set():
