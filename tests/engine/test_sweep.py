@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 from vae_core.cli import sweep
 from vae_core.runs.sweep_table import read_table

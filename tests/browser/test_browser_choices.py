@@ -5,7 +5,7 @@ Each test is a sequence of choices; after each one it checks that the page shows
 
 import numpy as np
 import torch
-from browser import WAIT_MS, goto, isolated, map_eval, map_to_page, no_exception, pick_model, settle, shot, wait_map
+from driver import WAIT_MS, goto, isolated, map_eval, map_to_page, no_exception, pick_model, settle, shot, wait_map
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -29,7 +29,7 @@ def test_the_model_picker_honours_every_pick_twice_in_a_row(new_page):
 
 def top_kl_labels(stem: str) -> list[str]:
     """The Traverse page's names of a shipped model's two most informative dimensions."""
-    from conftest import ROOT
+    from support import ROOT
 
     import vae_core
     from vae_core.analysis import latent
@@ -58,7 +58,7 @@ def test_switching_models_on_traverse_gives_the_new_models_dimensions(new_page):
 
 def native_codes(stem: str):
     """A shipped model's native 2-D map of mnist5k's training digits, computed here, not by the app."""
-    from conftest import ROOT
+    from support import ROOT
 
     import vae_core
     from vae_core.model.estimators import encode_all
@@ -151,7 +151,7 @@ def test_interpolate_shows_both_endpoints_and_marks_the_path(new_page):
     expect(pg.get_by_text("end: #", exact=False).filter(has_text="class 7")).to_be_visible(timeout=WAIT_MS)
     path = map_eval(pg, PATH_OVERLAY)
     assert path["start"] == "start" and path["end"] == "end" and len(path["xy"]) == 10
-    from browser import choose
+    from driver import choose
 
     choose(pg, "End: class", "3")
     settle(pg)

@@ -3,8 +3,8 @@
 import re
 
 import numpy as np
-from conftest import ROOT
 from PIL import Image
+from support import ROOT
 
 
 def test_readme_python_example_runs(tmp_path, monkeypatch):

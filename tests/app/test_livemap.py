@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT
+from support import ROOT
 
 import ui.livemap as lm
 from ui.livemap import assets, component, publish

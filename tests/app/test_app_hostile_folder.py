@@ -7,8 +7,8 @@ import os
 
 import pytest
 import torch
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
+from support import ROOT
 
 import vae_core
 from ui.views import VIEW_FILES

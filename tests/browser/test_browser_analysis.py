@@ -5,7 +5,7 @@ import io
 import re
 
 import numpy as np
-from browser import WAIT_MS, goto, isolated, map_to_page, no_exception, pick_model, settle, shot, wait_map
+from driver import WAIT_MS, goto, isolated, map_to_page, no_exception, pick_model, settle, shot, wait_map
 from playwright.sync_api import expect
 from test_browser_choices import native_codes
 
@@ -95,7 +95,7 @@ CLICK_SWEEP_POINT = """([z, beta]) => {
 
 
 def test_clicking_a_sweep_point_opens_that_model_on_the_latent_map(new_page):
-    from browser import plot_ready
+    from driver import plot_ready
 
     pg = new_page()
     for z, beta, stem in ((2, 8, "vae-z2-b8-s0"), (16, 1, "vae-z16"), (16, 0, "vae-z16-b0-s0")):
@@ -113,7 +113,7 @@ def test_clicking_a_sweep_point_opens_that_model_on_the_latent_map(new_page):
 
 def test_the_url_follows_every_choice_on_a_page_that_stops_early(new_page):
     """The Latent map stops early when nothing is selected; the URL must still follow each choice."""
-    from browser import ROOT
+    from driver import ROOT
 
     from vae_core.io.projection_cache import file_digest
 
@@ -133,7 +133,7 @@ def test_the_url_follows_every_choice_on_a_page_that_stops_early(new_page):
 
 def test_no_page_calls_st_stop_directly():
     """st.stop() drops every message sent after it, the URL's included: pages call share.stop()."""
-    from browser import ROOT
+    from driver import ROOT
 
     offenders = [
         f"{p.relative_to(ROOT)}:{n}"

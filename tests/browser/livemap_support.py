@@ -14,9 +14,9 @@ import urllib.parse
 import urllib.request
 
 import numpy as np
-from browser import PIXELS, READ_CANVAS, wait_map  # noqa: F401  (the shared canvas reader)
-from conftest import ROOT
+from driver import PIXELS, READ_CANVAS, wait_map  # noqa: F401  (the shared canvas reader)
 from scipy.spatial import cKDTree
+from support import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "livemap"
 WAIT = 180_000  # ms: a shared 2-core machine can be slow; every wait is on a state, not a clock
@@ -50,7 +50,7 @@ def open_demo(offline, server, demo):
 
 
 def wait_drawn(page, nth=0):
-    return wait_map(page, nth)  # tests/browser.py: the nth map's frame once drawn, the script idle
+    return wait_map(page, nth)  # tests/browser/driver.py: the nth map's frame once drawn, the script idle
 
 
 def settle(page):

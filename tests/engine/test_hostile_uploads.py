@@ -11,8 +11,8 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import ROOT
 from PIL import Image
+from support import ROOT
 
 from vae_core.data import load_dataset
 from vae_core.data.preprocess import load_image, prepare_image

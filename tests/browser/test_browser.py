@@ -5,7 +5,7 @@ Screenshots of every page land in test-artifacts/screenshots/ for a person to lo
 
 import re
 
-from browser import NAV_TITLES, PIXELS, READ_CANVAS, SLIDERS, WAIT_MS, goto, no_exception, settle, shot, wait_map
+from driver import NAV_TITLES, PIXELS, READ_CANVAS, SLIDERS, WAIT_MS, goto, no_exception, settle, shot, wait_map
 from playwright.sync_api import expect
 
 
@@ -53,7 +53,7 @@ def test_map_overlays_draw(new_page):
 
 def start_tiny_job(pg, epochs: int = 3):
     """A tiny job (8x8 digits, z = 2): tests wait for states, never for a speed."""
-    from browser import choose
+    from driver import choose
 
     goto(pg, "Train")
     choose(pg, "Dataset", "digits")

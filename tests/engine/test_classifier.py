@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 import torch
-from conftest import ROOT
+from support import ROOT
 
 import vae_core
 from vae_core.io.classifier_file import classifier_for, load_classifier, save_classifier

@@ -4,9 +4,9 @@ import io
 
 import numpy as np
 import pytest
-from conftest import ROOT
 from PIL import Image
 from streamlit.testing.v1 import AppTest
+from support import ROOT
 
 from ui.views import VIEW_FILES
 

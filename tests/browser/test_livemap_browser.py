@@ -7,7 +7,6 @@ import re
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT
 from livemap_support import (
     ARTIFACTS,
     CHANGED,
@@ -23,6 +22,7 @@ from livemap_support import (
     to_client,
 )
 from scipy.spatial import cKDTree
+from support import ROOT
 
 import vae_core
 from ui.livemap import Lift
