@@ -27,6 +27,8 @@ _PUBLIC = {
     "prepare_image": "data.preprocess",
     "ModelConfig": "model.config",
     "VAE": "model.mlp",
+    "ConvVAE": "model.conv",
+    "build_model": "model.build",
     "Posterior": "model.posterior",
 }
 __getattr__, __dir__ = exports(__name__, _PUBLIC)

