@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .images import MAX_BYTES
-from .scan import IMAGE_SUFFIXES, shown
+from .scan import IMAGE_SUFFIXES, amount, shown
 
 MAX_ARCHIVE_BYTES = 512 * 2**20  # the zip file
 MAX_MEMBERS = 100_000  # entries in its directory
@@ -103,8 +103,7 @@ def _archive_size(source) -> int:
     except OSError as e:
         raise ArchiveRefused(f"The archive cannot be read ({e.strerror or e}).") from None
     if size > MAX_ARCHIVE_BYTES:
-        limit = MAX_ARCHIVE_BYTES / 2**20
-        raise ArchiveRefused(f"The archive is {size / 2**20:,.0f} MB; the limit is {limit:,.0f} MB.")
+        raise ArchiveRefused(f"The archive is {amount(size)}; the limit is {amount(MAX_ARCHIVE_BYTES)}.")
     return size
 
 
@@ -143,7 +142,7 @@ def _choose(members, result: Extracted) -> list[tuple[zipfile.ZipInfo, tuple[str
         mode = m.external_attr >> 16
         if reason is None and stat.S_ISLNK(mode):
             reason = "a link"
-        elif reason is None and mode and not stat.S_ISREG(mode):
+        elif reason is None and stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # 0: no Unix type recorded
             reason = "not a regular file"
         elif reason is None and m.flag_bits & 0x1:
             reason = "encrypted"

@@ -81,7 +81,10 @@ def activation_count(config: ModelConfig) -> int:
     """Values one image produces on its way through both networks (every layer's output, the
     input and the code): what the backward pass keeps, per image and per sample of z."""
     convs = conv_layers(config)
-    conv_maps = sum(c_out * h * w for _, c_out, (h, w) in convs)
-    dense = sum(map(sum, layer_sizes(config).values()))
-    # each convolution's map appears twice: the encoder's output and the decoder's mirror image
-    return dense + 2 * conv_maps + math.prod(config.image_shape) + config.latent_dim
+    dense = sum(map(sum, layer_sizes(config).values()))  # the MLP's lists include its input and output pixels
+    pixels = math.prod(config.image_shape)
+    if not convs:
+        return dense + pixels + config.latent_dim
+    # conv: each feature map twice (the encoder's, and the decoder's mirror of it), the input and the output
+    maps = sum(c_out * h * w for _, c_out, (h, w) in convs)
+    return dense + 2 * maps + 2 * pixels + config.latent_dim
