@@ -109,3 +109,21 @@ def test_each_kind_trains_saves_loads_and_probes_at_each_size(folders, tmp_path,
     assert torch.isfinite(terms.recon).all() and terms.recon.shape == (len(x),)
     with torch.inference_mode():
         assert torch.allclose(model(x), run.model.eval()(x), atol=1e-5)  # the file holds the trained weights
+
+
+def test_torchrun_trains_a_conv_model(tmp_path):
+    """Two gloo processes, each its slice of every batch; rank 0 alone writes a ConvVAE."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    args = ["-m", "vae_core.train", "--arch", "conv", "--dataset", "digits", "--latent-dim", "2", "--hidden", "16",
+            "--conv-channels", "8", "--epochs", "2", "--batch-size", "32", "--film-frames", "0",
+            "--out", str(tmp_path / "c.safetensors")]  # fmt: skip
+    r = subprocess.run([*cmd, *args], cwd=ROOT, env={**env, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
+                       timeout=600)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    model, meta = vae_core.load_checkpoint(tmp_path / "c.safetensors")
+    assert type(model).__name__ == "ConvVAE" and meta["world_size"] == 2 and os.listdir(tmp_path) == ["c.safetensors"]

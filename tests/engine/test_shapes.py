@@ -115,3 +115,21 @@ def test_compact_stores_index_like_float_tensors():
         assert isinstance(moved.rows, torch.Tensor) and torch.equal(moved[torch.tensor([0, 2])], ref[[1, 8]])
         with pytest.raises(IndexError):
             store[10]
+
+
+def test_factor_r2_finds_the_factor_each_unit_follows():
+    from vae_core.analysis.factors import factor_r2
+
+    rng = np.random.default_rng(0)
+    values = shapes.factor_values(rng.integers(0, shapes.N_IMAGES, 5000))
+    z = np.column_stack(
+        [
+            values["scale"] * 3 + rng.normal(0, 0.01, 5000),  # linear in scale
+            np.cos(4 * values["orientation"]),  # the square's 90-degree symmetry
+            np.array([-1.0, 0.5, 2.0])[values["shape"].astype(int)],  # a level per shape
+            rng.normal(size=5000),  # nothing
+        ]
+    )
+    r2 = factor_r2(z, values)
+    assert r2["scale"][0] > 0.99 and r2["orientation"][1] > 0.99 and r2["shape"][2] > 0.99
+    assert max(r2[k][3] for k in r2) < 0.01 and r2["pos_x"][0] < 0.01 and r2["scale"][2] < 0.01

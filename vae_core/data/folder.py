@@ -28,6 +28,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 import zlib
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from .cache import data_cache_dir, open_array, write_array
 from .dataset import UNLABELLED, Dataset, split_of
 from .decode import Refused, decode_file, decode_into
 from .idx import DatasetUnavailable
+from .images import FORMATS
 from .progress import progress_bar
 from .scan import Scan, scan_folder, shown
 from .store import ByteImages
@@ -100,8 +102,10 @@ def default_size(scan: Scan) -> int:
     sides = []
     for f in picks:
         try:
-            with Image.open(f.path) as img:  # the header only
-                sides.append(min(img.size))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a bomb's warning: decoding will skip and name it
+                with Image.open(f.path, formats=FORMATS) as img:  # the header only
+                    sides.append(min(img.size))
         except Exception:  # unreadable or not an image: decoding will skip and name it
             continue
     typical = float(np.median(sides)) if sides else 0.0
