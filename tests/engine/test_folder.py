@@ -210,3 +210,19 @@ def test_unlabelled_folders_have_no_knn_accuracy(tmp_path, cache):
     cfg = vae_core.ModelConfig(arch="conv", latent_dim=2, hidden=(8,), conv_channels=(4, 4), image_shape=(1, 28, 28))
     model = build_model(cfg, torch.Generator().manual_seed(0))
     assert evaluate(model, val, train, iw_samples=2)["knn_accuracy"] is None
+
+
+def test_the_readme_folder_example_runs(tmp_path, monkeypatch):
+    import re
+
+    from vae_core.data import shapes
+
+    text = (ROOT / "README.md").read_text()
+    code = next(c for c in re.findall(r"```python\n(.*?)```", text, re.S) if "folder:/data/cells" in c)
+    root = class_folder(tmp_path / "cells", n=6, w=80, h=70)
+    empty = np.broadcast_to(np.zeros((1, 1, 64, 8), np.uint8), (shapes.N_IMAGES, 1, 64, 8))
+    monkeypatch.setattr(shapes, "load_bits", lambda progress=None: empty)  # the factors, not 377 MB of pixels
+    scope = {"vae_core": vae_core}
+    exec(compile(code.replace("/data/cells", str(root)), "README.md", "exec"), scope)
+    assert scope["data"].images[:8].shape == (8, 3, 64, 64) and scope["data"].classes == ("blue", "red")
+    assert set(scope["shapes"].factors) == {"shape", "scale", "orientation", "pos_x", "pos_y"}

@@ -115,8 +115,8 @@ def default_size(scan: Scan) -> int:
 def content_key(scan: Scan, side: int) -> str:
     """sha256 of every image file's (name, size, mtime, part, class) and the side and version."""
     h = hashlib.sha256(f"vae_core folder v{VERSION} side {side}\n".encode())
-    for f in scan.files:
-        h.update(json.dumps([f.name, f.size, f.mtime_ns, f.part, f.label]).encode() + b"\n")
+    lines = (f"{f.name}\0{f.size}\0{f.mtime_ns}\0{f.part}\0{f.label is None}\0{f.label}\n" for f in scan.files)
+    h.update("".join(lines).encode("utf-8", "surrogateescape"))  # names are UTF-8 (scan skips the others)
     return h.hexdigest()[:32]
 
 
