@@ -226,3 +226,36 @@ def test_the_readme_folder_example_runs(tmp_path, monkeypatch):
     exec(compile(code.replace("/data/cells", str(root)), "README.md", "exec"), scope)
     assert scope["data"].images[:8].shape == (8, 3, 64, 64) and scope["data"].classes == ("blue", "red")
     assert set(scope["shapes"].factors) == {"shape", "scale", "orientation", "pos_x", "pos_y"}
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--image-size", "48"],
+        ["--image-size", "0"],
+        ["--image-size", "x"],
+        ["--channels", "2"],
+        ["--channels", "-1"],
+        ["--arch", "resnet"],
+        ["--conv-channels", "0"],
+        ["--conv-channels", "5000"],
+        ["--dataset", "folder:"],
+        ["--dataset", "folder:/dev/null"],
+        ["--dataset", "folder:/no/such/place"],
+        ["--dataset", "folder:nul\x00byte"],
+        ["--dataset", "digits", "--image-size", "28"],  # only a folder can be resized
+        ["--dataset", "shapes", "--channels", "3"],
+    ],
+)
+def test_bad_image_settings_are_one_line_and_exit_2(hostile, tmp_path, capsys, flags):
+    from vae_core.cli import train
+
+    argv = ["--dataset", f"folder:{hostile}", "--arch", "conv", "--epochs", "1"]
+    argv += ["--out", str(tmp_path / "m.safetensors")]
+    for flag, value in zip(flags[::2], flags[1::2], strict=True):
+        argv = argv[: argv.index(flag)] + argv[argv.index(flag) + 2 :] if flag in argv else argv
+        argv += [flag, value]
+    assert train.main(argv) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip() and "images in 2 classes" not in line]
+    assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in err[0], err
+    assert not (tmp_path / "m.safetensors").exists()

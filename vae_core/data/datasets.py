@@ -32,6 +32,7 @@ import torch
 from .dataset import UNLABELLED, VAL_FRACTION, Dataset, split_of, stratified_split
 from .folder import load_folder
 from .idx import DatasetUnavailable, read_idx
+from .shapes import SIDE as SHAPES_SIDE
 from .shapes import load_shapes
 
 DATASETS = ("mnist5k", "mnist", "fashion", "digits", "shapes")  # and folder:PATH
@@ -66,16 +67,18 @@ def load_dataset(
         raise ValueError(f"Unknown split {split!r}: choose one of {', '.join(SPLITS)}.")
     if name.startswith(FOLDER_PREFIX):
         return load_folder(name[len(FOLDER_PREFIX) :], split, image_size, channels, progress)
+    if name == "shapes":  # known before the 737,280 images are generated
+        _check_form(name, (1, SHAPES_SIDE, SHAPES_SIDE), image_size, channels)
     data = _named(name, split, root, progress)
-    _check_form(data, image_size, channels)
+    _check_form(name, data.image_shape, image_size, channels)
     return data
 
 
-def _check_form(data: Dataset, image_size, channels) -> None:
-    c, h, w = data.image_shape
+def _check_form(name: str, shape, image_size, channels) -> None:
+    c, h, w = shape
     if (image_size is not None and image_size != h) or (channels is not None and channels != c):
         raise ValueError(
-            f"{data.name} images are {h}x{w} with {c} channel(s); only folder:PATH data can be resized or recoloured."
+            f"{name} images are {h}x{w} with {c} channel(s); only folder:PATH data can be resized or recoloured."
         )
 
 

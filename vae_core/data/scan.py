@@ -62,13 +62,14 @@ def shown(name: str) -> str:
 def scan_folder(path) -> Scan:
     """Every image file of the folder, with what was skipped; DatasetUnavailable when the folder
     is missing or over a bound."""
-    root = Path(path)
+    if not str(path).strip():
+        raise DatasetUnavailable("folder:PATH needs the path of a folder of images.")
     try:
-        real = Path(os.path.realpath(root))
+        real = Path(os.path.realpath(Path(path)))
         if not real.is_dir():
             raise DatasetUnavailable(f"{shown(str(path))} is not a folder.")
-    except OSError as e:
-        raise DatasetUnavailable(f"{shown(str(path))} cannot be read ({e.strerror or e}).") from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the path
+        raise DatasetUnavailable(f"{shown(str(path))} cannot be read ({getattr(e, 'strerror', None) or e}).") from None
     scan = Scan(real)
     top = _listing(scan, real, "")
     dirs = {e.name: e for e in top if _is_dir(e)}
