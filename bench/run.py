@@ -143,7 +143,7 @@ print(json.dumps({{"cold_s": cold, "warm_s": sorted(warm)[1]}}))
 def bench_pages(stem: str = "") -> dict:
     """Every page in a fresh process: cold (imports, data, codes, maps) and warm reruns.
     `stem` picks a model first (default: the app's own, vae-z2 on mnist5k's 4,500 images)."""
-    from ui.views import VIEW_FILES
+    from ui.frame.pages import VIEW_FILES
 
     return {Path(p).stem: child(PAGE_CHILD.format(page=p, stem=stem)) for p in VIEW_FILES}
 

