@@ -104,9 +104,9 @@ def load_onnx_folder(folder, device="cpu", probe: Callable | None = None):
         model = OnnxVAE(config, encoder, decoder, device)
         model.time_limit = PROBE_SECONDS
         try:
+            _check_probs(name, model)  # first: out-of-range "probabilities" would only show as NaN logits
             if probe is not None:
                 probe(name, model)
-            _check_probs(name, model)
         finally:
             model.time_limit = None
     except OnnxRunError as e:

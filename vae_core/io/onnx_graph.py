@@ -57,13 +57,13 @@ def read_bounded(name: str, path: Path, limit: int) -> bytes:
     f, size = open_regular(path)
     with f:
         if size > limit:
-            raise CheckpointError(f"{name} is {size / 2**20:,.1f} MB; files over {limit >> 20:,} MB are refused.")
+            raise CheckpointError(f"{name} is {amount(size)}; files over {amount(limit)} are refused.")
         try:
             blob = f.read(limit + 1)
         except OSError as e:
             raise CheckpointError(f"{name}: the file cannot be read ({e.strerror or e}).") from None
     if len(blob) > limit:
-        raise CheckpointError(f"{name} grew past {limit >> 20:,} MB while being read; refused.")
+        raise CheckpointError(f"{name} grew past {amount(limit)} while being read; refused.")
     return blob
 
 
@@ -152,9 +152,7 @@ def _read_external(name: str, folder: Path, tensors: list, budget: int, inline: 
         offset, length = _span(where, info, sizes[path])
         budget -= length
         if budget < 0:
-            raise CheckpointError(
-                f"{name}: the graph and its external data exceed {MAX_GRAPH_BYTES >> 20:,} MB; refused."
-            )
+            raise CheckpointError(f"{name}: the graph and its external data exceed {amount(MAX_GRAPH_BYTES)}; refused.")
         if inline:
             f, _ = open_regular(path)
             with f:
@@ -181,7 +179,16 @@ def _inside(where: str, root: Path, location: str) -> Path:
     path = (root / location).resolve()
     if not path.is_relative_to(root) or path == root:
         raise CheckpointError(f"{where} stores its data at {shown!r}, which leads out of the model folder.")
+    if not path.exists():
+        raise CheckpointError(f"{where} stores its data in {shown!r}, which is not in the model folder.")
     return path
+
+
+def amount(n: int) -> str:
+    """A byte count for a message: 128 MB, 64 KB, 900 bytes."""
+    if n >= 2**20:
+        return f"{n / 2**20:,.0f} MB"
+    return f"{n / 2**10:,.0f} KB" if n >= 2**10 else f"{n:,} bytes"
 
 
 def _span(where: str, info: dict, size: int) -> tuple[int, int]:
