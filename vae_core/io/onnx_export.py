@@ -5,9 +5,9 @@ onnxscript) at EXPORT_OPSET with a dynamic batch axis and the weights inside the
 external data), so the same bytes load here and in onnxruntime-web. The encoder gives `mean` and
 `logvar` (the autoencoder's `mean` alone), the decoder `logits` (before the sigmoid).
 
-Weights a checkpoint stored in float16 are stored in float16 again (with a Cast to float32 in the
-graph): lossless, since every such value is exactly a float16, and half the bytes to ship and to
-send to a browser. The folder appears whole or not at all: written into a hidden temporary
+A weight tensor whose every value is exactly a float16 (a checkpoint stored in float16, as the
+shipped ones are) is stored in float16 again, with a Cast to float32 in the graph: lossless by
+construction, and half the bytes to ship and to send to a browser. Others stay float32. The folder appears whole or not at all: written into a hidden temporary
 folder beside it, checked by loading it (`verify`), then renamed into place.
 """
 
@@ -71,7 +71,7 @@ def onnx_config(model, meta: dict, name: str) -> OnnxConfig:
     )
 
 
-def graph_bytes(module: nn.Module, example: torch.Tensor, inputs: list[str], outputs: list[str], fp16: bool) -> bytes:
+def graph_bytes(module: nn.Module, example: torch.Tensor, inputs: list[str], outputs: list[str]) -> bytes:
     """One half as ONNX bytes: dynamic batch, weights inside, float16-stored weights where lossless."""
     import onnx
 
@@ -89,8 +89,7 @@ def graph_bytes(module: nn.Module, example: torch.Tensor, inputs: list[str], out
         verbose=False,
     )
     proto = program.model_proto
-    if fp16:
-        _store_float16(proto)
+    _store_float16(proto)
     onnx.checker.check_model(proto)
     return proto.SerializeToString()
 
@@ -124,13 +123,12 @@ def export_onnx(model, meta: dict, out_dir, name: str | None = None, verify=None
     _check_destination(out)
     model = model.cpu().eval()
     cfg = onnx_config(model, meta, name or out.name)
-    fp16 = meta.get("weights_dtype") == "float16"
     images = torch.rand((EXAMPLE_BATCH, *cfg.image_shape), generator=torch.Generator().manual_seed(0))
     z = torch.randn(EXAMPLE_BATCH, cfg.latent_dim, generator=torch.Generator().manual_seed(0))
     enc_out = ["mean"] if cfg.point_mass else ["mean", "logvar"]
     files = {
-        ENCODER: graph_bytes(_Encoder(model), images, ["images"], enc_out, fp16),
-        DECODER: graph_bytes(_Decoder(model), z, ["z"], ["logits"], fp16),
+        ENCODER: graph_bytes(_Encoder(model), images, ["images"], enc_out),
+        DECODER: graph_bytes(_Decoder(model), z, ["z"], ["logits"]),
         MANIFEST: (json.dumps(cfg.manifest(), indent=2) + "\n").encode(),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
