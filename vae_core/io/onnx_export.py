@@ -7,8 +7,10 @@ external data), so the same bytes load here and in onnxruntime-web. The encoder 
 
 A weight tensor whose every value is exactly a float16 (a checkpoint stored in float16, as the
 shipped ones are) is stored in float16 again, with a Cast to float32 in the graph: lossless by
-construction, and half the bytes to ship and to send to a browser. Others stay float32. The folder appears whole or not at all: written into a hidden temporary
-folder beside it, checked by loading it (`verify`), then renamed into place.
+construction, and half the bytes to ship and to send to a browser. Others stay float32.
+
+The folder appears whole or not at all: written into a hidden temporary folder beside it, checked
+by loading it (`verify`), then renamed into place.
 """
 
 from __future__ import annotations
