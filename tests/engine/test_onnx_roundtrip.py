@@ -158,3 +158,39 @@ def test_listing_imports_neither_torch_nor_onnxruntime():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_evaluate_cli_gives_the_same_json_for_the_onnx_folder(exported, tmp_path):
+    ours, theirs, _ = exported["vae"]
+    ckpt = vae_core.save_checkpoint(ours, tmp_path / "v.safetensors", {"dataset": "digits"})
+    folder = tmp_path / "v-onnx"
+    folder.mkdir()
+    for name, blob in (("encoder.onnx", theirs.encoder_graph), ("decoder.onnx", theirs.decoder_graph)):
+        (folder / name).write_bytes(blob)
+    (folder / "model.json").write_text(json.dumps(theirs.config.manifest()))
+    lines = []
+    for target in (ckpt, folder):
+        run = subprocess.run(
+            [sys.executable, "-m", "vae_core.evaluate", str(target), "--iw-samples", "5", "--device", "cpu"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
+        assert run.returncode == 0, run.stderr
+        lines.append(json.loads(run.stdout.strip().splitlines()[-1]))
+    assert lines[0].keys() == lines[1].keys() and lines[1]["dataset"] == "digits"
+    for key, value in lines[0].items():
+        assert lines[1][key] == (pytest.approx(value, rel=1e-4) if isinstance(value, float) else value), key
+
+
+def test_sample_quality_takes_an_onnx_model(exported):
+    from vae_core.analysis.quality import sample_quality
+    from vae_core.io.classifier_file import load_classifier
+
+    classifier, _ = load_classifier(ROOT / "checkpoints/classifiers/digits.safetensors")
+    ours, theirs, _ = exported["vae"]
+    z = torch.randn(200, 3, generator=torch.Generator().manual_seed(0))
+    a, b = sample_quality(ours, classifier, z), sample_quality(theirs, classifier, z)
+    assert a.n == b.n == 200 and a.class_shares == b.class_shares
+    assert b.mean_confidence == pytest.approx(a.mean_confidence, abs=1e-5)

@@ -149,16 +149,17 @@ def onnx_dirs(folder: Path) -> list[Path]:
     return found
 
 
-def scan(shipped_dir, user_dir=None, sweeps=True) -> list[ModelEntry]:
+def scan(shipped_dir, user_dir=None, sweeps=True, onnx=True) -> list[ModelEntry]:
     """All *.safetensors in the two folders (plus stray .pt/.pkl/.ckpt, listed as refused), their
     ONNX model folders (directly or in onnx/, see onnx_dirs), and with `sweeps` the checkpoints of
     their β-sweep subfolders (sweep-*/, source "sweep"), sorted by latent size, then kind (VAE, AE,
-    KL-only), then name. Never raises."""
+    KL-only), then name. `onnx=False` leaves ONNX folders out (for a caller that cannot show them
+    yet). Never raises."""
     entries = []
     for folder, source in ((shipped_dir, "shipped"), (user_dir, "yours")):
         if folder is not None:
             entries += _scan_folder(Path(folder), source)
-            entries += [describe(d, source) for d in onnx_dirs(Path(folder))]
+            entries += [describe(d, source) for d in onnx_dirs(Path(folder))] if onnx else []
             entries += [e for d in sweep_dirs(folder) for e in _scan_folder(d, "sweep")] if sweeps else []
     order, sources = {"vae": 0, "ae": 1, "kl": 2}, {"shipped": 0, "yours": 1, "sweep": 2}
     return sorted(entries, key=lambda e: (not e.ok, e.latent_dim, order.get(e.kind, 9), sources[e.source], e.name))
