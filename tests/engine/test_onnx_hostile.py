@@ -273,3 +273,29 @@ def test_a_lone_onnx_file_is_listed_with_the_reason(tmp_path):
     (tmp_path / "model.onnx").write_bytes(decoder().SerializeToString())
     [entry] = registry.scan(tmp_path / "none", tmp_path)
     assert not entry.ok and "is a folder with encoder.onnx" in entry.error
+
+
+@pytest.mark.parametrize("op", ["ConstantOfShape", "Expand"])
+def test_a_graph_asking_for_more_memory_than_the_bound_is_refused(op, tmp_path):
+    """3 GiB of float32 (over MAX_MEMORY): from a node at run time (ConstantOfShape) or from one
+    onnxruntime could fold at load (Expand of constants); the shared arena refuses both."""
+    from vae_core.model.onnx_vae import MAX_MEMORY
+
+    n = 3 * 2**30 // 4 // 2**20
+    assert n * 2**20 * 4 > MAX_MEMORY
+    path = write_folder(tmp_path / "m")
+    m = decoder()
+    size = numpy_helper.from_array(np.array([n, 2**20], np.int64), "size")
+    one = numpy_helper.from_array(np.ones((1, 1), np.float32), "one")
+    m.graph.initializer.extend([size, one])
+    if op == "ConstantOfShape":
+        big = helper.make_node("ConstantOfShape", ["size"], ["big"], value=helper.make_tensor("v", 1, [1], [1.0]))
+    else:
+        big = helper.make_node("Expand", ["one", "size"], ["big"])
+    m.graph.node[0].output[0] = "h0"
+    m.graph.node.insert(1, big)
+    m.graph.node.insert(2, helper.make_node("ReduceSum", ["big"], ["r"], keepdims=0))
+    m.graph.node.insert(3, helper.make_node("Add", ["h0", "r"], ["h"]))
+    _graph(path, "decoder.onnx", m)
+    message = load_error(path)
+    assert "MB of working memory" in message or "onnxruntime cannot load" in message, message

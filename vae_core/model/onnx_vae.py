@@ -25,7 +25,13 @@ from .onnx_config import OnnxConfig
 from .posterior import Posterior
 
 MAX_THREADS = 4  # intra-op threads per session: an app serves several users on a few cores
-RUN_BATCH = 2048  # rows per onnxruntime call: memory stays flat on the IW bound's 20,000 codes
+RUN_BATCH = 1024  # rows per onnxruntime call: memory stays flat on the IW bound's 20,000 codes
+# Working memory of all ONNX sessions of the process together (one onnxruntime CPU arena with a
+# ceiling): a graph that asks for more (ConstantOfShape [10^5, 10^5]) fails instead of taking
+# the machine. The recipe's MLP needs ~10 MB per 1,024 rows; a 64x64 conv decoder a few hundred.
+MAX_MEMORY = 2 * 2**30
+_ARENA = threading.Lock()
+_arena_registered = False
 # A "probs" decoder's output as logits: |logit| <= 100 is torch's own clamp of log(p) in its
 # binary cross-entropy, so a probability of exactly 0 or 1 costs 100 nats per pixel, not inf.
 MAX_ABS_PROB_LOGIT = 100.0
@@ -45,15 +51,31 @@ def providers(device) -> list[str]:
     return wanted
 
 
+def _shared_arena() -> None:
+    """Register the bounded CPU arena once per process (onnxruntime refuses a second one)."""
+    global _arena_registered
+    import onnxruntime as ort
+
+    with _ARENA:
+        if not _arena_registered:
+            info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+            ort.create_and_register_allocator(
+                info, ort.OrtArenaCfg({"max_mem": MAX_MEMORY, "arena_extend_strategy": 1})
+            )
+            _arena_registered = True
+
+
 def session(graph: bytes, device="cpu"):
     """An InferenceSession on self-contained bytes (onnxruntime never opens a file of ours)."""
     import onnxruntime as ort
 
+    _shared_arena()
     so = ort.SessionOptions()
+    so.add_session_config_entry("session.use_env_allocators", "1")  # the bounded arena above
     so.intra_op_num_threads = max(1, min(MAX_THREADS, os.cpu_count() or 1))
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.log_severity_level = 3  # errors only: a user's graph's warnings are not ours to print
+    so.log_severity_level = 4  # fatal only: a user's graph's errors come back as one OnnxRunError line
     return ort.InferenceSession(graph, so, providers=providers(device))
 
 
@@ -136,7 +158,8 @@ class OnnxVAE(nn.Module):
         import onnxruntime as ort
 
         opts = ort.RunOptions()
-        opts.log_severity_level = 3
+        opts.log_severity_level = 4
+        opts.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")  # give a peak back after the run
         timer = None
         if self.time_limit is not None:
             timer = threading.Timer(self.time_limit, lambda: setattr(opts, "terminate", True))
@@ -148,6 +171,8 @@ class OnnxVAE(nn.Module):
                 raise OnnxRunError(
                     f"{role}.onnx took longer than {self.time_limit:g} s on {len(next(iter(feeds.values())))} inputs"
                 ) from None
+            if "Available memory of" in str(e):
+                raise OnnxRunError(f"{role}.onnx needs more than {MAX_MEMORY >> 20:,} MB of working memory") from None
             raise OnnxRunError(f"{role}.onnx fails to run ({_first_line(e)})") from None
         finally:
             if timer is not None:
