@@ -78,6 +78,7 @@ STATIC = {
     "external dotdot": (lambda p: _external(p, "../secret.bin"), "'..'"),
     "external windows": (lambda p: _external(p, "C:\\weights.bin"), "only paths relative"),
     "external link out": (lambda p: _external_link(p), "leads out of the model folder"),
+    "graph link out": (lambda p: _graph_link(p), "a link leading out of the model folder"),
     "external missing": (lambda p: _external(p, "nothere.bin"), "which is not in the model folder"),
     "external past end": (lambda p: _external(p, "w.bin", data=b"\0" * 10), "lies outside"),
     "external bad offset": (lambda p: _external(p, "w.bin", data=b"\0" * 600, offset="x"), "not a whole number"),
@@ -140,6 +141,12 @@ def _external_link(p):
     outside.write_bytes(b"\0" * 1024)
     (p / "w.bin").symlink_to(outside)
     _external(p, "w.bin")
+
+
+def _graph_link(p):
+    outside = p.parent / "elsewhere.onnx"
+    (p / "decoder.onnx").rename(outside)
+    (p / "decoder.onnx").symlink_to(outside)
 
 
 @pytest.mark.parametrize("case", sorted(STATIC))
@@ -267,6 +274,13 @@ def test_sessions_use_only_cpu_and_bounded_threads(tmp_path, monkeypatch):
     assert len(made) == 2
     for intra, inter, providers in made:
         assert 1 <= intra <= MAX_THREADS and inter == 1 and providers == ["CPUExecutionProvider"]
+
+
+def test_an_onnx_model_is_not_saved_as_a_checkpoint(tmp_path):
+    model, _ = vae_core.load_checkpoint(write_folder(tmp_path / "m"))
+    with pytest.raises(ValueError, match="copy the folder"):
+        vae_core.save_checkpoint(model, tmp_path / "x.safetensors")
+    assert not (tmp_path / "x.safetensors").exists()
 
 
 def test_a_lone_onnx_file_is_listed_with_the_reason(tmp_path):

@@ -81,6 +81,8 @@ def save_checkpoint(
     if dtype is not None and dtype not in STORAGE_DTYPES:
         raise ValueError(f"Weights can be stored as float16, bfloat16, float32 or float64, not {dtype}.")
     path = Path(path)
+    if getattr(model.config, "arch", None) == "onnx":
+        raise ValueError("An ONNX model has no weights to save here: its folder is the model (copy the folder).")
     meta = {**(meta or {}), "kind": model.config.kind, "model_config": model.config.to_dict()}
     meta["vae_core_version"] = __version__
     header = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "meta": json.dumps(jsonable(meta))}

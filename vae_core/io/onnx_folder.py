@@ -56,6 +56,10 @@ def read_config(folder: Path) -> OnnxConfig:
             f"{name}: no {', '.join(missing)}; an ONNX model folder holds encoder.onnx, decoder.onnx and "
             "model.json (README, 'Your own model')."
         )
+    root = folder.resolve()
+    for f in FILES:
+        if not (folder / f).resolve().is_relative_to(root):
+            raise CheckpointError(f"{name}/{f} is a link leading out of the model folder; copy the file in.")
     raw = read_bounded(f"{name}/{MANIFEST}", folder / MANIFEST, MAX_MANIFEST_BYTES)
     try:
         manifest = json.loads(raw)
