@@ -25,7 +25,9 @@ def load_error(path) -> str:
 
 
 def listed(folder):
-    entries = [e for e in registry.scan(folder.parent / "nothing-shipped", folder.parent) if e.path == folder]
+    entries = [
+        e for e in registry.scan(folder.parent / "nothing-shipped", folder.parent, onnx=True) if e.path == folder
+    ]
     assert len(entries) == 1
     return entries[0]
 
@@ -285,7 +287,7 @@ def test_an_onnx_model_is_not_saved_as_a_checkpoint(tmp_path):
 
 def test_a_lone_onnx_file_is_listed_with_the_reason(tmp_path):
     (tmp_path / "model.onnx").write_bytes(decoder().SerializeToString())
-    [entry] = registry.scan(tmp_path / "none", tmp_path)
+    [entry] = registry.scan(tmp_path / "none", tmp_path, onnx=True)
     assert not entry.ok and "is a folder with encoder.onnx" in entry.error
 
 
@@ -313,3 +315,9 @@ def test_a_graph_asking_for_more_memory_than_the_bound_is_refused(op, tmp_path):
     _graph(path, "decoder.onnx", m)
     message = load_error(path)
     assert "MB of working memory" in message or "onnxruntime cannot load" in message, message
+
+
+def test_onnx_folders_are_listed_only_when_asked_for(tmp_path):
+    write_folder(tmp_path / "m")
+    assert registry.scan(tmp_path / "none", tmp_path) == []  # the app's current pages cannot show one yet
+    assert [e.name for e in registry.scan(tmp_path / "none", tmp_path, onnx=True)] == ["m"]

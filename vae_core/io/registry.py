@@ -149,12 +149,14 @@ def onnx_dirs(folder: Path) -> list[Path]:
     return found
 
 
-def scan(shipped_dir, user_dir=None, sweeps=True, onnx=True) -> list[ModelEntry]:
-    """All *.safetensors in the two folders (plus stray .pt/.pkl/.ckpt, listed as refused), their
-    ONNX model folders (directly or in onnx/, see onnx_dirs), and with `sweeps` the checkpoints of
-    their β-sweep subfolders (sweep-*/, source "sweep"), sorted by latent size, then kind (VAE, AE,
-    KL-only), then name. `onnx=False` leaves ONNX folders out (for a caller that cannot show them
-    yet). Never raises."""
+def scan(shipped_dir, user_dir=None, sweeps=True, onnx=False) -> list[ModelEntry]:
+    """All *.safetensors in the two folders (plus stray .pt/.pkl/.ckpt, listed as refused), with
+    `onnx` their ONNX model folders (directly or in onnx/, see onnx_dirs), and with `sweeps` the
+    checkpoints of their β-sweep subfolders (sweep-*/, source "sweep"), sorted by latent size, then
+    kind (VAE, AE, KL-only), then name. Never raises.
+
+    `onnx` is off by default until the app's pages can show an ONNX model (its live map publishes
+    an MLP decoder's weights); a caller that can, passes onnx=True."""
     entries = []
     for folder, source in ((shipped_dir, "shipped"), (user_dir, "yours")):
         if folder is not None:
