@@ -321,3 +321,13 @@ def test_onnx_folders_are_listed_only_when_asked_for(tmp_path):
     write_folder(tmp_path / "m")
     assert registry.scan(tmp_path / "none", tmp_path) == []  # the app's current pages cannot show one yet
     assert [e.name for e in registry.scan(tmp_path / "none", tmp_path, onnx=True)] == ["m"]
+
+
+def test_the_content_digest_of_a_folder_follows_its_files(tmp_path):
+    """Map and sampler caches (and shared links) key a model by content: for a folder, all its files."""
+    from vae_core.io.projection_cache import file_digest
+
+    a, b = write_folder(tmp_path / "a"), write_folder(tmp_path / "b")
+    assert file_digest(a) == file_digest(b)  # a copy keeps its caches
+    (b / "model.json").write_text(json.dumps(manifest(name="other")))
+    assert file_digest(a) != file_digest(b)
