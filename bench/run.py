@@ -262,11 +262,12 @@ def main(argv=None) -> int:
         "--only",
         nargs="*",
         default=None,
-        help="training textbook_quality pages pages_fashion slider projections retrain jobs iw device",
+        help="training textbook_quality pages pages_fashion slider projections retrain jobs iw device onnx",
     )
     p.add_argument("--device", default="auto", help="the device section's device: auto, cpu, cuda, mps")
     args = p.parse_args(argv)
     from bench.device import bench_device
+    from bench.onnx import bench_onnx
 
     sections = {
         "training": lambda: bench_training(args.epochs),
@@ -282,6 +283,7 @@ def main(argv=None) -> int:
             "k5000_n200": child(with_peak(IW_CHILD.format(k=5000, n=200))),
         },
         "device": lambda: bench_device(args.device),
+        "onnx": bench_onnx,  # an ONNX model folder against the same checkpoint (bench/onnx.py)
     }
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only else {}
     results["machine"] = {
