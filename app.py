@@ -1,9 +1,9 @@
 """`streamlit run app.py`: the explorer (explorer.py) served as a Streamlit ASGI app.
 
 Why not run explorer.py directly: Streamlit runs a page's script only when a browser session
-connects, so the first visitor would wait for torch and the data to load. As an st.App, the
-server starts a warm-up (ui/warmup.py) in a background thread the moment it starts, while the
-browser is still fetching Streamlit's frontend; the first script run then finds them loaded.
+connects. As an st.App, the server starts a warm-up (ui/frame/warmup.py) in a background thread
+the moment it starts: torch and the engine load while the first visitor's map is drawn from
+shipped arrays (ui/services/first_map.py), so their next clicks find the engine ready.
 `streamlit run explorer.py` works too, without the warm-up.
 """
 
@@ -15,7 +15,7 @@ import streamlit as st
 
 @asynccontextmanager
 async def lifespan(_app):
-    from ui import warmup
+    from ui.frame import warmup
 
     threading.Thread(target=warmup.run, name="vae-explorer-warmup", daemon=True).start()
     yield

@@ -9,19 +9,22 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import context, share
-from ui.views import VIEWS
+from ui.frame import context, url
+from ui.frame.pages import VIEWS
+from vae_core.io.header import CheckpointError
 
 # A local icon: a material-symbol page icon makes the browser fetch it from a font CDN (offline: a failed request).
-ICON = str(Path(__file__).resolve().parent / "ui" / "icon.png")
+ICON = str(Path(__file__).resolve().parent / "ui" / "frame" / "icon.png")
 st.set_page_config(page_title="VAE latent-space explorer", page_icon=ICON, layout="wide")
 
 PAGES = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(VIEWS)]
 
 page = st.navigation(PAGES)
-share.begin()
+url.begin()
 st.session_state["ctx"] = ctx = context.sidebar()
 try:
     page.run()
+except CheckpointError as e:  # a model that passed the header checks but not the load-time probe
+    st.warning(f"The model you picked cannot be used: {e} Pick another one.")
 finally:  # also when a page stops early (st.stop): the URL always shows this run's choices
-    share.finish(ctx)
+    url.finish(ctx)

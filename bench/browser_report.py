@@ -31,16 +31,24 @@ def _kb(d):
 BEFORE = {"startup": "11.9 s", "rerun": "~3 MB", "slider": "304 ms median (108–375)", "pointer": "— (no decoding)"}
 
 
+def _starts(xs) -> str:
+    if not xs:
+        return "—"
+    xs = sorted(xs)
+    return f"**{xs[len(xs) // 2]:.1f} s** median of {len(xs)} ({', '.join(f'{x:.1f}' for x in xs)})"
+
+
 def table(r: dict) -> str:
-    a, lv = r.get("app", {}), r.get("live", {})
+    a, lv, st = r.get("app", {}), r.get("live", {}), r.get("startup", {})
     n = a.get("big_points", 0)
     rows = [
         (
-            "`streamlit run app.py` → first map drawn",
+            "`streamlit run app.py` → first map drawn, fresh starts, quiet machine",
             BEFORE["startup"],
-            f"{a.get('startup_to_map_s', 0):.1f} s (empty cache); {a.get('restart_to_map_s', 0):.1f} s (restart)",
-            "≤ 5 s",
+            _starts(st.get("quiet_s")),
+            "≤ 3 s",
         ),
+        ("… while two other processes keep both cores busy", "—", _starts(st.get("busy_s")), "≤ 5 s"),
         ("bytes received per Latent map rerun", BEFORE["rerun"], _kb(a.get("map_rerun")), "≤ 200 kB"),
         ("Traverse slider key press → new image", BEFORE["slider"], _both(a.get("slider_ms")), "≤ 30 ms"),
         (

@@ -138,4 +138,14 @@ def table(r: dict) -> str:
                     f"{run['samples_per_s']:,.0f} samples/s = {run['share_of_peak']:.0%} of {run['precision']} matmul",
                 )
             )
+    o = r.get("onnx")
+    if o:
+        for what, fmt in (
+            ("load in a fresh process (after imports)", lambda v: f"{v['load']['first_load_s']:.2f} s"),
+            ("encode mnist5k's 4,500 images (batches of 1,000)", lambda v: f"{v['encode_images_per_s']:,.0f} images/s"),
+            ("decode 4,500 codes (batches of 1,000)", lambda v: f"{v['decode_codes_per_s']:,.0f} codes/s"),
+            ("decode one code (server side)", lambda v: f"{v['decode_one_ms']:.2f} ms"),
+            ("decode logits of K = 100 x 200 codes (the IW bound)", lambda v: f"{v['decode_iw_100x200_s']:.2f} s"),
+        ):
+            rows.append(_row(f"vae-z16, {what}: torch vs ONNX", f"{fmt(o['torch'])} vs {fmt(o['onnx'])}"))
     return "\n".join(rows)

@@ -143,7 +143,7 @@ print(json.dumps({{"cold_s": cold, "warm_s": sorted(warm)[1]}}))
 def bench_pages(stem: str = "") -> dict:
     """Every page in a fresh process: cold (imports, data, codes, maps) and warm reruns.
     `stem` picks a model first (default: the app's own, vae-z2 on mnist5k's 4,500 images)."""
-    from ui.views import VIEW_FILES
+    from ui.frame.pages import VIEW_FILES
 
     return {Path(p).stem: child(PAGE_CHILD.format(page=p, stem=stem)) for p in VIEW_FILES}
 
@@ -262,11 +262,12 @@ def main(argv=None) -> int:
         "--only",
         nargs="*",
         default=None,
-        help="training textbook_quality pages pages_fashion slider projections retrain jobs iw device",
+        help="training textbook_quality pages pages_fashion slider projections retrain jobs iw device onnx",
     )
     p.add_argument("--device", default="auto", help="the device section's device: auto, cpu, cuda, mps")
     args = p.parse_args(argv)
     from bench.device import bench_device
+    from bench.onnx import bench_onnx
 
     sections = {
         "training": lambda: bench_training(args.epochs),
@@ -282,6 +283,7 @@ def main(argv=None) -> int:
             "k5000_n200": child(with_peak(IW_CHILD.format(k=5000, n=200))),
         },
         "device": lambda: bench_device(args.device),
+        "onnx": bench_onnx,  # an ONNX model folder against the same checkpoint (bench/onnx.py)
     }
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only else {}
     results["machine"] = {

@@ -25,7 +25,7 @@ from vae_core.analysis.projection import DEFAULT_PARAMS, project
 from vae_core.model.estimators import encode_all
 
 ROOT = Path(__file__).resolve().parents[1]
-MAP_POINTS = 60_000  # as ui/state.MAP_POINTS: the points a map shows, hence its cache key
+MAP_POINTS = 60_000  # as ui/settings.MAP_POINTS: the points a map shows, hence its cache key
 METHODS = ("tsne", "umap")
 
 
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
         mean, _ = encode_all(model, data.images)
         for method in args.methods:
             t0 = time.perf_counter()
-            key = f"{args.dataset}:train:{len(mean)}"  # as ui/state.project builds it
+            key = f"{args.dataset}:train:{len(mean)}"  # as ui/services/latents.project builds it
             project(mean.numpy(), method, DEFAULT_PARAMS[method], path, key, cache_dir=args.out, cache_limit=None)
             print(f"{path.stem} {method}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0

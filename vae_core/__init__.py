@@ -10,7 +10,10 @@ Rooms, lowest first (a room imports only rooms below it; tests/engine/test_layer
     training      the recipe (TrainConfig), Trainer, device, distributed, the film
     analysis      metrics, densities and holes, sample quality, samplers, projections
     runs          one training run (CLI, jobs and sweeps share it), background jobs, sweeps
-    cli           the command lines; `python -m vae_core.train|evaluate|sweep` are thin entries
+    cli           the command lines; `python -m vae_core.train|evaluate|sweep|export_onnx` are thin entries
+
+`load_checkpoint` also opens an ONNX model folder (encoder.onnx, decoder.onnx, model.json; README
+"Your own model"): the same interface, run by onnxruntime; meta["format"] == "onnx" tells it apart.
 """
 
 __version__ = "0.1.0"

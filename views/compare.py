@@ -5,7 +5,11 @@ import streamlit as st
 import torch
 
 import ui.livemap as lm
-from ui import context, figures, lesson, maps, share, state, widgets
+from ui.components import maps, widgets
+from ui.frame import context, probe, url
+from ui.render import figures
+from ui.sections import compare as section
+from ui.services import data, latents, models
 from vae_core.io.registry import KIND_NAMES
 
 ctx = context.current()
@@ -17,13 +21,13 @@ st.markdown(
     "like and what the measures say about it — on these models, not as the textbook tells it."
 )
 
-trios = state.model_trios(entry.image_shape, entry.dataset)
+trios = models.model_trios(entry.image_shape, entry.dataset)
 if not trios:
     st.info(
         "Comparing needs a VAE, an autoencoder and a KL-only model of the same latent size. "
         "Train the missing ones on the Train page."
     )
-    share.stop()
+    url.stop()
 sizes = sorted(trios)
 default = entry.latent_dim if entry.latent_dim in trios else sizes[0]
 d = (
@@ -40,10 +44,10 @@ shared = st.toggle(
     help="On shared axes the autoencoder's spread is visible at once; turn off to see each shape.",
 )
 
-loaded = {k: state.load_model(str(e.path), e.mtime) for k, e in trio.items()}
-models = {k: m for k, (m, _) in loaded.items()}
-maps_ = {k: state.map_projection(e, models[k], data_name, method, params) for k, e in trio.items()}
-bounds = lesson.shared_bounds([p for _, _, p in maps_.values()]) if shared else None
+refs = {k: models.ModelRef.of(e, data_name) for k, e in trio.items()}
+loaded = {k: models.load_model(r)[0] for k, r in refs.items()}
+maps_ = {k: latents.map_projection(r, method, params) for k, r in refs.items()}
+bounds = section.shared_bounds([p for _, _, p in maps_.values()]) if shared else None
 for col, (kind, e) in zip(st.columns(3), trio.items(), strict=True):
     proj = maps_[kind][2]
     with col:
@@ -55,28 +59,27 @@ for col, (kind, e) in zip(st.columns(3), trio.items(), strict=True):
             height=420,
             bounds=bounds,
             title=f"{KIND_NAMES[kind]} ({e.stem})",
-            model=models[kind],
-            entry=e,
+            ref=refs[kind],
         )
-st.session_state["compare_models"] = [e.path.stem for e in trio.values()]
+probe.record(compare_models=[e.path.stem for e in trio.values()])
 
-val = state.dataset(data_name, "val")
+val = data.dataset(data_name, "val")
 x = val.images[:: max(1, len(val) // 10)][:10]
 prior = torch.randn(10, d, generator=torch.Generator().manual_seed(0))
-for col, (kind, model) in zip(st.columns(3), models.items(), strict=True):
+for col, (kind, model) in zip(st.columns(3), loaded.items(), strict=True):
     with col:
         st.markdown(f"**{KIND_NAMES[kind]}**")
-        recon = state.decode(model, state.encode(model, x).mean)
+        recon = latents.decode(model, latents.encode(model, x).mean)
         st.image(figures.image_grid(torch.cat([x, recon]), nrow=10, scale=2), caption="inputs / reconstructions")
         st.image(
-            figures.image_grid(state.decode(model, prior), nrow=10, scale=2),
+            figures.image_grid(latents.decode(model, prior), nrow=10, scale=2),
             caption="samples: the same 10 prior draws z ~ N(0, I)",
         )
 
 st.subheader("What the measures say")
-rows = {kind: lesson.measure(e, models[kind], data_name, loaded[kind][1]) for kind, e in trio.items()}
+rows = {kind: section.measure(r) for kind, r in refs.items()}
 for kind in trio:
-    st.markdown(f"- **{KIND_NAMES[kind]}**: " + lesson.verdict(kind, rows[kind]))
-table = pd.DataFrame({KIND_NAMES[k]: lesson.columns(r, d) for k, r in rows.items()}).T
+    st.markdown(f"- **{KIND_NAMES[kind]}**: " + section.verdict(kind, rows[kind]))
+table = pd.DataFrame({KIND_NAMES[k]: section.columns(r, d) for k, r in rows.items()}).T
 st.dataframe(table)
-st.caption(lesson.FOOTNOTE)
+st.caption(section.FOOTNOTE)

@@ -4,14 +4,18 @@ import streamlit as st
 import torch
 
 import ui.livemap as lm
-from ui import context, figures, maps, panels, state, widgets
+from ui.components import maps, panels, widgets
+from ui.frame import context, probe
+from ui.render import figures
+from ui.services import data, latents
 from vae_core.analysis import latent
+from vae_core.data import catalog
 
 ctx = context.current()
 entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
-data = state.dataset(data_name)
+dataset = data.dataset(data_name)
 st.title("Interpolate")
-noun = state.noun(data_name)
+noun = catalog.noun(data_name)
 st.caption(
     f"Encode two {noun}s, walk between their posterior means and decode every step. A VAE's path "
     f"passes through plausible {noun}s; an autoencoder's often crosses regions its decoder never saw."
@@ -22,13 +26,13 @@ def endpoint(col, key, label, default_class):
     """One end of the path, from the dataset or an upload: (image [1,1,H,W], what it is)."""
     with col:
         source = st.radio(label, ["dataset digit", "upload"], horizontal=True, key=f"{key}_src")
-        if source == "upload" and model.config.image_shape == (1, 28, 28):
+        if source == "upload" and ctx.config.image_shape == (1, 28, 28):
             up = widgets.upload_digit(f"{key}_up")
             if up is not None:
                 return up.x, "your upload"
             st.caption(f"No usable upload yet: using the dataset {noun} below.")
-        i, x = widgets.digit_picker(data, ctx.widget_key(key), label, default_class)
-        return x, f"#{i} · class {data.classes[int(data.labels[i])]}"
+        i, x = widgets.digit_picker(dataset, ctx.widget_key(key), label, default_class)
+        return x, f"#{i} · class {dataset.classes[int(dataset.labels[i])]}"
 
 
 c1, c2 = st.columns(2)
@@ -37,10 +41,10 @@ c1, c2 = st.columns(2)
 method = c1.segmented_control("Path", ["linear", "spherical"], default="linear", key="interp_method") or "linear"
 steps = c2.slider("Steps", 3, 20, 10, key="interp_steps")
 
-post = state.encode(model, torch.cat([x0, x1]))
+post = latents.encode(model, torch.cat([torch.as_tensor(x0), torch.as_tensor(x1)]))
 z0, z1 = post.mean[0], post.mean[1]
 path = (latent.slerp if method == "spherical" else latent.lerp)(z0, z1, steps)
-images = state.decode(model, path)
+images = latents.decode(model, path)
 
 left, mid, right = st.columns([1, 6, 1])
 left.image(figures.to_pil(x0[0], 112), caption=f"start: {what0}")
@@ -51,13 +55,13 @@ mid.image(
     caption=f"{steps} decoded steps, {method} in z, left to right (|z| from {z0.norm():.2f} to {z1.norm():.2f})",
     width="stretch",
 )
-st.session_state["interp_images"] = len(images)
+probe.record(interp_images=len(images))
 
 panels.image_downloads(images, steps, f"{entry.stem}-interpolation-{steps}", key="interp")
 
-d = model.config.latent_dim
+d = ctx.config.latent_dim
 map_method, params = widgets.projection_controls(d, key=ctx.widget_key("interp_map"))
-mean, logvar, proj = state.map_projection(entry, model, data_name, map_method, params)
+mean, logvar, proj = latents.map_projection(ctx.ref, map_method, params)
 path_xy = proj.transform(path.numpy())
 path_line = lm.Polyline(path_xy, name=f"{method} path")
 maps.draw(ctx, proj, key=ctx.widget_key("interp_chart"), overlays=[path_line], height=480)

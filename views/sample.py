@@ -2,12 +2,16 @@
 
 import streamlit as st
 
-from ui import analysis, context, figures, panels, state
+from ui.components import panels
+from ui.frame import context
+from ui.render import figures
+from ui.services import latents, measures
+from vae_core.data import catalog
 
 ctx = context.current()
-entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
+ref, model, data_name = ctx.ref, ctx.model, ctx.data_name
 st.title("Sample")
-noun = state.noun(data_name)
+noun = catalog.noun(data_name)
 st.caption(
     f"A VAE is trained so that draws from the prior N(0, I) decode to {noun}s. Any model — an autoencoder "
     "too — can also be sampled from a density fitted to its codes after training (ex-post density "
@@ -16,17 +20,16 @@ st.caption(
 )
 c1, c2 = st.columns([1, 3])
 seed = c1.number_input("Draw", 0, 10_000, 0, key="sample_seed", help="Another number: other samples.")
-mean, logvar = state.codes(str(entry.path), entry.mtime, data_name, model)
-key = (str(entry.path), entry.mtime, data_name)
+mean, logvar = latents.codes(ref)
 
 cols = st.columns(3)
-for col, (source, words) in zip(cols, analysis.SOURCES.items(), strict=True):
-    z = analysis.draw(*key, source, 40, mean, seed=int(seed) + 1)
+for col, (source, words) in zip(cols, measures.SOURCES.items(), strict=True):
+    z = measures.draw(ref, source, 40, mean, seed=int(seed) + 1)
     with col:
         st.markdown(f"**{words}**")
-        st.image(figures.image_grid(state.decode(model, z), nrow=8, scale=2), width="stretch")
-        st.caption(panels.sample_line(analysis.sample_quality(*key, source, model, mean), "it"))
-scale = analysis.code_scale(*key, mean, logvar)
+        st.image(figures.image_grid(latents.decode(model, z), nrow=8, scale=2), width="stretch")
+        st.caption(panels.sample_line(measures.sample_quality(ref, source, model, mean), "it"))
+scale = measures.code_scale(ref, mean, logvar)
 st.markdown(
     "The codes' spread per dimension (the prior's is 1): "
     + ", ".join(f"{s:.2g}" for s in scale["aggregate_std"][:16])

@@ -7,7 +7,9 @@ approaches the KL-only end; the Compare page shows this continuum in three point
 
 import streamlit as st
 
-from ui import context, figures, share, sweeps
+from ui.frame import context, url
+from ui.render import figures
+from ui.sections import sweep as section
 
 st.title("β sweep")
 st.caption(
@@ -15,28 +17,28 @@ st.caption(
     "(how many nats the code keeps about the digit), distortion the reconstruction term; −ELBO is their "
     "sum, so the dashed lines are models of equal ELBO. Click a point to open that model on the Latent map."
 )
-found = sweeps.folders()
+found = section.folders()
 if not found:
     st.info(
         "No sweep here yet: `python -m vae_core.sweep --beta 0 0.5 1 2 --latent-dim 2 "
         "--out-dir user_models/sweep-mine`."
     )
-    share.stop()
+    url.stop()
 folder = st.selectbox("Sweep", list(found), format_func=found.get, key="sweep_folder")
-rows = sweeps.rows(folder)
+rows = section.rows(folder)
 if not rows:
     st.info("This sweep has no finished point yet.")
-    share.stop()
+    url.stop()
 event = st.plotly_chart(
     figures.rate_distortion(rows), on_select="rerun", selection_mode="points", key=f"sweep_chart_{folder}"
 )
-frame = sweeps.table(rows)
+frame = section.table(rows)
 st.dataframe(
     frame.style.format(precision=3, na_rep="—"),  # a figure that does not exist: a dash, not "None"
     hide_index=True,
     column_config={"file": st.column_config.TextColumn(width="large")},
 )
-picked = sweeps.picked(event, rows, folder)
+picked = section.picked(event, rows, folder)
 if picked is not None:
     context.open_model(picked)
     st.switch_page("views/latent_map.py")

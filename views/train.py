@@ -7,7 +7,9 @@ import streamlit as st
 import torch
 
 import vae_core
-from ui import jobs_panel, state
+from ui import settings
+from ui.sections import train as section
+from ui.services import models
 from vae_core.data import DATASETS, is_available
 from vae_core.io.registry import KIND_NAMES
 from vae_core.model.config import MAX_BETA, MAX_LATENT_DIM, ModelConfig
@@ -17,9 +19,9 @@ from vae_core.training.device import PRECISIONS
 st.title("Train a model")
 st.caption(
     "Training runs in the background: leave this page, come back, or refresh — the job goes on, and every "
-    f"browser sees the server's jobs. Models are saved in `{state.user_dir().name}/` and join the model picker."
+    f"browser sees the server's jobs. Models are saved in `{settings.user_dir().name}/` and join the model picker."
 )
-manager = state.job_manager()
+manager = models.job_manager()
 RECIPE = TrainConfig()  # the shipped recipe: TrainConfig's defaults
 QUICK_EPOCHS = 60  # the shipped recipe runs 150; 60 finishes in about a minute within a few nats of it
 devices = (
@@ -42,7 +44,7 @@ with st.form("train_form", enter_to_submit=False):  # Enter in a number box must
         key="tr_epochs",
         help=f"The shipped models ran {RECIPE.epochs}.",
     )
-    names = [n for n in DATASETS if is_available(n, state.DATA_ROOT)]
+    names = [n for n in DATASETS if is_available(n, settings.DATA_ROOT)]
     dataset = c2.selectbox("Dataset", names, key="tr_data")
     seed = c3.number_input("Seed", *BOUNDS["seed"], 0, 1, key="tr_seed")
     with st.expander("Advanced"):
@@ -67,7 +69,7 @@ if missing:
 
 if submitted:
     try:
-        shape = vae_core.load_dataset(dataset, "val", state.DATA_ROOT).image_shape
+        shape = vae_core.load_dataset(dataset, "val", settings.DATA_ROOT).image_shape
         mcfg = ModelConfig(kind=kind, latent_dim=int(latent_dim), beta=float(beta), image_shape=shape)
         tcfg = TrainConfig(
             epochs=int(epochs),
@@ -79,10 +81,10 @@ if submitted:
             device=device,
         )
         stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"  # unique across sessions
-        out = state.user_dir() / f"{kind}-z{int(latent_dim)}-{dataset}-{stamp}.safetensors"
-        job = manager.submit(mcfg, tcfg, dataset, out, state.DATA_ROOT, owner=jobs_panel.owner())
+        out = settings.user_dir() / f"{kind}-z{int(latent_dim)}-{dataset}-{stamp}.safetensors"
+        job = manager.submit(mcfg, tcfg, dataset, out, settings.DATA_ROOT, owner=section.owner())
         st.session_state["job_id"] = job.id
     except (ValueError, RuntimeError, OSError) as e:
         st.error(str(e))
 
-jobs_panel.jobs_view(manager)
+section.jobs_view(manager)

@@ -5,25 +5,28 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui import context, state, traversals, widgets
+from ui.components import widgets
+from ui.frame import context
+from ui.sections import traverse as section
+from ui.services import data, latents
 from vae_core.analysis import latent
 from vae_core.model.losses import gaussian_kl
 
 ctx = context.current()
-entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
-data = state.dataset(data_name)
-d = model.config.latent_dim
+model, data_name = ctx.model, ctx.data_name
+dataset = data.dataset(data_name)
+d = ctx.config.latent_dim
 st.title("Traverse")
 
-mean, logvar = state.codes(str(entry.path), entry.mtime, data_name, model)
+mean, logvar = latents.codes(ctx.ref)
 order = latent.dimension_order(torch.from_numpy(mean), torch.from_numpy(logvar)).tolist()
 kl_dim = gaussian_kl(torch.from_numpy(mean), torch.from_numpy(logvar)).mean(0).numpy()  # inf for an AE
 names = [f"z{j + 1}" + (f" (KL {kl_dim[j]:.2f})" if np.isfinite(kl_dim[j]) else "") for j in range(d)]
 
 start = st.radio("Start from", ["the origin (z = 0)", "a digit's code"], horizontal=True, key="trav_start")
 if start == "a digit's code":
-    i, x = widgets.digit_picker(data, ctx.widget_key("trav"), "Digit", 3)
-    base, source = state.encode(model, x).mean[0].numpy(), int(data.labels[i])
+    i, x = widgets.digit_picker(dataset, ctx.widget_key("trav"), "Digit", 3)
+    base, source = latents.encode(model, x).mean[0].numpy(), int(dataset.labels[i])
 else:
     i, base, source = None, np.zeros(d, np.float32), None
 
@@ -32,16 +35,16 @@ with grid_tab:
     if d < 2:
         st.info("This model has a single latent dimension; use the sliders.")
     else:
-        traversals.grid(ctx, base, names, order)
+        section.grid(ctx, base, names, order)
 with slider_tab:
-    traversals.sliders(ctx, base, names, order, key=ctx.widget_key(f"sl_{data_name}_{i}"))
+    section.sliders(ctx, base, names, order, key=ctx.widget_key(f"sl_{data_name}_{i}"))
 with direction_tab:
     st.caption(
         "Shape attributes measured on every digit (ink area, stroke thickness, slant, width, height, as in "
         "Morpho-MNIST) have directions in z that predict them; moving a code along one changes that attribute."
     )
-    traversals.attribute_edit(ctx, base)
+    section.attribute_edit(ctx, base)
     if source is None:
         st.info("Start from a digit's code to move it from its class toward another one.")
     else:
-        traversals.class_arithmetic(ctx, base, source)
+        section.class_arithmetic(ctx, base, source)

@@ -1,6 +1,7 @@
 """The app, driven in-process with Streamlit's AppTest, on the shipped checkpoints."""
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 from support import ROOT
 
-from ui.views import VIEW_FILES
+from ui.frame import probe
+from ui.frame.pages import VIEW_FILES
 
 PAGES = VIEW_FILES
 
@@ -66,22 +68,22 @@ def test_every_page_runs_without_exception(page, live, monkeypatch):
 
 def test_moving_a_traversal_slider_changes_the_decoded_image():
     at = app("views/traverse.py")
-    before = at.session_state["traverse_image"]
+    before = probe.read(at, "traverse_image")
     slider = next(s for s in at.slider if s.key and s.key.startswith("sl_"))
     slider.set_value(2.5).run()
     assert not at.exception
-    assert at.session_state["traverse_image"] != before
+    assert probe.read(at, "traverse_image") != before
 
 
 def test_interpolation_returns_the_requested_number_of_images():
     at = app("views/interpolate.py")
     at.slider(key="interp_steps").set_value(7).run()
-    assert not at.exception and at.session_state["interp_images"] == 7
+    assert not at.exception and probe.read(at, "interp_images") == 7
 
 
 def test_compare_shows_three_models_of_one_latent_size():
     at = app("views/compare.py")
-    models = at.session_state["compare_models"]
+    models = probe.read(at, "compare_models")
     assert len(models) == 3 and {m.split("-")[0] for m in models} == {"ae", "kl", "vae"}
     assert len({m.split("-")[1] for m in models}) == 1
     assert at.dataframe, "metrics table missing"
@@ -101,7 +103,7 @@ def test_the_shipped_fashion_models_show_all_54000_training_images_and_compare_a
     assert "54,000 Fashion-MNIST training images under fashion-vae-z16" in caption, caption
     at.switch_page("views/compare.py").run()
     assert not at.exception
-    assert at.session_state["compare_models"] == ["fashion-ae-z16", "fashion-kl-z16", "fashion-vae-z16"]
+    assert probe.read(at, "compare_models") == ["fashion-ae-z16", "fashion-kl-z16", "fashion-vae-z16"]
 
 
 def test_an_uploaded_photo_is_encoded():
@@ -112,7 +114,7 @@ def test_an_uploaded_photo_is_encoded():
     at = app("views/encode.py")
     at.file_uploader(key="enc_upload").upload("seven.png", png_bytes(paper), "image/png").run()
     assert not at.exception and not at.error
-    mean = at.session_state["encoded_mean"]
+    mean = probe.read(at, "encoded_mean")
     assert len(mean) == 2 and np.isfinite(mean).all()
 
 
@@ -132,7 +134,7 @@ def test_bad_uploads_show_an_error_not_an_exception(name, data, message):
 
 
 def test_a_tiny_retrain_finishes_and_appears_in_the_model_picker(user_models):
-    from ui import state
+    from ui.services import models
 
     at = app("views/train.py")
     at.selectbox(key="tr_data").set_value("digits")
@@ -140,9 +142,9 @@ def test_a_tiny_retrain_finishes_and_appears_in_the_model_picker(user_models):
     at.number_input(key="tr_epochs").set_value(1)
     at.button[0].click().run()  # the form's submit button
     assert not at.exception and not at.error, [e.value for e in at.error]
-    newest = state.job_manager().jobs()[0]  # newest first: the one this form just queued
+    newest = models.job_manager().jobs()[0]  # newest first: the one this form just queued
     assert newest["own"] is False and newest["dataset"] == "digits" and newest["latent_dim"] == 2
-    snap = state.job_manager().wait(newest["id"], timeout=120)
+    snap = models.job_manager().wait(newest["id"], timeout=120)
     assert snap["state"] == "done", snap["message"]
     at.run()
     saved = list(user_models.glob("vae-z2-digits-*.safetensors"))
@@ -181,27 +183,44 @@ def test_every_page_works_with_every_kind_and_size(model, digits_models, monkeyp
         assert not at.error, (page, [e.value for e in at.error])
 
 
-def test_the_served_entry_warms_the_default_map_and_the_page_finds_it(monkeypatch, tmp_path):
-    """`streamlit run app.py` serves explorer.py as an st.App whose start-up warms the default
-    model's map; the first page run then finds the published assets in the same caches."""
+def test_the_served_entry_warms_the_engine_and_the_first_map_needs_no_torch(tmp_path):
+    """`streamlit run app.py` serves explorer.py as an st.App whose start-up warms the engine in a
+    thread without calling Streamlit (no "missing ScriptRunContext" lines); the first page's map
+    is drawn from shipped arrays before anything imports torch (checked in a fresh process)."""
     import ast
-
-    from ui import warmup
-    from ui.livemap import cached
+    import subprocess
+    import sys
 
     tree = ast.parse((ROOT / "app.py").read_text())
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "App"]
     assert calls and calls[0].args[0].value == "explorer.py"
-    published = []
-    real = cached.publish_images
-    monkeypatch.setattr(cached, "publish_images", lambda *a, **k: published.append(1) or real(*a, **k))
-    monkeypatch.setenv("VAE_EXPLORER_LIVEMAP", "1")
-    cached.images.clear()
-    warmup.run()
-    assert published == [1] and any((tmp_path / "cache" / "livemap").iterdir())
-    at = app()
-    assert at.title[0].value == "Latent map"
-    assert published == [1], "the page published the digits again instead of finding the warm-up's"
+    script = f"""
+import sys, logging
+sys.path.insert(0, {str(ROOT)!r})
+from streamlit.testing.v1 import AppTest
+import ui.components.maps as maps
+seen = []
+real = maps.draw
+def draw(*a, **k):
+    seen.append("torch" in sys.modules)
+    return real(*a, **k)
+maps.draw = draw
+at = AppTest.from_file({str(ROOT / "explorer.py")!r}, default_timeout=180).run()
+assert not at.exception, at.exception
+print("torch before the map:", seen)
+from ui.frame import warmup
+print("WARM-UP STARTS", file=sys.stderr, flush=True)
+warmup.run()
+print("warm:", "torch" in sys.modules)
+"""
+    env = {"VAE_EXPLORER_CACHE": str(tmp_path / "cache"), "VAE_EXPLORER_USER_MODELS": str(tmp_path / "mine")}
+    r = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env={**os.environ, **env}
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "torch before the map: [False]" in r.stdout, r.stdout + r.stderr[-2000:]
+    assert "warm: True" in r.stdout
+    assert "ScriptRunContext" not in r.stderr.split("WARM-UP STARTS")[-1], r.stderr[-2000:]
 
 
 def test_a_large_tsne_map_fits_in_the_background_with_pca_meanwhile(digits_models, monkeypatch):
@@ -209,19 +228,19 @@ def test_a_large_tsne_map_fits_in_the_background_with_pca_meanwhile(digits_model
     PCA and a progress bar at once, then the t-SNE map once the fit is done (waited on, not timed)."""
     from concurrent.futures import wait
 
-    from ui import fitting
+    from ui.services import fitting
 
     monkeypatch.setenv("VAE_EXPLORER_USER_MODELS", str(digits_models))
     monkeypatch.setattr(fitting, "BIG", 100)  # digits' training split is above it
     at = pick(app(), "vae-z3-digits")
     at.button_group[0].set_value("tsne").run()  # the Projection control
-    assert not at.exception and at.session_state["map_method_shown"] == "pca"
+    assert not at.exception and probe.read(at, "map_method_shown") == "pca"
     bars = progress_bars(at)
     assert bars and "Fitting t-SNE on" in bars[0].proto.text and "in the background" in bars[0].proto.text
     futures = [f.future for f in fitting._worker()[1].values()]
     assert futures and not wait(futures, timeout=600).not_done
     at.run()
-    assert not at.exception and at.session_state["map_method_shown"] == "tsne"
+    assert not at.exception and probe.read(at, "map_method_shown") == "tsne"
     assert not progress_bars(at)
 
 
@@ -241,23 +260,23 @@ def test_the_3d_view_follows_its_choices_and_says_when_a_model_has_two_dimension
     at = pick(app(), "vae-z16")
     toggle = next(t for t in at.toggle if t.label == "3-D view")
     toggle.set_value(True).run()
-    assert not at.exception and at.session_state["map_3d_shown"] == ("pca", 4500)
+    assert not at.exception and probe.read(at, "map_3d_shown") == ("pca", 4500)
     group = next(b for b in at.button_group if b.label == "3-D view")
     group.set_value("native").run()
-    assert not at.exception and at.session_state["map_3d_shown"] == ("native", 4500)
+    assert not at.exception and probe.read(at, "map_3d_shown") == ("native", 4500)
     pick(at, "vae-z2")
     next(t for t in at.toggle if t.label == "3-D view").set_value(True).run()
     assert any("has 2 latent dimensions" in c.value for c in at.caption), [c.value for c in at.caption]
 
 
 def test_a_fashion_model_without_fashion_data_says_how_to_install_it(monkeypatch):
-    import vae_core
+    from vae_core.data import catalog
 
-    real = vae_core.data.is_available
-    monkeypatch.setattr(vae_core.data, "is_available", lambda name, root=None: name != "fashion" and real(name, root))
-    from ui import state
+    real = catalog.is_available
+    monkeypatch.setattr(catalog, "is_available", lambda name, root=None: name != "fashion" and real(name, root))
+    from ui.services import models
 
-    state._available.clear()
+    models._available.clear()
     try:
         at = pick(app(), "fashion-vae-z2")
         assert not at.exception
@@ -267,4 +286,4 @@ def test_a_fashion_model_without_fashion_data_says_how_to_install_it(monkeypatch
         shown = next(s for s in at.sidebar.selectbox if s.label == "Points from")
         assert shown.value == "mnist5k" and "fashion" not in shown.options
     finally:
-        state._available.clear()
+        models._available.clear()

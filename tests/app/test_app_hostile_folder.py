@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from support import ROOT
 
 import vae_core
-from ui.views import VIEW_FILES
+from ui.frame.pages import VIEW_FILES
 from vae_core.model.config import ModelConfig
 from vae_core.model.mlp import VAE
 

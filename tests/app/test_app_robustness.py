@@ -45,12 +45,12 @@ def test_training_settings_outside_the_engines_bounds_cannot_be_submitted(tmp_pa
 
 
 def test_pages_render_while_a_job_trains_and_the_job_outlives_the_session(tmp_path, monkeypatch):
-    from ui import state
+    from ui.services import models
     from vae_core.model.config import ModelConfig
     from vae_core.training.config import TrainConfig
 
     monkeypatch.setenv("VAE_EXPLORER_USER_MODELS", str(tmp_path))
-    manager = state.job_manager()
+    manager = models.job_manager()
     job = manager.submit(ModelConfig(latent_dim=16), TrainConfig(epochs=50), "mnist5k", tmp_path / "bg.safetensors")
     try:
         while manager.snapshot(job.id)["state"] != "running":
@@ -70,11 +70,11 @@ def test_pages_render_while_a_job_trains_and_the_job_outlives_the_session(tmp_pa
 
 
 def test_pages_leave_shared_models_and_global_randomness_untouched():
-    from ui import state
+    from ui.services import models
 
     at = app()
-    entry = next(e for e in state.model_entries() if e.path.stem == "vae-z2")
-    model, _ = state.load_model(str(entry.path), entry.mtime)
+    entry = next(e for e in models.model_entries() if e.path.stem == "vae-z2")
+    model, _ = models.load_model(models.ModelRef.of(entry))
     before = {k: v.clone() for k, v in model.state_dict().items()}
     rng = torch.get_rng_state()
     for page in ("views/interpolate.py", "views/traverse.py", "views/compare.py"):

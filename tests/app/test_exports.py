@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ui import exports
+from ui.render import exports
 
 
 def table():

@@ -20,8 +20,8 @@ import torch  # noqa: E402
 
 import ui.livemap as lm  # noqa: E402
 import vae_core  # noqa: E402
-from ui import figures  # noqa: E402
 from ui.livemap import cached  # noqa: E402
+from ui.render import figures  # noqa: E402
 from vae_core.analysis import (
     latent,  # noqa: E402
     projection,  # noqa: E402

@@ -62,9 +62,7 @@ def server(tmp_path_factory):
     from driver import start_server
 
     env = {"VAE_EXPLORER_LIVEMAP_CACHE": str(tmp_path_factory.mktemp("livemap_cache"))}
-    proc, url = start_server(
-        "tests/apps/livemap_demo.py", env, tmp_path_factory.mktemp("log") / "streamlit.log"
-    )
+    proc, url = start_server("tests/apps/livemap_demo.py", env, tmp_path_factory.mktemp("log") / "streamlit.log")
     yield url
     proc.terminate()
     proc.wait(10)

@@ -97,6 +97,4 @@ def test_real_digits_measure_in_the_expected_ranges_in_chunks_and_at_once():
         torch.testing.assert_close(whole[name], chunked[name])
         assert torch.isfinite(whole[name]).all()
     assert (whole["thickness"] > 0.5).all() and (whole["height"] <= 8).all()
-    matrix = attributes.as_matrix(whole)
-    assert matrix.shape == (len(x), len(attributes.NAMES))
     assert set(attributes.describe(whole)) == set(attributes.NAMES)

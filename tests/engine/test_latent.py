@@ -45,19 +45,6 @@ def test_dimension_order_puts_informative_units_first():
     assert latent.dimension_order(mean, torch.full_like(mean, float("-inf"))).tolist() == [1, 2, 0]
 
 
-def test_hole_fraction_tells_a_gappy_code_cloud_from_a_dense_one():
-    g = torch.Generator().manual_seed(0)
-    prior = torch.randn(500, 2, generator=g)
-    dense = torch.randn(2000, 2, generator=g)
-    clusters = torch.cat(
-        [
-            torch.randn(500, 2, generator=g) * 0.1 + torch.tensor(c, dtype=torch.float32)
-            for c in ([3, 3], [-3, 3], [3, -3], [-3, -3])
-        ]
-    )
-    assert latent.hole_fraction(prior, dense) < 0.1 < 0.5 < latent.hole_fraction(prior, clusters)
-
-
 def test_nearest_neighbours_finds_itself_first():
     codes = torch.randn(50, 4, generator=torch.Generator().manual_seed(0))
     idx, dist = latent.nearest_neighbours(codes[7:8], codes, k=3)

@@ -14,7 +14,14 @@ from .assets import AssetError, AssetStore, DecoderAsset, Film, ImageSet, PointS
 from .codec import Lift, decode_selection, encode_selection
 from .component import GridEvent, MapEvent, SliderEvent, grid_decoder, latent_map, slider_decoder
 from .overlays import Circle, Ellipses, Markers, Points, Polyline, Raster
-from .publish import publish_decoder, publish_film, publish_images, publish_points, publish_values
+from .publish import (
+    publish_decoder,
+    publish_film,
+    publish_images,
+    publish_mlp_decoder,
+    publish_points,
+    publish_values,
+)
 
 __all__ = [
     "AssetError",
@@ -41,6 +48,7 @@ __all__ = [
     "publish_decoder",
     "publish_film",
     "publish_images",
+    "publish_mlp_decoder",
     "publish_points",
     "publish_values",
     "slider_decoder",

@@ -33,7 +33,7 @@ def store(cache_dir: str) -> AssetStore:
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def decoder(cache_dir: str, path: str, mtime: float, _model):
-    """The model's decoder as an asset; keyed by checkpoint path + mtime like ui.state.load_model."""
+    """The model's decoder as an asset; keyed by checkpoint path + mtime."""
     return publish_decoder(store(cache_dir), _model)
 
 

@@ -49,9 +49,8 @@ def decode_selection(obj, n: int | None = None) -> list[int]:
 class Lift:
     """The linear map from map coordinates back to latent codes: z = center + [x, y] @ components.
 
-    On a PCA map, center is the data mean and components the fitted principal axes (orthonormal
-    rows), so the lift inverts the projection on its plane; on a native map center is 0 (the
-    prior mean) and components are unit vectors along the two dimensions shown.
+    Where center and components come from is the projection's business (Projection.lift in
+    vae_core.analysis.projection): this class only checks and carries them.
     """
 
     center: np.ndarray  # [D]
@@ -66,10 +65,9 @@ class Lift:
 
     @classmethod
     def from_projection(cls, proj) -> Lift | None:
-        """From a vae_core Projection: None for t-SNE and UMAP, which have no inverse."""
-        if getattr(proj, "components", None) is None or getattr(proj, "center", None) is None:
-            return None
-        return cls(np.asarray(proj.center, np.float32), np.asarray(proj.components, np.float32))
+        """From a vae_core Projection (its `lift()`): None for t-SNE and UMAP, which have no inverse."""
+        inverse = proj.lift()
+        return None if inverse is None else cls(*inverse)
 
     @property
     def latent_dim(self) -> int:

@@ -107,16 +107,25 @@ def decoder_layers(model) -> tuple[list, str]:
 def publish_decoder(store: AssetStore, model, dtype: str = "auto") -> DecoderAsset:
     """The model's decoder weights, in float16 when that is exact (the shipped models) else float32."""
     linears, activation = decoder_layers(model)
+    layers = [(m.weight.detach().cpu().float().numpy(), m.bias.detach().cpu().float().numpy()) for m in linears]
+    return publish_mlp_decoder(store, layers, activation, model.config.image_shape, dtype)
+
+
+def publish_mlp_decoder(store: AssetStore, layers, activation: str, image_shape, dtype: str = "auto") -> DecoderAsset:
+    """An MLP decoder from its Linear layers [(W [out, in], b [out]), ...] as numpy arrays (no torch
+    needed: vae_core.io.weights reads them from a checkpoint)."""
+    if activation not in ("elu", "relu"):
+        raise AssetError(f"The browser's decoder runs ELU or ReLU MLPs, not {activation!r}.")
     parts = []
-    for m in linears:
-        parts += [m.weight.detach().cpu().float().numpy().ravel(), m.bias.detach().cpu().float().numpy().ravel()]
+    for w, b in layers:
+        parts += [np.asarray(w, np.float32).ravel(), np.asarray(b, np.float32).ravel()]
     flat = np.concatenate(parts)
     if dtype == "auto":
         dtype = "float16" if np.array_equal(flat.astype(np.float16).astype(np.float32), flat) else "float32"
     if dtype not in ("float16", "float32"):
         raise AssetError(f"Decoder weights travel as float16 or float32, not {dtype!r}.")
-    layers = tuple((m.in_features, m.out_features) for m in linears)
-    shape = tuple(int(s) for s in model.config.image_shape)
+    layers = tuple((int(np.shape(w)[1]), int(np.shape(w)[0])) for w, _ in layers)
+    shape = tuple(int(s) for s in image_shape)
     if layers[-1][1] != math.prod(shape):
         raise AssetError(f"The decoder's last layer gives {layers[-1][1]} values, not {math.prod(shape)} pixels.")
     return DecoderAsset(store.put_array(flat, dtype), layers, activation, shape)

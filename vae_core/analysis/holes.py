@@ -25,8 +25,7 @@ import torch
 from ..model.losses import log_standard_normal
 from ..model.posterior import is_point_mass
 from .density import kde_bandwidths, log_mixture, log_mixture_grid, mixture_of
-
-HOLE_RATIO = 0.1  # q(z) below this share of p(z) is a hole: the one threshold the app and README quote
+from .thresholds import HOLE_RATIO
 
 
 @dataclass

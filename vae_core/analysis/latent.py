@@ -91,20 +91,6 @@ def nearest_neighbours(query: torch.Tensor, codes: torch.Tensor, k: int = 8) -> 
     return idx, dist
 
 
-def hole_fraction(samples: torch.Tensor, codes: torch.Tensor, quantile: float = 0.99) -> float:
-    """Share of `samples` (e.g. prior draws) that fall in holes of the aggregate posterior.
-
-    A sample is in a hole when its nearest data code is farther away than `quantile` of the
-    data codes are from their own nearest neighbour: the decoder never saw a code there, so
-    what it draws is a guess. A plain autoencoder leaves many such holes; a VAE few.
-    """
-    own = torch.cdist(codes, codes)
-    own.fill_diagonal_(float("inf"))
-    radius = torch.quantile(own.min(1).values, quantile)
-    nearest = torch.cdist(samples, codes).min(1).values
-    return float((nearest > radius).float().mean())
-
-
 def knn_vote(query: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor, k: int = 10):
     """Class of each query code [Q, D] by a vote of its k nearest codes: (classes [Q], vote share [Q]).
 

@@ -15,8 +15,7 @@ import torch
 
 from ..model.estimators import elbo_per_image, encode_all, iw_nll_per_image
 from ..model.losses import gaussian_kl
-
-ACTIVE_THRESHOLD = 0.01
+from .thresholds import ACTIVE_THRESHOLD
 
 
 def mean_se(values: torch.Tensor) -> tuple[float, float]:

@@ -37,6 +37,22 @@ class Projection:
     def exact(self) -> bool:
         return self.components is not None
 
+    def lift(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Map coordinates back to codes: (center [D], components [2, D]) with z = center + xy @ components,
+        or None where the map has no inverse (t-SNE, UMAP).
+
+        PCA: the fitted plane through the data mean, so the lift inverts the projection on its plane.
+        Native: the two dimensions shown, every other one at the codes' mean (where the decoder has
+        seen codes; for a VAE's inactive units that is the prior's 0 anyway)."""
+        if not self.exact:
+            return None
+        components = np.asarray(self.components, np.float32)
+        center = np.asarray(self.center, np.float32).copy()
+        if self.method == "native" or (self.method == "pca" and self.codes.shape[1] <= 2):
+            shown = np.abs(components).sum(0) > 0
+            center = np.where(shown, 0.0, self.codes.mean(0)).astype(np.float32)
+        return center, components
+
     def transform_cov(self, var: np.ndarray) -> np.ndarray:
         """Diagonal latent covariances [M, D] -> their images on a linear map [M, 2, 2]."""
         if not self.exact:

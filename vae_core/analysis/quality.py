@@ -9,11 +9,11 @@ coverage (log K: every class equally often; 0: one class only).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 
-LOW_CONFIDENCE = 0.5  # a sample whose most probable class has less than this is "unrecognisable"
+from .thresholds import LOW_CONFIDENCE
 
 
 @dataclass
@@ -25,9 +25,6 @@ class SampleQuality:
     max_entropy: float  # log K: the entropy when every class is drawn equally often
     class_shares: list[float]  # share of samples predicted as each class
     accuracy: float | None = None  # share predicted as their true label, when labels were given
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def judge(probs: torch.Tensor, labels: torch.Tensor | None = None) -> SampleQuality:

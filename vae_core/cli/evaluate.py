@@ -38,7 +38,7 @@ def load_inputs(args):
     from dataclasses import replace
 
     from ..data import load_dataset
-    from ..data.datasets import data_form, default_split
+    from ..data.catalog import data_form, default_split
     from ..io.checkpoint import load_checkpoint
     from ..training.device import resolve_device
 

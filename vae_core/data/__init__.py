@@ -1,5 +1,6 @@
 """Datasets by name, held in memory as one tensor each (or a compact store), and what prepares an image.
 
+catalog      the names, image shapes, classes and titles of the datasets, without torch
 datasets     load_dataset(name, split): mnist5k, mnist, fashion, digits, shapes, folder:PATH
 dataset      Dataset (images, labels or none, classes, true factors) and its stratified splits
 store        compact images (bytes, bits; memory-mapped) that index to float batches
@@ -22,14 +23,14 @@ this package with PIL and numpy alone, not torch.
 from .._lazy import exports
 
 _PUBLIC = {
-    "DATASETS": "datasets",
-    "SPLITS": "datasets",
-    "FOLDER_PREFIX": "datasets",
+    "DATASETS": "catalog",
+    "SPLITS": "catalog",
+    "FOLDER_PREFIX": "catalog",
+    "is_available": "catalog",
     "Dataset": "dataset",
     "UNLABELLED": "dataset",
-    "DatasetUnavailable": "idx",
-    "is_available": "datasets",
     "load_dataset": "datasets",
+    "DatasetUnavailable": "idx",
 }
 __getattr__, __dir__ = exports(__name__, _PUBLIC)
 __all__ = sorted(_PUBLIC)

@@ -27,8 +27,9 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-NAMES = ("area", "thickness", "slant", "width", "height")
-UNITS = {"area": "px²", "thickness": "px", "slant": "°", "width": "px", "height": "px"}
+from .catalog import ATTRIBUTE_UNITS as UNITS
+
+NAMES = tuple(UNITS)
 INK_LOW, INK_HIGH = 0.25, 0.75  # share of the peak below which a pixel is background, above which full ink
 
 
@@ -50,11 +51,6 @@ def measure(images: torch.Tensor, trim: float = 0.02, chunk: int = 8192) -> dict
     x = _check(images)
     parts = [_measure_chunk(x[i : i + chunk], trim) for i in range(0, len(x), chunk)]
     return {k: torch.cat([p[k] for p in parts]) if parts else torch.empty(0) for k in NAMES}
-
-
-def as_matrix(attrs: dict[str, torch.Tensor], names=NAMES) -> torch.Tensor:
-    """The attributes as one [N, A] tensor, columns in `names` order."""
-    return torch.stack([attrs[n] for n in names], 1)
 
 
 def _check(images: torch.Tensor) -> torch.Tensor:

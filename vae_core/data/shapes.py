@@ -34,13 +34,14 @@ import numpy as np
 import torch
 
 from .cache import data_cache_dir, open_array, write_array
+from .catalog import IMAGE_SHAPES, SHAPE_CLASSES
 from .dataset import Dataset, split_of
 from .progress import progress_bar
 from .store import BitImages, pack_bits
 
 FACTORS = ("shape", "scale", "orientation", "pos_x", "pos_y")  # dSprites' order, last fastest
-SHAPE_NAMES = ("square", "ellipse", "heart")
-SIDE = 64  # image side, pixels
+SHAPE_NAMES = SHAPE_CLASSES  # dSprites' order
+SIDE = IMAGE_SHAPES["shapes"][1]  # image side, pixels (64)
 PATCH = 32  # a sprite's patch; placed at 0..31 pixels in x and y
 SQUARE_SIDE, ELLIPSE_AXES, HEART_HEIGHT = 20.0, (12.0, 6.0), 20.0  # pixels at scale 1
 VERSION = 1  # of the geometry above: the cache file is named by it

@@ -8,6 +8,9 @@ projection_cache  fitted maps on disk: shipped (read only) and the app's cache (
 classifier_file   the sample-judging classifier's files
 paths             an output path checked before any work
 jsonable          strict JSON values (inf/NaN as null)
+onnx_graph        one ONNX graph checked without running it (untrusted: bounds, domains, external data)
+onnx_folder       an ONNX model folder: described for the registry, loaded and probed for use
+onnx_export       our models written as ONNX model folders
 """
 
 from .._lazy import exports

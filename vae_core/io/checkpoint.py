@@ -44,6 +44,7 @@ from .header import (
     read_header,
 )
 from .jsonable import jsonable
+from .onnx_folder import load_onnx_folder
 
 __all__ = [
     "CheckpointError",
@@ -86,6 +87,8 @@ def save_checkpoint(
     if dtype is not None and dtype not in STORAGE_DTYPES:
         raise ValueError(f"Weights can be stored as float16, bfloat16, float32 or float64, not {dtype}.")
     path = Path(path)
+    if getattr(model.config, "arch", None) == "onnx":
+        raise ValueError("An ONNX model has no weights to save here: its folder is the model (copy the folder).")
     meta = {**(meta or {}), "kind": model.config.kind, "model_config": model.config.to_dict()}
     meta["vae_core_version"] = __version__
     header = {"format": FORMAT, "format_version": str(FORMAT_VERSION), "meta": json.dumps(jsonable(meta))}
@@ -117,8 +120,12 @@ def _checked_extras(extras: dict) -> dict[str, torch.Tensor]:
 
 
 def load_checkpoint(path, device="cpu") -> tuple[LatentVariableModel, dict]:
-    """Rebuild a model from a checkpoint file: (float32 model in eval mode on `device`, metadata dict)."""
+    """Rebuild a model from a checkpoint file: (float32 model in eval mode on `device`, metadata dict).
+
+    A folder is an ONNX model (vae_core.io.onnx_folder): checked, then probed like ours."""
     path = Path(path)
+    if path.is_dir():
+        return load_onnx_folder(path, device, probe=check_outputs)
     name = display_name(path)
     blob, header = _read_whole(path)
     meta, config = parse_meta(name, header)
@@ -155,7 +162,7 @@ def read_extras(path) -> dict[str, torch.Tensor]:
 def check_outputs(name: str, model: LatentVariableModel) -> None:
     """Refuse a model whose outputs on a fixed probe batch are non-finite or absurdly large."""
     cfg = model.config
-    device = next(model.parameters()).device
+    device = next(model.parameters(), torch.empty(0)).device  # an ONNX model has no parameters: CPU
     noise = torch.rand((PROBE_IMAGES - 3, *cfg.image_shape), generator=torch.Generator().manual_seed(0))
     levels = torch.tensor([0.0, 1.0, 0.5]).view(3, 1, 1, 1).expand(3, *cfg.image_shape)
     post = model.encode(torch.cat([levels, noise]).to(device))

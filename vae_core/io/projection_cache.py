@@ -34,11 +34,17 @@ MEMBERS = ("embedding", "axis_labels", "center", "components")
 
 
 def file_digest(path) -> str:
-    """Content hash of a checkpoint: the cache key survives copies and ignores mtimes."""
+    """Content hash of a checkpoint: the cache key survives copies and ignores mtimes. Of an ONNX
+    model folder: its files' names and contents (graphs, external data, manifest)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    path = Path(path)
+    files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            h.update(os.fsencode(file.name) + b"\0")
+        with open(file, "rb") as f:
+            for block in iter(lambda f=f: f.read(1 << 20), b""):
+                h.update(block)
     return h.hexdigest()
 
 

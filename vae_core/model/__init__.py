@@ -9,6 +9,8 @@ posterior    q(z|x) as a diagonal Gaussian (a point mass for the autoencoder)
 losses       the ELBO's terms in closed form: KL, Bernoulli and Gaussian NLL, log-densities
 estimators   Monte-Carlo ELBO and the importance-weighted bound, per image
 classifier   the small CNN that judges decoded samples
+onnx_config  the ONNX model format's manifest, checked (no torch: the registry reads it)
+onnx_vae     a VAE given as two ONNX graphs, behind the same interface (run by onnxruntime)
 """
 
 from .._lazy import exports

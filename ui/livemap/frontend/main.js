@@ -1,11 +1,11 @@
 // Entry: one iframe = one widget (map, sliders or grid), kept alive across reruns.
 // Every value sent back carries ready: true; the first one (unless Python already saw one) is
 // the handshake that tells the page the browser can run this, so it need not fall back.
-import {stats} from "./assets.js";
-import {missingFeatures} from "./caps.js";
-import {componentReady, onRender, setComponentValue, setFrameHeight} from "./protocol.js";
+import {stats} from "./core/assets.js";
+import {missingFeatures} from "./core/caps.js";
+import {componentReady, onRender, setComponentValue, setFrameHeight} from "./core/protocol.js";
 
-const WIDGETS = {map: ["./map.js", "LatentMap"], sliders: ["./sliders.js", "Sliders"], grid: ["./grid.js", "Grid"]};
+const WIDGETS = {map: ["./map/map.js", "LatentMap"], sliders: ["./widgets/sliders.js", "Sliders"], grid: ["./widgets/grid.js", "Grid"]};
 const root = document.getElementById("root");
 let widget = null;
 let mode = null;

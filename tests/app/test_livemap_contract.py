@@ -1,0 +1,103 @@
+"""The component's argument contract (ui/livemap/frontend/core/contract.js) names exactly the keys
+the Python side builds, mode by mode and asset by asset, and those the JavaScript reads."""
+
+import re
+
+import numpy as np
+import pytest
+from support import ROOT
+
+import ui.livemap as lm
+from ui.livemap import component
+
+FRONTEND = ROOT / "ui" / "livemap" / "frontend"
+
+
+def typedefs() -> dict[str, set[str]]:
+    """{typedef name: its @property names} from contract.js."""
+    text = (FRONTEND / "core" / "contract.js").read_text()
+    out = {}
+    for block in re.findall(r"/\*\*(.*?)\*/", text, flags=re.S):
+        name = re.search(r"@typedef\s+\{[^}]*\}\s+(\w+)", block)
+        if name:
+            props = re.findall(r"@property\s+\{.*?\}\s+(\w+)", block)
+            out[name.group(1)] = set(props)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sent(tmp_path_factory, tiny_model_module):
+    """What each mode's call passes to the frontend, captured in place of the Streamlit mount."""
+    store = lm.AssetStore(tmp_path_factory.mktemp("assets"))
+    model = tiny_model_module
+    points = lm.publish_points(store, np.zeros((3, 2)), np.array([0, 1, 0]), ("a", "b"))
+    images = lm.publish_images(store, np.zeros((3, 8, 8), np.uint8))
+    decoder = lm.publish_decoder(store, model)
+    lift = lm.Lift(np.zeros(3, np.float32), np.eye(2, 3, dtype=np.float32))
+    values = lm.publish_values(store, np.arange(3.0), "v")
+    film = lm.publish_film(store, np.zeros((2, 3, 2)), [0, 1], {"loss": [1.0, 0.5]})
+    calls = {}
+
+    def mount(mode, key, args, timeout_s):
+        calls[mode] = {"mode": mode, "ready_known": False, **args}
+        return None, False, ""
+
+    real = component._mount
+    component._mount = mount
+    try:
+        component.latent_map(
+            points, store, key="m", images=images, decoder=decoder, lift=lift, values=values, film=film,
+            selection=[1], visible_classes=[0], highlight=0, overlays=[lm.Circle(2.0)], bounds=(0, 1, 0, 1),
+        )  # fmt: skip
+        component.slider_decoder(decoder, store, np.zeros(3), key="s")
+        component.grid_decoder(decoder, store, np.zeros(3), (0, 1), [0.0, 1.0], key="g")
+    finally:
+        component._mount = real
+    return calls, {"points": points, "images": images, "decoder": decoder, "lift": lift, "values": values, "film": film}
+
+
+@pytest.fixture(scope="module")
+def tiny_model_module():
+    import torch
+
+    from vae_core.model.config import ModelConfig
+    from vae_core.model.mlp import VAE
+
+    cfg = ModelConfig(latent_dim=3, hidden=(16,), image_shape=(1, 8, 8))
+    return VAE(cfg, generator=torch.Generator().manual_seed(0))
+
+
+def test_every_mode_sends_exactly_what_the_contract_names(sent):
+    calls, _ = sent
+    defs = typedefs()
+    common = defs["CommonArgs"]
+    for mode, name in (("map", "MapArgs"), ("sliders", "SliderArgs"), ("grid", "GridArgs")):
+        assert set(calls[mode]) == defs[name] | common, (mode, set(calls[mode]) ^ (defs[name] | common))
+
+
+def test_every_asset_and_overlay_spec_matches_its_typedef(sent):
+    _, assets = sent
+    defs = typedefs()
+    names = {"points": "PointsArg", "images": "ImagesArg", "decoder": "DecoderArg", "lift": "LiftArg"}
+    names |= {"values": "ValuesArg", "film": "FilmArg"}
+    for key, typedef in names.items():
+        assert set(assets[key].arg()) == defs[typedef], key
+    assert set(assets["points"].xy.arg()) == defs["ArrayRef"]
+    overlays = {
+        "PolylineOverlay": lm.Polyline(np.zeros((2, 2))),
+        "MarkersOverlay": lm.Markers(np.zeros((2, 2))),
+        "EllipsesOverlay": lm.Ellipses(np.zeros((1, 2)), np.eye(2)[None]),
+        "CircleOverlay": lm.Circle(2.0),
+        "RasterOverlay": lm.Raster(np.zeros((3, 3)), (0, 1, 0, 1)),
+    }
+    for typedef, overlay in overlays.items():
+        assert set(overlay.arg()) == defs[typedef], typedef
+
+
+def test_the_javascript_reads_only_arguments_the_contract_names():
+    defs = typedefs()
+    known = defs["MapArgs"] | defs["SliderArgs"] | defs["GridArgs"] | defs["CommonArgs"]
+    read = set()
+    for path in FRONTEND.rglob("*.js"):
+        read |= set(re.findall(r"\bargs\.(\w+)", path.read_text()))
+    assert read and read <= known, read - known

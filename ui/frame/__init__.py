@@ -1,0 +1,1 @@
+"""Every page's frame: the sidebar's Context, the URL state, the page list, the warm-up, test probes."""

@@ -1,0 +1,1 @@
+"""Per-page sections, named after their page: views/X.py imports ui.sections.X as `section`."""

@@ -1,0 +1,124 @@
+"""The Train page's view of the server's jobs: every session sees all of them (queued, running,
+done, failed, cancelled, with their models); only the session that started a job may cancel
+it. Drawn in a fragment that polls the job manager once a second."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from ui.components import film
+from ui.frame import context, probe
+from ui.render import figures
+from vae_core.io.registry import KIND_NAMES
+
+FOLLOW = "follow"
+
+
+def owner() -> str:
+    """This browser session's opaque token: the jobs it starts are its own to cancel."""
+    import uuid
+
+    return st.session_state.setdefault("job_owner", uuid.uuid4().hex)
+
+
+def duration(seconds) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def name(job: dict) -> str:
+    return f"{KIND_NAMES.get(job['kind'], job['kind'])}, z = {job['latent_dim']} on {job['dataset']}"
+
+
+def table(jobs: list[dict]) -> None:
+    rows = [
+        {
+            "job": j["id"],
+            "state": j["state"],
+            "model": name(j),
+            "file": Path(j["saved"] or j["out"]).name,
+            "progress": j["step"] / j["total_steps"] if j["total_steps"] else 0.0,
+            "elapsed": duration(j["elapsed_s"]),
+            "ETA": duration(j["eta_s"]) if j["state"] == "running" else "—",
+            "samples/s": round(j["samples_per_s"] or 0),
+            "yours": "yes" if j["own"] else "",
+        }
+        for j in jobs
+    ]
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)},
+    )
+
+
+def default_job(jobs: list[dict]) -> int:
+    """This session's newest job, else the newest running one, else the newest."""
+    for pick in (lambda j: j["own"], lambda j: j["state"] == "running", lambda j: True):
+        found = [j["id"] for j in jobs if pick(j)]
+        if found:
+            return found[0]
+    return jobs[0]["id"]
+
+
+def detail(manager, job: dict) -> None:
+    frac = job["step"] / job["total_steps"] if job["total_steps"] else 0.0
+    timing = f"elapsed {duration(job['elapsed_s'])}"
+    if job["state"] == "running":
+        timing += f" · about {duration(job['eta_s'])} left · {job['samples_per_s'] or 0:,.0f} samples/s"
+    text = f"Job {job['id']} · {name(job)} · epoch {job['epoch']}/{job['epochs']} · {job['state']} · {timing}"
+    st.progress(min(frac, 1.0), text=text)
+    show = {"done": st.success, "failed": st.error, "cancelled": st.warning}.get(job["state"], st.caption)
+    show(job["message"])
+    if job["state"] in ("queued", "running"):
+        if job["own"]:
+            if st.button("Cancel", key=f"cancel_{job['id']}"):
+                manager.cancel(job["id"], owner())
+        else:
+            st.caption("Started in another browser session: you can watch it, not cancel it.")
+    if job["state"] == "done" and job["saved"] and st.button("Open it on the Latent map", key=f"open_{job['id']}"):
+        context.open_model(job["saved"])
+        st.switch_page("views/latent_map.py")
+    if job["history"]:
+        c1, c2 = st.columns([2, 3])
+        c1.plotly_chart(figures.loss_curves(job["history"]), key="tr_curves")
+        with c2:
+            codes = job["film_codes"]
+            if codes is not None:
+                film_key = f"job{job['id']}:{len(job['film_epochs'])}"
+                film.show(
+                    film_key, job["dataset"], codes.float().numpy(), job["film_epochs"], job["history"], "tr_film"
+                )
+                n = codes.shape[1]
+                st.caption(
+                    f"The latent codes of {n:,} validation images, epoch by epoch: press ▶ or drag the scrubber."
+                )
+
+
+@st.fragment(run_every=1.0)
+def jobs_view(manager) -> None:
+    jobs = manager.jobs(viewer=owner())
+    probe.record(jobs_seen=[(j["id"], j["state"], j["own"]) for j in jobs])
+    if not jobs:
+        st.info("No training job on this server yet. Choose settings above and press **Start training**.")
+        return
+    st.subheader(f"Jobs on this server ({len(jobs)})")
+    table(jobs)
+    by_id = {j["id"]: j for j in jobs}
+    if st.session_state.pop("job_id", None) in by_id:  # a job this session just started: follow it
+        st.session_state["tr_job"] = FOLLOW
+    # The options are "follow" and job ids, with labels that never change (a job's state is not in
+    # them): a list that changed under the widget would otherwise race the user's choice.
+    pick = st.selectbox(
+        "Show job",
+        [FOLLOW, *by_id],
+        format_func=lambda i: "the newest (yours, else a running one)" if i == FOLLOW else f"job {i}: {name(by_id[i])}",
+        key="tr_job",
+    )
+    pick = default_job(jobs) if pick not in by_id else pick
+    detail(manager, by_id[pick])

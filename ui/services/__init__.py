@@ -1,0 +1,1 @@
+"""Cached calls over the engine: models, data, codes and their maps, measures, the live map's assets."""

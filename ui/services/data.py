@@ -1,0 +1,76 @@
+"""The datasets the maps show, and uploads prepared like them (cached once per content).
+
+The engine (torch) is imported inside the functions: the default dataset's images and labels
+ship as plain arrays (ui/services/first_map.py), so the first page needs neither.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ui import settings
+from ui.services import first_map
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading data…")
+def dataset(name: str, split: str = "train"):
+    import vae_core
+
+    return vae_core.load_dataset(name, split, settings.DATA_ROOT).subset(settings.MAP_POINTS)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def map_arrays(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """A map's points as numpy: (images uint8 [N, H, W], labels int64 [N], class names), the
+    shipped arrays when they exist for this dataset, else the loaded training split's."""
+    shipped = first_map.dataset(name)
+    if shipped is not None:
+        return shipped
+    from ui.livemap.publish import to_uint8_images
+
+    d = dataset(name)
+    return to_uint8_images(d.images), d.labels.numpy(), tuple(d.classes)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def hover_text(data_name: str) -> list[str]:
+    from ui.render.figures import braille
+
+    return braille(dataset(data_name).images[:, 0].numpy())
+
+
+def prepare_drawing(rgba: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+    """A canvas's pixels (uint8 [H, W, 4]) prepared like an upload: (digit, None) or (None, message)."""
+    from PIL import Image
+
+    from vae_core.data.preprocess import prepare_image
+
+    try:
+        return prepare_image(Image.fromarray(rgba).convert("RGB")).unsqueeze(0).numpy(), None
+    except ValueError as e:
+        return None, str(e)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def prepare_upload(data: bytes) -> tuple[np.ndarray | None, str | None]:
+    """Decode and prepare uploaded bytes once per content (reruns reuse it): (digit, None) or (None, message)."""
+    from vae_core.data.preprocess import load_image, prepare_image
+
+    try:
+        return prepare_image(load_image(data, settings.UPLOAD_MB * 2**20)).unsqueeze(0).numpy(), None
+    except ValueError as e:
+        return None, str(e)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def film_arrays(name: str, n_points: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The training film's images: the fixed validation subset every film of this dataset follows
+    (vae_core.training.film.film_index), as (uint8 images, labels, class names)."""
+    import vae_core
+    from ui.livemap.publish import to_uint8_images
+    from vae_core.training.film import film_index
+
+    val = vae_core.load_dataset(name, "val", settings.DATA_ROOT)
+    idx = film_index(len(val), n_points)
+    return to_uint8_images(val.images[idx]), val.labels[idx].numpy(), tuple(val.classes)

@@ -1,0 +1,100 @@
+"""What ships so that the first page draws its map before torch is imported.
+
+`streamlit run app.py` opens the Latent map of the default model (vae-z2 on mnist5k). Everything
+that map needs is a plain array: the codes of the 4,500 training digits (posterior means and
+log-variances), the digits themselves (uint8) with their labels, and the decoder's weights (read
+from the checkpoint by safetensors' numpy reader, ui/services/map_assets.py). The first two are
+computed once at ship time by scripts/ship_first_map.py and stored beside the checkpoints,
+content-addressed: a codes file names the sha256 of the checkpoint it was computed from, so a
+retrained or replaced checkpoint never meets stale codes (it simply falls back to encoding with
+torch, like every other model). tests/app/test_first_map.py checks that the shipped arrays are
+exactly what the engine computes today.
+
+Files are .npz without pickles, read with byte caps (vae_core.io.projection_cache's reader).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ui import settings
+
+FOLDER = "first_map"  # inside the shipped checkpoints folder
+DIGEST = 16  # hex characters of the checkpoint's sha256 in a codes file's name
+MAX_BYTES = 64 * 2**20  # a codes or data file of ours is a few MB
+
+
+def folder() -> Path:
+    return settings.shipped_dir() / FOLDER
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256(path: str, mtime: float, size: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def checkpoint_digest(path) -> str:
+    """The checkpoint's sha256, once per file version (a 2 MB file: a few milliseconds)."""
+    st = os.stat(path)
+    return _sha256(str(path), st.st_mtime, st.st_size)
+
+
+def codes_name(stem: str, digest: str, data: str) -> str:
+    return f"{stem}-{digest[:DIGEST]}-{data}.npz"
+
+
+def data_name(data: str) -> str:
+    return f"{data}-train.npz"
+
+
+def codes(path, data: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(mean, logvar) float32 [N, D] shipped for this checkpoint file on `data`, or None."""
+    try:
+        name = codes_name(Path(path).stem, checkpoint_digest(path), data)
+    except OSError:
+        return None
+    arrays = _read(folder() / name, ("mean", "logvar"))
+    if arrays is None or arrays["mean"].shape != arrays["logvar"].shape or arrays["mean"].ndim != 2:
+        return None
+    return arrays["mean"].astype(np.float32), arrays["logvar"].astype(np.float32)
+
+
+def dataset(data: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]] | None:
+    """(images uint8 [N, H, W] or [N, C, H, W], labels int64 [N], class names) shipped for `data`'s
+    training split, or None."""
+    arrays = _read(folder() / data_name(data), ("images", "labels", "classes"))
+    if arrays is None or arrays["images"].dtype != np.uint8 or len(arrays["images"]) != len(arrays["labels"]):
+        return None
+    return arrays["images"], arrays["labels"].astype(np.int64), tuple(str(c) for c in arrays["classes"])
+
+
+def _read(path: Path, members: tuple[str, ...]) -> dict | None:
+    """The named arrays of an .npz we shipped; None when absent or not what we wrote."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_BYTES:
+            return None
+        with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
+            if sorted(z.files) != sorted(members):
+                return None
+            return {m: z[m] for m in members}
+    except Exception:  # BadZipFile, zlib.error, EOFError, OSError, ValueError...: not a file we wrote
+        return None
+
+
+def write(out: Path, stem: str, digest: str, data: str, mean, logvar, images, labels, classes) -> list[Path]:
+    """The two files for one (checkpoint, dataset): used by scripts/ship_first_map.py."""
+    out.mkdir(parents=True, exist_ok=True)
+    codes_path, data_path = out / codes_name(stem, digest, data), out / data_name(data)
+    np.savez_compressed(codes_path, mean=np.asarray(mean, np.float32), logvar=np.asarray(logvar, np.float32))
+    np.savez_compressed(data_path, images=images, labels=labels, classes=np.array(classes))
+    return [codes_path, data_path]

@@ -1,0 +1,125 @@
+"""The app's cached calls into vae_core's measures: metrics, sample quality, prior holes, fitted
+samplers, shape attributes and their latent directions. Keyed by a ModelRef (model file, version,
+dataset), with the model and codes passed as underscored (unhashed) arguments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ui import settings
+from ui.services import data
+from ui.services.models import ModelRef
+from vae_core.analysis import directions, quality, samplers
+from vae_core.analysis import holes as hole_measures  # this module has a cached holes()
+from vae_core.data import attributes
+from vae_core.io import classifier_file
+from vae_core.model.posterior import Posterior
+
+SOURCES = {
+    "prior": "N(0, I), the prior",
+    "gaussian": "a Gaussian fitted to the codes",
+    "gmm": "a 10-component mixture fitted to the codes",
+}
+N_JUDGED = 2000  # samples per figure: ±1 % on a share near 10 %, and ~0.4 s of decoding and judging
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def judge_for(data_name: str):
+    """The shipped classifier that judges samples of this dataset: (model, meta), or None."""
+    path = classifier_file.classifier_for(data_name, settings.shipped_dir() / "classifiers")
+    return classifier_file.load_classifier(path) if path else None
+
+
+@st.cache_resource(max_entries=32, show_spinner="Fitting a density to the codes…")
+def sampler(ref: ModelRef, method: str, _mean: np.ndarray) -> samplers.DensitySampler:
+    """A Gaussian or a 10-component mixture fitted to the posterior means (Ghosh et al. 2020),
+    cached on disk in the app's cache folder."""
+    fit = samplers.SamplerSettings(
+        method=method, n_components=1 if method == "gaussian" else 10, data=f"{ref.data}/train"
+    )
+    return samplers.cached_sampler(ref.path, _mean, fit, settings.cache_dir("samplers"))
+
+
+def draw(ref: ModelRef, source: str, n: int, mean: np.ndarray, seed: int = 0) -> torch.Tensor:
+    """n codes from `source` ("prior", "gaussian", "gmm"); the same draws on every run (seeded)."""
+    gen = torch.Generator().manual_seed(seed)
+    if source == "prior":
+        return torch.randn(n, mean.shape[1], generator=gen)
+    return sampler(ref, source, mean).sample(n, gen).float()
+
+
+@st.cache_data(max_entries=64, show_spinner="Judging samples with the digit classifier…")
+def sample_quality(ref: ModelRef, source: str, _model, _mean) -> dict | None:
+    """Share of decoded samples the classifier cannot name, and class entropy; None without a classifier."""
+    judge = judge_for(ref.data)
+    if judge is None or tuple(judge[0].image_shape) != tuple(_model.config.image_shape):
+        return None
+    z = draw(ref, source, N_JUDGED, _mean)
+    q = quality.sample_quality(_model, judge[0], z)
+    return {**q.__dict__, "judge_accuracy": judge[1].get("val_accuracy")}
+
+
+@st.cache_data(max_entries=32, show_spinner="Measuring the prior's holes…")
+def holes(ref: ModelRef, _mean, _logvar) -> dict:
+    """Share of prior mass where the aggregate posterior is below a tenth of the prior; in many
+    dimensions through a fitted mixture (the mixture of narrow posteriors looks empty there)."""
+    mean, logvar = torch.from_numpy(_mean), torch.from_numpy(_logvar)
+    gen = torch.Generator().manual_seed(0)
+    if mean.shape[1] <= 2:
+        return hole_measures.prior_holes(mean, logvar, gen, n_samples=2000).__dict__
+    # q itself, one draw per posterior (the codes, for an autoencoder), smoothed by a mixture
+    draws = Posterior(mean, logvar).sample(gen)
+    gmm = samplers.fit_sampler(draws, samplers.SamplerSettings("gmm", n_components=10))
+    words = "a 10-component mixture fitted to draws from q"
+    return hole_measures.prior_holes_under(gmm.log_prob, mean.shape[1], gen, 2000, density=words).__dict__
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def holes_grid(ref: ModelRef, extent: tuple, _mean, _logvar) -> np.ndarray:
+    """For a 2-D latent space: 1 where q(z) < p(z)/10 on a 100 x 100 grid over `extent`, row 0 at the top."""
+    grid = hole_measures.log_ratio_grid(torch.from_numpy(_mean), torch.from_numpy(_logvar), extent, resolution=100)
+    return (grid.log_ratio < grid.threshold).float().flip(0).numpy()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def code_scale(ref: ModelRef, _mean, _logvar) -> dict:
+    return hole_measures.code_scale(torch.from_numpy(_mean), torch.from_numpy(_logvar)).__dict__
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring every digit's shape…")
+def shape_attributes(data_name: str, split: str = "train") -> dict[str, np.ndarray]:
+    """Ink area, thickness, slant, width, height of every digit of the map (Morpho-MNIST style)."""
+    images = data.dataset(data_name, split).images
+    return {k: v.numpy() for k, v in attributes.measure(images).items()}
+
+
+@st.cache_resource(max_entries=16, show_spinner="Fitting the attribute directions…")
+def attribute_directions(ref: ModelRef, _model) -> directions.AttributeDirections:
+    """The latent direction of each attribute: least squares on the training codes, R² on validation ones."""
+    from vae_core.model.estimators import encode_all
+
+    train, val = data.dataset(ref.data), data.dataset(ref.data, "val")
+    train_codes, _ = encode_all(_model, train.images)
+    val_codes, _ = encode_all(_model, val.images)
+    train_attrs = {k: torch.from_numpy(v) for k, v in shape_attributes(ref.data).items()}
+    val_attrs = {k: torch.from_numpy(v) for k, v in shape_attributes(ref.data, "val").items()}
+    return directions.fit_directions(train_codes, train_attrs, val_codes, val_attrs)
+
+
+IW_SAMPLES = 100  # K of the importance-weighted bound the pages show (the checkpoints store it for this K)
+
+
+@st.cache_data(max_entries=32, show_spinner="Evaluating (importance-weighted bound)…")
+def metrics(ref: ModelRef, _model, _meta: dict, iw_samples: int = IW_SAMPLES) -> dict:
+    """Validation metrics; read from the checkpoint when it carries them for this data and K."""
+    import vae_core
+    from vae_core.analysis.metrics import evaluate
+
+    stored = _meta.get("evaluation") or {}
+    if _meta.get("dataset") == ref.data and stored.get("iw_samples") == iw_samples and stored.get("split") == "val":
+        return stored
+    val = vae_core.load_dataset(ref.data, "val", settings.DATA_ROOT).subset(500)
+    return evaluate(_model, val, data.dataset(ref.data), iw_samples=iw_samples)

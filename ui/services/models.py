@@ -1,0 +1,114 @@
+"""Which models there are and loading them: the registry, cached models, the job queue.
+
+Models: st.cache_resource keyed by a ModelRef (path + modification time), eval mode, shared
+read-only across sessions. The registry itself reads headers only (no torch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import streamlit as st
+
+from ui import settings
+from vae_core.data import catalog
+from vae_core.io import registry
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """This model file, at this version, on this dataset: the key of everything cached about it.
+
+    `mtime` makes a retrained file a new model; `data` names the dataset whose images are encoded
+    ("" where the data does not matter, as for loading the weights)."""
+
+    path: str
+    mtime: float
+    data: str = ""
+
+    @classmethod
+    def of(cls, entry, data: str = "") -> ModelRef:
+        return cls(str(entry.path), entry.mtime, data)
+
+    def on(self, data: str) -> ModelRef:
+        return replace(self, data=data)
+
+    @property
+    def file(self) -> ModelRef:
+        """The same file with no dataset: the key of its weights, its film, its decoder."""
+        return replace(self, data="")
+
+
+def model_entries() -> list[registry.ModelEntry]:
+    return registry.scan(settings.shipped_dir(), settings.user_dir())
+
+
+def load_model(ref: ModelRef):
+    """(model, meta) of the file `ref` names (whatever its dataset), loaded once per file version."""
+    return _load(ref.file)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Loading model…")
+def _load(ref: ModelRef):
+    """Frozen: the model is shared across sessions, nothing may train or mutate it."""
+    import vae_core  # torch: imported on the first load, not when the model list is drawn
+
+    model, meta = vae_core.load_checkpoint(ref.path)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model, meta
+
+
+@st.cache_resource
+def job_manager():
+    """One queue per server process: jobs survive page switches, refreshes and new tabs."""
+    from vae_core.runs import jobs  # torch: only the Train page needs it
+
+    return jobs.JobManager(protected_dirs=[settings.shipped_dir()])
+
+
+def compatible_datasets(entry) -> list[str]:
+    """Datasets here whose images have the model's shape, the model's own first. A checkpoint's
+    `dataset` field is only a hint: it is offered only if it exists, is here and fits."""
+    names = []
+    for name in (entry.dataset, *catalog.DATASETS):
+        if name in catalog.DATASETS and name not in names and _available(name, entry.image_shape):
+            names.append(name)
+    return names
+
+
+@st.cache_data(show_spinner=False)
+def _available(name: str, shape: tuple) -> bool:
+    return tuple(shape) == catalog.IMAGE_SHAPES[name] and catalog.is_available(name, settings.DATA_ROOT)
+
+
+def model_trios(image_shape, dataset: str | None = None) -> dict[int, dict]:
+    """{latent size: {"ae": entry, "kl": entry, "vae": entry}} for sizes that have all three kinds
+    (shipped ones preferred, else the newest of yours), on images of `image_shape` and trained on
+    `dataset` (a Fashion VAE is not compared with MNIST autoencoders)."""
+    found: dict[int, dict] = {}
+    ranked = sorted(
+        (
+            e
+            for e in model_entries()
+            if e.ok and e.image_shape == tuple(image_shape) and (dataset is None or e.dataset == dataset)
+        ),
+        key=lambda e: (e.source != "shipped", -e.mtime),
+    )
+    for e in ranked:
+        found.setdefault(e.latent_dim, {}).setdefault(e.kind, e)
+    return {d: {k: t[k] for k in ("ae", "kl", "vae")} for d, t in found.items() if {"ae", "kl", "vae"} <= set(t)}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def film(ref: ModelRef) -> dict | None:
+    """The training film stored with a checkpoint (codes [E, M, D], epochs), or None without one."""
+    from vae_core.io.checkpoint import CheckpointError, read_extras
+
+    try:
+        extras = read_extras(ref.path)
+    except CheckpointError:
+        return None
+    if "film_codes" not in extras or "film_epochs" not in extras:
+        return None
+    return {"codes": extras["film_codes"].float().numpy(), "epochs": extras["film_epochs"].tolist()}

@@ -1,0 +1,37 @@
+"""The app's folders and limits, from the environment (README, "Configuration"). No Streamlit, no torch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_ROOT = os.environ.get("VAE_EXPLORER_DATA_ROOT")  # a torchvision root for mnist / fashion
+MAP_POINTS = 60_000  # codes shown on a map: a whole training split (mnist5k 4,500; Fashion 54,000)
+MAX_3D_POINTS = 20_000  # a WebGL scatter in the browser stays fluid up to about here
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
+UPLOAD_MB = 10
+
+
+def shipped_dir() -> Path:
+    """The shipped models (never written by the app)."""
+    return Path(os.environ.get("VAE_EXPLORER_CHECKPOINTS", ROOT / "checkpoints"))
+
+
+def user_dir() -> Path:
+    """Where the Train page saves models (never the shipped folder)."""
+    return Path(os.environ.get("VAE_EXPLORER_USER_MODELS", ROOT / "user_models"))
+
+
+def cache_dir(part: str = "") -> Path:
+    """The app's own writable cache (projections, live-map assets, fitted samplers): never the
+    repository's shipped folders. $VAE_EXPLORER_CACHE, else ~/.cache/vae-explorer."""
+    base = os.environ.get("VAE_EXPLORER_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    root = Path(base) if os.environ.get("VAE_EXPLORER_CACHE") else Path(base) / "vae-explorer"
+    return root / part if part else root
+
+
+def live_map() -> bool:
+    """Whether pages use the live map: on, unless VAE_EXPLORER_LIVEMAP=0 (then plotly maps and
+    server-decoded images, as for a browser that cannot run the component)."""
+    return os.environ.get("VAE_EXPLORER_LIVEMAP", "1") != "0"
