@@ -66,14 +66,14 @@ def load_folder(path, split: str, image_size=None, channels=None, progress=None)
     scan = scan_folder(path)
     if not scan.files:
         raise DatasetUnavailable(f"{shown(str(path))}: no usable image ({skipped_text(scan.skipped)}).")
-    side = image_size or default_size(scan)
-    entry = cached_entry(scan, side, progress)
-    index, images = entry["index"], entry["images"]
     if split == "test" and not scan.has_parts:
         raise ValueError(
             f"{shown(str(path))} has no train/ and test/ sub-folders, so no test split; use split 'val' "
             "(held out from training)."
         )
+    side = image_size or default_size(scan)
+    entry = cached_entry(scan, side, progress)
+    index, images = entry["index"], entry["images"]
     note = summary(index)
     if note not in _announced:
         _announced.add(note)
