@@ -121,6 +121,8 @@ def _upright_8bit(img: Image.Image) -> Image.Image:
 def _square(img: Image.Image, side: int) -> Image.Image:
     """Centre crop to the shorter side, resized to side x side (antialiased bilinear)."""
     w, h = img.size
+    if w == h == side:
+        return img  # already the size: resampling would only blur it
     s = min(w, h)
     left, top = (w - s) // 2, (h - s) // 2
     return img.resize((side, side), Image.Resampling.BILINEAR, box=(left, top, left + s, top + s), reducing_gap=3.0)
