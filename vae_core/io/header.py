@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -34,6 +35,8 @@ MAX_NAME_CHARS = 200  # a tensor or extra name
 MAX_TEXT_CHARS = 200  # a string field of the metadata (dataset, kind, version)
 PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol >= 2; torch.save's zip archive
 EXTRA_PREFIX = "extra."  # tensors stored beside the weights that are not part of the model
+EXTRA_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # what may follow EXTRA_PREFIX (fullmatch), on save and on load
+MAX_NAMES_SHOWN = 5  # tensor names listed in one message before "and N more"
 ITEM_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2}
 ITEM_BYTES |= {"I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
 WEIGHT_DTYPES = ("F16", "BF16", "F32", "F64")  # loaded and cast to float32
@@ -219,17 +222,30 @@ def expected_shapes(config: ModelConfig) -> dict[str, tuple]:
     return shapes
 
 
+def is_extra(key: str) -> bool:
+    """A tensor stored beside the weights under EXTRA_PREFIX with a well-formed name."""
+    return key.startswith(EXTRA_PREFIX) and EXTRA_NAME.fullmatch(key[len(EXTRA_PREFIX) :]) is not None
+
+
 def check_tensors(name: str, header: dict, config: ModelConfig) -> None:
-    """Weights that match the config and are floating point; extras bounded in number, kind and size."""
+    """Exactly the weights the config implies, floating point and of its shapes (unknown and missing
+    tensors are named); extras well named and bounded in number, kind and size."""
     entries = {k: v for k, v in header.items() if k != "__metadata__"}
-    stored = {k: tuple(v["shape"]) for k, v in entries.items() if not k.startswith(EXTRA_PREFIX)}
+    stored = {k: tuple(v["shape"]) for k, v in entries.items() if not is_extra(k)}
     expected = expected_shapes(config)
-    if stored != expected:
-        bad = sorted(set(stored) ^ set(expected)) or [k for k in expected if stored[k] != expected[k]]
-        k = bad[0]
+    unknown, missing = sorted(set(stored) - set(expected)), sorted(set(expected) - set(stored))
+    if unknown or missing:
+        parts = [f"unknown {_names(unknown)}"] if unknown else []
+        parts += [f"missing {_names(missing)}"] if missing else []
         raise CheckpointError(
-            f"{name}: the weights do not match its own description ({_short(k)}: stored "
-            f"{stored.get(k, 'missing')}, the config implies {expected.get(k, 'none')})."
+            f"{name}: the tensors do not match the architecture its config describes ({'; '.join(parts)})."
+        )
+    wrong = [k for k in expected if stored[k] != expected[k]]
+    if wrong:
+        k = wrong[0]
+        raise CheckpointError(
+            f"{name}: the weights do not match its own description ({_short(k)}: stored {stored[k]}, "
+            f"the config implies {expected[k]}; {len(wrong)} tensor{'s' if len(wrong) > 1 else ''} of the wrong shape)."
         )
     for k in expected:
         if entries[k]["dtype"] not in WEIGHT_DTYPES:
@@ -237,7 +253,10 @@ def check_tensors(name: str, header: dict, config: ModelConfig) -> None:
                 f"{name}: the weights are stored as {entries[k]['dtype']}; only float16, bfloat16, "
                 "float32 and float64 weights are accepted."
             )
-    extras = {k: v for k, v in entries.items() if k.startswith(EXTRA_PREFIX)}
+    _check_extras(name, {k: v for k, v in entries.items() if is_extra(k)})
+
+
+def _check_extras(name: str, extras: dict) -> None:
     total = sum(v["data_offsets"][1] - v["data_offsets"][0] for v in extras.values())
     if len(extras) > MAX_EXTRAS or total > MAX_EXTRA_BYTES:
         raise CheckpointError(
@@ -247,6 +266,13 @@ def check_tensors(name: str, header: dict, config: ModelConfig) -> None:
     for k, v in extras.items():
         if v["dtype"] not in EXTRA_DTYPES:
             raise CheckpointError(f"{name}: extra tensor {_short(k)} is stored as {v['dtype']}, not a number type.")
+
+
+def _names(keys: list[str]) -> str:
+    """Tensor names for a message: the first MAX_NAMES_SHOWN, each shortened and printable."""
+    shown = ", ".join(printable(_short(k), 60) for k in keys[:MAX_NAMES_SHOWN])
+    more = len(keys) - MAX_NAMES_SHOWN
+    return f"{'tensor' if len(keys) == 1 else 'tensors'} {shown}" + (f" and {more} more" if more > 0 else "")
 
 
 def checked_meta(path) -> tuple[dict, ModelConfig, dict]:
