@@ -122,10 +122,34 @@ def read_header(path) -> dict:
     return decode_header(name, raw, size - 8 - n)
 
 
+class DuplicateKey(ValueError):
+    """A JSON object naming one key twice."""
+
+
+def _unique(pairs: list) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen = set()
+        raise DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return d
+
+
+def strict_json(text):
+    """JSON as the safetensors library reads it, so that a file cannot say one thing to our checks
+    and another to the loader: bytes must be UTF-8 with no byte-order mark (Python's json.loads
+    would accept a BOM and, through surrogatepass, invalid bytes), and no object names a key twice
+    (Python keeps the last value, other parsers the first). ValueError or RecursionError otherwise."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    return json.loads(text, object_pairs_hook=_unique)  # a leading BOM is a JSONDecodeError here
+
+
 def decode_header(name: str, raw: bytes, data_len: int) -> dict:
     """JSON -> dict, with every tensor entry checked against the `data_len` bytes that follow."""
     try:
-        header = json.loads(raw)
+        header = strict_json(raw)
+    except DuplicateKey as e:
+        raise CheckpointError(f"{name}: the safetensors header names {_short(str(e))} twice.") from None
     except (ValueError, RecursionError):  # bad UTF-8, bad JSON, 5,000-digit ints, deep nesting
         raise CheckpointError(f"{name}: the safetensors header is corrupt.") from None
     if not isinstance(header, dict):
@@ -176,7 +200,7 @@ def parse_meta(name: str, header: dict) -> tuple[dict, ModelConfig]:
     if info.get("format") != FORMAT:
         raise CheckpointError(f"{name}: a safetensors file, but not a vae_core checkpoint (no metadata).")
     version = info.get("format_version", "0")
-    version = int(version) if version.isdigit() and len(version) < 6 else -1
+    version = int(version) if version.isascii() and version.isdigit() and len(version) < 6 else -1
     if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{name} was written by a newer vae_core (format {version}; this one reads up to "
@@ -185,8 +209,11 @@ def parse_meta(name: str, header: dict) -> tuple[dict, ModelConfig]:
     if version < 1:
         raise CheckpointError(f"{name}: unknown checkpoint format version {_short(info.get('format_version'))}.")
     try:
-        meta = json.loads(info.get("meta", ""))
-    except (ValueError, RecursionError):
+        meta = strict_json(info.get("meta", ""))
+        json.dumps(meta, ensure_ascii=False).encode("utf-8")  # a lone surrogate ("\udc80") is not text
+    except DuplicateKey as e:
+        raise CheckpointError(f"{name}: its metadata names {_short(str(e))} twice.") from None
+    except (ValueError, RecursionError):  # (UnicodeEncodeError is a ValueError)
         raise CheckpointError(f"{name}: its metadata is corrupt.") from None
     if not isinstance(meta, dict):
         raise CheckpointError(f"{name}: its metadata is corrupt.")

@@ -11,13 +11,12 @@ the reason counts it. No torch here: the page reads tables without loading the e
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import stat
 from pathlib import Path
 
-from ..io.header import printable
+from ..io.header import printable, strict_json
 from ..model.config import MAX_BETA, MAX_LATENT_DIM
 
 COLUMNS = (
@@ -59,7 +58,7 @@ def read_table(out_dir) -> SweepRows:
     if raw is None:
         return SweepRows(reason=f"{where}: not a regular file.")
     try:
-        table = json.loads(raw.decode("utf-8"))
+        table = strict_json(raw)
     except UnicodeDecodeError:
         return SweepRows(reason=f"{where}: not UTF-8 text.")
     except (ValueError, RecursionError):  # bad JSON, 5,000-digit ints, nesting deeper than the stack
