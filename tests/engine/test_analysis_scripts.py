@@ -79,6 +79,12 @@ def test_claims_say_reproduced_or_contradicted_from_the_numbers():
     assert "depends on K" in blind[0] and "K = 10" in blind[0] and "one Gaussian already leaves 12.0%" in blind[0]
 
 
+def test_k_repeats_reports_the_choices_over_seeds():
+    codes = torch.randn(600, 3, generator=torch.Generator().manual_seed(0))
+    line = lesson_table.k_repeats(codes, torch.full_like(codes, -2.0), 2)
+    assert "over seeds 1–2" in line and line.count("×") >= 1 and "one Gaussian" in line
+
+
 def test_directions_for_scores_every_attribute(tiny_model, digits):
     dirs, moved = directions_table.directions_for(tiny_model("vae", latent_dim=3), *digits)
     assert len(dirs.r2_val) == 5 and set(moved) == set(dirs.names)

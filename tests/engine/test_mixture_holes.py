@@ -50,6 +50,8 @@ def test_held_out_likelihood_chooses_the_clusters_and_reports_its_sensitivity():
     lo, hi = result.share_range
     assert lo <= result.chosen.share <= hi and hi > 0.9  # two tight clusters far out: most of the prior is empty
     assert [r.k for r in result.rows] == [1, 2, 3, 8] and not result.at_edge
+    i = [1, 2, 3, 8].index(result.chosen_k)  # the sensitivity covers the chosen K's neighbours in the grid
+    assert set([1, 2, 3, 8][max(0, i - 1) : i + 2]) | set(result.plausible_ks) == set(result.sensitivity_ks)
 
 
 def test_the_floor_rises_with_k_when_codes_are_few():
@@ -69,11 +71,12 @@ def test_improving_at_the_largest_k_is_flagged_and_unsupported_k_skipped():
     assert result.at_edge and result.chosen_k == 2 and result.at(2).floor is None
 
 
-def test_the_same_generator_gives_the_same_result():
+def test_the_same_generator_gives_the_same_result_with_or_without_floors():
     codes = torch.randn(500, 4, generator=gen())
     a = holes_over_k(*points(codes), gen(3), ks=[1, 4])
     b = holes_over_k(*points(codes), gen(3), ks=[1, 4])
-    assert a == b
+    c = holes_over_k(*points(codes), gen(3), ks=[1, 4], floor=False)
+    assert a == b and [(r.share, r.heldout_ll) for r in a.rows] == [(r.share, r.heldout_ll) for r in c.rows]
 
 
 @pytest.mark.parametrize(
