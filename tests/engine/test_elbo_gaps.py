@@ -64,14 +64,15 @@ def test_approximation_and_amortisation_gaps_add_up_and_q_star_is_optimal(vae2, 
     # Each part independently: the approximation gap is q*'s KL to the true posterior on the grid.
     assert kl_to_posterior(r.posterior, r.q_star_mean, r.q_star_logvar) == pytest.approx(r.approximation_gap, abs=5e-3)
     assert r.approximation_gap > -1e-4 and r.amortisation_gap > -1e-4
-    # q* is a maximum: a step in any of its four parameters lowers the exact ELBO.
+    # q* is a maximum (of the ELBO interpolated from the grid: within ~1e-3 nats of the exact one's):
+    # a step of 0.2 σ* in a mean or of 0.2 in a log-variance does not raise the exact ELBO.
     base = np.concatenate([r.q_star_mean, r.q_star_logvar])
     for j in range(4):
-        for step in (-0.05, 0.05):
+        for step in (-0.2, 0.2):
             p = base.copy()
-            p[j] += step * (math.exp(0.5 * base[2 + j]) if j < 2 else 1.0)  # μ in units of σ*
+            p[j] += step * (math.exp(0.5 * base[2 + j]) if j < 2 else 1.0)
             moved = gaussian_quadrature(vae2, x, torch.from_numpy(p[:2]), torch.from_numpy(p[2:]))
-            assert moved.elbo <= r.q_star_elbo + 1e-6
+            assert moved.elbo <= r.q_star_elbo + 2e-3
 
 
 def test_digit_1_shows_a_real_amortisation_gap(reports):
@@ -145,3 +146,29 @@ def _fast_kw():
 def test_report_refuses_more_than_one_image(vae2, val):
     with pytest.raises(ValueError, match="one image"):
         elbo_report(vae2, val[:2])
+
+
+@pytest.mark.parametrize("kind", ["vae", "kl", "ae"])
+@pytest.mark.parametrize("latent_dim", [2, 3])
+def test_every_kind_and_size_gets_a_finite_report(tiny_model, images8, kind, latent_dim):
+    r = elbo_report(tiny_model(kind, latent_dim=latent_dim), images8[0], seed=0, settings=FAST)
+    assert r.kind == kind and r.exact == (kind != "ae" and latent_dim == 2)
+    assert r.reconstruction.shape == (1, 8, 8) and math.isfinite(r.log_lik_at_mean)
+    if kind == "ae":
+        assert set(r.unavailable) >= {"elbo", "log_px", "posterior"} and r.gap is None
+        return
+    numbers = [r.log_px, r.elbo, r.expected_log_lik, r.kl_prior, r.gap, r.approximation_gap, r.amortisation_gap]
+    assert all(math.isfinite(v) for v in numbers)
+    assert np.isfinite(r.curves.elbo).all() and np.isfinite(r.curves.iw).all()
+    assert r.gradients.variance["score"].shape == (2, 2)
+    assert (r.posterior is not None) == r.exact and ("q 1σ" in r.ellipses) == r.exact
+    assert r.seconds["total"] > 0
+
+
+def test_elbo_table_script_prints_both_tables(capsys):
+    from scripts import elbo_table
+
+    assert elbo_table.main(["--digits", "54", "--n", "3"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| vae-z") or line.startswith("| kl-z")]
+    assert len(rows) == 3 + 2 and "nan" not in out

@@ -27,18 +27,21 @@ import numpy as np
 import torch
 
 from .elbo_parts import Samples, exact_parts, sampled_parts
+from .estimator_curves import REPEATS, SAMPLE_COUNTS
+from .gaps import FIT_STEPS
+from .gradient_variance import GRADIENT_REPEATS, GRADIENT_SAMPLES
 from .likelihood import NEEDS_2D, NO_DENSITY, as_batch, latent_dim, log_likelihood, model_kind
 
 
 @dataclass
 class ElboSettings:
     samples: int = 8  # z_l drawn from q for the plane and the decoded strip
-    curve_ns: tuple[int, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500)  # L and K on the estimator curves
-    curve_repeats: int = 16  # estimates per L or K (their spread)
-    gradient_ns: tuple[int, ...] = (1, 2, 5, 10, 20, 50)  # S, draws per gradient estimate
-    gradient_repeats: int = 24  # estimates per S (their variance)
-    fit_steps: int = 300  # Adam steps fitting q* (Cremer et al. 2018)
-    grid_points: int = 64  # per axis of the drawn posterior grid (D = 2), also q*'s objective
+    curve_ns: tuple[int, ...] = SAMPLE_COUNTS  # L and K on the estimator curves
+    curve_repeats: int = REPEATS  # estimates per L or K (their spread)
+    gradient_ns: tuple[int, ...] = GRADIENT_SAMPLES  # S, draws per gradient estimate
+    gradient_repeats: int = GRADIENT_REPEATS  # estimates per S (their variance)
+    fit_steps: int = FIT_STEPS  # Adam steps fitting q* at D > 2 (a bound on L-BFGS's evaluations at D = 2)
+    grid_points: int = 64  # per axis of the drawn posterior grid (D = 2) at least; q*'s objective too
 
 
 @dataclass
@@ -63,7 +66,8 @@ class ElboReport:
     q_star_mean: np.ndarray | None = None  # [D] q*(z|x), the best Gaussian for this image
     q_star_logvar: np.ndarray | None = None
     q_star_elbo: float | None = None
-    q_star_trace: np.ndarray | None = None  # [steps + 1] the objective while fitting
+    q_star_trace: np.ndarray | None = None  # the objective while fitting (nats; last: at q*)
+    q_star_start: str = ""  # where the winning fit started: "encoder" | "posterior moments" | "posterior mode"
     approximation_gap: float | None = None  # log_px − ELBO(q*)
     amortisation_gap: float | None = None  # ELBO(q*) − ELBO(q)
     amortisation_gap_se: float = 0.0  # its Monte-Carlo standard error (0 when exact)

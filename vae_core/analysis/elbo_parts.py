@@ -15,7 +15,7 @@ import torch
 
 from ..model.losses import gaussian_kl
 from .estimator_curves import curve_draws, curves_from_draws, draw_log_weights
-from .gaps import fit_by_sampling, fit_on_grid
+from .gaps import fit_by_sampling, fit_on_grid, laplace_start
 from .gradient_variance import gradient_variance
 from .likelihood import log_likelihood
 from .posterior_grid import (
@@ -105,8 +105,10 @@ def exact_parts(model, x, mean, logvar, report, settings, progress) -> None:
     z1, z2, lj = log_joint_on_box(model, x, box, n)
     report.posterior = posterior_grid(quad, z1, z2, lj)
     clock.tick("posterior")
-    g2, g1 = torch.meshgrid(z2, z1, indexing="ij")
-    fit = fit_on_grid(torch.stack([g1.flatten(), g2.flatten()], -1), lj.flatten(), mean, logvar, settings.fit_steps)
+    # Three starts for the basins a Gaussian can fall in: the encoder's q, the posterior's moments
+    # (its conditional variances) and a Laplace fit at its highest mode.
+    moments = quad.mean[0], torch.from_numpy(np.log(conditional**2))
+    fit = fit_on_grid(z1, z2, lj, [(mean, logvar), moments, laplace_start(z1, z2, lj)], settings.fit_steps)
     enc = gaussian_quadrature(model, x, mean, logvar)
     star = gaussian_quadrature(model, x, torch.from_numpy(fit.mean), torch.from_numpy(fit.logvar))
     log_px = report.posterior.log_px
@@ -146,6 +148,7 @@ def sampled_parts(model, x, mean, logvar, report, settings, progress) -> None:
 
 def _q_star(report, fit, elbo_star: float) -> None:
     report.q_star_mean, report.q_star_logvar, report.q_star_trace = fit.mean, fit.logvar, fit.trace
+    report.q_star_start = ("encoder", "posterior moments", "posterior mode")[fit.start] if report.exact else "encoder"
     report.q_star_elbo = elbo_star
     report.approximation_gap = report.log_px - elbo_star
     report.amortisation_gap = elbo_star - report.elbo

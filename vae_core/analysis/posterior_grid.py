@@ -132,15 +132,22 @@ class GaussianQuadrature:
         return self.expected_log_lik - self.kl_prior
 
 
+def gaussian_nodes() -> tuple[torch.Tensor, torch.Tensor]:
+    """Trapezoid nodes u [K, 2] on [-Q_RADIUS, Q_RADIUS]² (row-major, Q_POINTS per axis) and the
+    log-weights log N(u; 0, I) [K] of an expectation over N(0, I) (normalise them with a softmax)."""
+    t = torch.linspace(-Q_RADIUS, Q_RADIUS, Q_POINTS, dtype=torch.float64)
+    u = torch.stack(torch.meshgrid(t, t, indexing="ij"), -1).reshape(-1, 2)
+    return u, log_standard_normal(u)
+
+
 @torch.inference_mode()
 def gaussian_quadrature(model, x: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -> GaussianQuadrature:
     """Expectations under q = N(mean, diag exp(logvar)) [2] for one image x [1, C, H, W], by the
     trapezoid rule on z = μ + σ ⊙ u, u on [-6.5, 6.5]² (q's weight beyond: e^-21)."""
-    t = torch.linspace(-Q_RADIUS, Q_RADIUS, Q_POINTS, dtype=torch.float64)
-    u = torch.stack(torch.meshgrid(t, t, indexing="ij"), -1).reshape(-1, 2)
+    u, log_w = gaussian_nodes()
     z = mean.double() + (0.5 * logvar.double()).exp() * u
     lik = log_likelihood(model, z[:, None, :].float(), x)[:, 0].double().reshape(Q_POINTS, Q_POINTS)
-    log_w = log_standard_normal(u).reshape(Q_POINTS, Q_POINTS)
+    log_w = log_w.reshape(Q_POINTS, Q_POINTS)
     full = _weighted_mean(lik, log_w)
     half = _weighted_mean(lik[::2, ::2], log_w[::2, ::2])
     kl = float(gaussian_kl(mean.double(), logvar.double()).sum())

@@ -140,7 +140,7 @@ def integrate(model, x: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) 
         z = grid.points()
         lj = log_joint_blocked(model, z, x[todo])
         if not torch.isfinite(lj.amax(0)).all():
-            raise ValueError("The model's log p(x|z) is not finite for this image: there is no p(x) to integrate.")
+            raise ValueError("The model's log p(x|z) is not finite for an image: there is no p(x) to integrate.")
         log_px, check, clear = _assess(grid, lj)
         m, c = _moments(z, lj)
         done = grid.fitted & clear & (check < TOLERANCE)
@@ -160,20 +160,14 @@ def integrate(model, x: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) 
 
 
 def _collect(results) -> Quadrature:
-    """One Quadrature from per-image results (grids of different sizes keep the largest size's layout)."""
+    """One Quadrature from per-image results; the grids are kept when they share a size."""
     log_px, check, mean, cov, grids, ljs = zip(*results, strict=True)
-    n = max(g.n for g in grids)
-    if any(g.n != n for g in grids):  # keep per-image grids only when they share a size
-        grids, ljs = None, None
+    same = len({g.n for g in grids}) == 1
     grid = None
-    if grids is not None:
-        grid = Grid(
-            torch.cat([g.centre for g in grids]),
-            torch.cat([g.axes for g in grids]),
-            n,
-            torch.cat([g.fitted for g in grids]),
-        )
-    lj = torch.stack(ljs, 1) if ljs is not None else None
+    if same:
+        cat = [torch.cat([getattr(g, f) for g in grids]) for f in ("centre", "axes", "fitted")]
+        grid = Grid(cat[0], cat[1], grids[0].n, cat[2])
+    lj = torch.stack(ljs, 1) if same else None
     return Quadrature(torch.stack(log_px), torch.stack(check), torch.stack(mean), torch.stack(cov), grid, lj)
 
 
@@ -182,6 +176,9 @@ def exact_log_px(model, images: torch.Tensor, batch_size: int = 100) -> Quadratu
     """log p(x) by adaptive quadrature for a 2-D-latent VAE or KL-only model, per image."""
     require_2d(model)
     x = as_batch(model, images)
+    if len(x) == 0:
+        empty = torch.zeros(0, dtype=torch.float64)
+        return Quadrature(empty, empty, empty.reshape(0, 2), empty.reshape(0, 2, 2), None, None)
     parts = []
     for i in range(0, len(x), batch_size):
         xb = x[i : i + batch_size]
