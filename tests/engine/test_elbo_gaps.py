@@ -172,3 +172,15 @@ def test_elbo_table_script_prints_both_tables(capsys):
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| vae-z") or line.startswith("| kl-z")]
     assert len(rows) == 3 + 2 and "nan" not in out
+
+
+def test_readme_elbo_example_runs(monkeypatch):
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### The ELBO of one image") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(ROOT)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert scope["nll"].shape == (10,) and scope["r"].exact

@@ -27,10 +27,11 @@ import numpy as np
 import torch
 
 from .elbo_parts import Samples, exact_parts, sampled_parts
-from .estimator_curves import REPEATS, SAMPLE_COUNTS
+from .estimator_curves import REPEATS, SAMPLE_COUNTS, EstimatorCurves
 from .gaps import FIT_STEPS
-from .gradient_variance import GRADIENT_REPEATS, GRADIENT_SAMPLES
+from .gradient_variance import GRADIENT_REPEATS, GRADIENT_SAMPLES, GradientVariance
 from .likelihood import NEEDS_2D, NO_DENSITY, as_batch, latent_dim, log_likelihood, model_kind
+from .posterior_grid import PosteriorGrid
 
 
 @dataclass
@@ -62,20 +63,20 @@ class ElboReport:
     log_px: float | None = None  # exact (quadrature) or the IW stand-in (a lower bound)
     log_px_method: str = ""  # "quadrature" | "importance-weighted, K = ..."
     gap: float | None = None  # log_px − elbo = KL(q ‖ p(z|x)) (a lower bound on it when not exact)
-    kl_posterior: float | None = None  # KL(q ‖ p(z|x)) by quadrature (exact only)
+    kl_posterior: float | None = None  # KL(q ‖ p(z|x)) summed on the posterior's grid (exact only): = gap
     q_star_mean: np.ndarray | None = None  # [D] q*(z|x), the best Gaussian for this image
     q_star_logvar: np.ndarray | None = None
     q_star_elbo: float | None = None
     q_star_trace: np.ndarray | None = None  # the objective while fitting (nats; last: at q*)
-    q_star_start: str = ""  # where the winning fit started: "encoder" | "posterior moments" | "posterior mode"
+    q_star_start: str = ""  # where the winning fit started (elbo_parts.EXACT_STARTS; "encoder" at D > 2)
     approximation_gap: float | None = None  # log_px − ELBO(q*)
     amortisation_gap: float | None = None  # ELBO(q*) − ELBO(q)
     amortisation_gap_se: float = 0.0  # its Monte-Carlo standard error (0 when exact)
-    posterior: object | None = None  # PosteriorGrid (exact only)
+    posterior: PosteriorGrid | None = None  # exact only
     ellipses: dict = field(default_factory=dict)  # "q 1σ", "q* 2σ", ...: [73, 2] vertices (D = 2)
     samples: Samples | None = None
-    curves: object | None = None  # EstimatorCurves
-    gradients: object | None = None  # GradientVariance
+    curves: EstimatorCurves | None = None
+    gradients: GradientVariance | None = None
     unavailable: dict = field(default_factory=dict)  # what is missing -> why, in one sentence
     seconds: dict = field(default_factory=dict)  # stage -> wall seconds it took
 

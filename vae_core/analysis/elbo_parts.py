@@ -31,6 +31,7 @@ from .quadrature import integrate
 
 STAGES = ("samples", "curves", "gradients", "fit")
 PAIRED_DRAWS = 2048  # draws scoring q* against q at D > 2
+EXACT_STARTS = ("encoder", "posterior moments", "posterior mode")  # q*'s starts at D = 2, in order
 
 
 @dataclass
@@ -115,7 +116,7 @@ def exact_parts(model, x, mean, logvar, report, settings, progress) -> None:
     report.expected_log_lik, report.kl_prior, report.elbo = enc.expected_log_lik, enc.kl_prior, enc.elbo
     report.log_px, report.log_px_method = log_px, "quadrature"
     report.gap, report.kl_posterior = log_px - enc.elbo, kl_to_posterior(report.posterior, mean, logvar)
-    _q_star(report, fit, star.elbo)
+    _q_star(report, fit, star.elbo, EXACT_STARTS[fit.start])
     for name, (m, lv) in {"q": (mean, logvar), "q*": (fit.mean, fit.logvar)}.items():
         cov = np.diag(np.exp(np.asarray(lv, dtype=np.float64)))
         for k in (1, 2):
@@ -141,14 +142,14 @@ def sampled_parts(model, x, mean, logvar, report, settings, progress) -> None:
     report.log_px, report.log_px_method = curves.pooled_iw, f"importance-weighted, K = {curves.pooled_k:,}"
     report.gap = report.log_px - report.elbo
     amortisation = float(diff.mean()) - _kl(fit.mean, fit.logvar) + report.kl_prior
-    _q_star(report, fit, report.elbo + amortisation)
+    _q_star(report, fit, report.elbo + amortisation, "encoder")
     report.amortisation_gap_se = float(diff.std() / len(diff) ** 0.5)
     clock.tick("q*")
 
 
-def _q_star(report, fit, elbo_star: float) -> None:
+def _q_star(report, fit, elbo_star: float, start: str) -> None:
     report.q_star_mean, report.q_star_logvar, report.q_star_trace = fit.mean, fit.logvar, fit.trace
-    report.q_star_start = ("encoder", "posterior moments", "posterior mode")[fit.start] if report.exact else "encoder"
+    report.q_star_start = start
     report.q_star_elbo = elbo_star
     report.approximation_gap = report.log_px - elbo_star
     report.amortisation_gap = elbo_star - report.elbo
