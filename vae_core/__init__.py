@@ -33,6 +33,7 @@ _PUBLIC = {
     "ConvVAE": "model.conv",
     "build_model": "model.build",
     "Posterior": "model.posterior",
+    "exact_nll": "analysis.quadrature",
 }
 __getattr__, __dir__ = exports(__name__, _PUBLIC)
 __all__ = sorted(_PUBLIC)

@@ -13,6 +13,7 @@ images       the bounds and the guard for every untrusted image file (uploads, f
 cache        where decoded data are cached, and how a cached array is checked when read back
 idx          LeCun's IDX format, read without trusting the file
 preprocess   an upload or a drawing -> an MNIST-style digit (prepare_image, load_image)
+greyscale    any picture -> grey at working size, and the block extremes the shrink averaged away
 augment      random shifts for training
 attributes   shape attributes measured from pixels (Morpho-MNIST style)
 

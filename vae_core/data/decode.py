@@ -23,7 +23,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageChops, UnidentifiedImageError
 
-from .images import FORMATS, MAX_BYTES, ImageRefused, check_size, orientation
+from .greyscale import orientation
+from .images import FORMATS, MAX_BYTES, ImageRefused, check_size
 
 MIN_SIDE = 8  # pixels: smaller images are skipped as "too small"
 GREY_TOLERANCE = 8  # levels (of 255) between channels that still count as grey (JPEG chroma noise)

@@ -22,15 +22,6 @@ MAX_DECODED_BYTES = 100 * 2**20  # memory a decoded image may take (see decoded_
 # one full-size copy made before shrinking (palette -> grey, bilevel -> grey, palette+alpha -> RGBA).
 MODE_BYTES = {"1": 2, "L": 1, "P": 2, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2, "PA": 8}
 FORMAT_COPIES = {"WEBP": 3}  # libwebp decodes into its own buffers, then PIL copies: ~3 images at once
-ORIENTATION = {  # EXIF tag 0x0112 -> the transpose that makes the picture upright (as ImageOps.exif_transpose)
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
 
 
 class ImageRefused(ValueError):
@@ -77,11 +68,3 @@ def check_size(img: Image.Image) -> None:
             f"The image is {w}x{h} pixels ({img.mode}); decoding it would take {decoded_bytes(img) / 2**20:.0f} MB, "
             f"the limit is {MAX_DECODED_BYTES / 2**20:.0f} MB. Scale it down and try again."
         )
-
-
-def orientation(img: Image.Image):
-    """The EXIF orientation's transpose, or None; a broken EXIF block is ignored, not fatal."""
-    try:
-        return ORIENTATION.get(img.getexif().get(0x0112))
-    except Exception:  # "not a TIFF file", truncated IFDs...: the picture is still there
-        return None
