@@ -30,6 +30,8 @@ _PUBLIC = {
     "prepare_image": "data.preprocess",
     "ModelConfig": "model.config",
     "VAE": "model.mlp",
+    "ConvVAE": "model.conv",
+    "build_model": "model.build",
     "Posterior": "model.posterior",
     "exact_nll": "analysis.quadrature",
 }

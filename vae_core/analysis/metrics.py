@@ -55,8 +55,10 @@ def evaluate(model, data, train=None, iw_samples: int = 100, seed: int = 0, prog
     means, logvars = encode_all(model, data.images)
     out["kl_per_dim"] = gaussian_kl(means, logvars).mean(0).tolist()
     out["active_units"] = active_units(means)
-    if train is not None:
+    if train is not None and getattr(train, "labelled", True):  # unlabelled data: no classes to predict
         train_means, _ = encode_all(model, train.images)
         out["knn_accuracy"] = knn_accuracy(train_means, train.labels, means, data.labels)
+    elif train is not None:
+        out["knn_accuracy"] = None
     out["n"] = len(data)
     return out

@@ -38,15 +38,17 @@ def load_inputs(args):
     from dataclasses import replace
 
     from ..data import load_dataset
+    from ..data.catalog import data_form, default_split
     from ..io.checkpoint import load_checkpoint
     from ..training.device import resolve_device
 
     device = resolve_device(args.device)
     model, meta = load_checkpoint(args.checkpoint, device=device)
     name = args.dataset or meta.get("dataset", "mnist5k")
-    split = args.split or ("val" if name in ("mnist5k", "digits") else "test")
-    data = load_dataset(name, split, args.data_root)
-    train = load_dataset(name, "train", args.data_root)
+    split = args.split or default_split(name)
+    form = data_form(name, model.config.image_shape)  # a folder is decoded at the model's size and channels
+    data = load_dataset(name, split, args.data_root, **form)
+    train = load_dataset(name, "train", args.data_root, **form)
     if data.image_shape != tuple(model.config.image_shape):
         raise ValueError(f"{name} images are {data.image_shape}, the model expects {model.config.image_shape}.")
     data, train = (replace(d, images=d.images.to(device)) for d in (data, train))  # moved once

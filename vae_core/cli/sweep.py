@@ -114,7 +114,7 @@ def expected_settings(args, point: Point) -> dict:
 
     targs = parse_args(train_argv(args, point, Path(args.out_dir) / point.file_name("x")))
     tcfg = train_config_from_args(targs)
-    shape = _image_shape(targs.dataset, targs.data_root)
+    shape = _image_shape(targs.dataset, targs.data_root, targs.image_size, targs.channels)
     mcfg = model_config_from_args(targs, shape)
     train = {k: getattr(tcfg, k) for k in IDENTITY}
     train["precision"] = resolve_precision(tcfg.precision, resolve_device(tcfg.device))
@@ -122,10 +122,11 @@ def expected_settings(args, point: Point) -> dict:
 
 
 @functools.cache
-def _image_shape(dataset: str, root: str | None) -> tuple:
+def _image_shape(dataset: str, root: str | None, image_size=None, channels=None) -> tuple:
     from ..data import load_dataset
 
-    return load_dataset(dataset, "val", root).image_shape  # Fashion's files are read once, not per point
+    form = {"image_size": image_size, "channels": channels}
+    return load_dataset(dataset, "val", root, **form).image_shape  # Fashion's files are read once, not per point
 
 
 def differences(meta: dict, expected: dict) -> list[str]:

@@ -55,8 +55,10 @@ def parse_args(argv=None):
     (model_cls, model_choices), (train_cls, train_choices) = _configs()
     add_config_flags(p, model_cls, model_choices)
     add_config_flags(p, train_cls, train_choices)
-    p.add_argument("--dataset", default="mnist5k")
+    p.add_argument("--dataset", default="mnist5k", help="mnist5k, mnist, fashion, digits, shapes or folder:PATH")
     p.add_argument("--data-root", default=None)
+    p.add_argument("--image-size", type=int, default=None, help="folder:PATH images resized to 28, 32 or 64 px")
+    p.add_argument("--channels", type=int, default=None, help="folder:PATH images as 1 (grey) or 3 (colour) channels")
     p.add_argument("--out", required=True, help="checkpoint path (.safetensors)")
     p.add_argument("--save-dtype", choices=SAVE_DTYPES, default="float32", help="float16 halves the file")
     p.add_argument("--dry-run", action="store_true", help="one epoch on a few batches, to check the set-up")
@@ -104,6 +106,8 @@ def spec_from_args(args):
         args.save_dtype,
         args.eval_iw_samples,
         args.dry_run,
+        image_size=args.image_size,
+        channels=args.channels,
     )
 
 

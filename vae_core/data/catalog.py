@@ -1,5 +1,7 @@
 """What datasets there are, what their images look like, what they are called, and whether
 they are here: the facts the app's picker and captions need, without torch or the data itself.
+A folder of the user's images is `folder:PATH`; its classes and image form come from the data
+(vae_core.data.folder), so the tables here hold the named datasets only.
 
 One home for each: the names, the image shapes, the class names, the running-text titles and
 nouns ("digit" for MNIST-like data, "image" elsewhere), and where IDX files are looked for.
@@ -9,14 +11,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DATASETS = ("mnist5k", "mnist", "fashion", "digits")
+DATASETS = ("mnist5k", "mnist", "fashion", "digits", "shapes")  # and folder:PATH, any folder of images
+FOLDER_PREFIX = "folder:"
 SPLITS = ("train", "val", "test")
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
 FASHION_CLASSES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot")
-IMAGE_SHAPES = {"mnist5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion": (1, 28, 28), "digits": (1, 8, 8)}
-TITLES = {"mnist5k": "MNIST", "mnist": "MNIST", "fashion": "Fashion-MNIST", "digits": "scikit-learn 8×8"}
+SHAPE_CLASSES = ("square", "ellipse", "heart")  # dSprites' shapes, in its order (vae_core.data.shapes)
+IMAGE_SHAPES = {
+    "mnist5k": (1, 28, 28),
+    "mnist": (1, 28, 28),
+    "fashion": (1, 28, 28),
+    "digits": (1, 8, 8),
+    "shapes": (1, 64, 64),
+}
+TITLES = {
+    "mnist5k": "MNIST",
+    "mnist": "MNIST",
+    "fashion": "Fashion-MNIST",
+    "digits": "scikit-learn 8×8",
+    "shapes": "Shapes (dSprites' design)",
+}
 DIGITS = ("mnist5k", "mnist", "digits")  # data sets whose images are handwritten digits
 EMBEDDED = ("mnist5k", "digits")  # inside installed wheels: always here
+GENERATED = ("shapes",)  # made here on first use: always here
+HAS_TEST = ("mnist", "fashion")  # a separate test split (a folder has one when it has train/ and test/)
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 # Shape attributes measured from pixels (vae_core.data.attributes, after Morpho-MNIST) and their units.
 ATTRIBUTE_UNITS = {"area": "px²", "thickness": "px", "slant": "°", "width": "px", "height": "px"}
@@ -45,7 +63,26 @@ def attributes(name: str) -> tuple[str, ...]:
 
 
 def classes(name: str) -> tuple[str, ...]:
-    return FASHION_CLASSES if name == "fashion" else DIGIT_CLASSES
+    """The class names of a named dataset; a folder's come from its sub-folders (its Dataset's `classes`)."""
+    if name.startswith(FOLDER_PREFIX):
+        return ()
+    return {"fashion": FASHION_CLASSES, "shapes": SHAPE_CLASSES}.get(name, DIGIT_CLASSES)
+
+
+def default_split(name: str) -> str:
+    """The split a model is evaluated on: test where the data have one, else val."""
+    if name.startswith(FOLDER_PREFIX):
+        path = Path(name[len(FOLDER_PREFIX) :])
+        return "test" if all(exists(path / p) for p in ("train", "test")) else "val"
+    return "test" if name in HAS_TEST else "val"
+
+
+def data_form(name: str, image_shape) -> dict:
+    """load_dataset's image_size and channels that give a model's (C, H, W): a folder is decoded at
+    the model's size and channels; other data have one form ({})."""
+    if not name.startswith(FOLDER_PREFIX):
+        return {}
+    return {"image_size": int(image_shape[1]), "channels": int(image_shape[0])}
 
 
 def idx_folders(name: str, root=None) -> list[Path]:
@@ -73,9 +110,15 @@ def has_files(folder: Path, part: str) -> bool:
 
 
 def is_available(name: str, root=None) -> bool:
-    """Whether a dataset loads here without a download (the embedded ones always do)."""
-    if name in EMBEDDED:
+    """Whether a dataset loads here without a download (the embedded and generated ones always do)."""
+    if name in EMBEDDED or name in GENERATED:
         return True
+    if isinstance(name, str) and name.startswith(FOLDER_PREFIX):
+        path = name[len(FOLDER_PREFIX) :]
+        try:
+            return bool(path.strip()) and Path(path).is_dir()
+        except (OSError, ValueError):  # unreadable parent, a NUL byte
+            return False
     try:
         return any(has_files(folder, "train") for folder in idx_folders(name, root))
     except OSError:

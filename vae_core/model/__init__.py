@@ -1,7 +1,10 @@
 """The model family: one config, three kinds (VAE, autoencoder, KL-only), their estimators.
 
-config       ModelConfig and layer_sizes: what a model is (no torch: headers are checked with it)
-mlp          the MLP family (VAE class) and its loss per kind
+config       ModelConfig, conv_layers, layer_sizes: what a model is (no torch: headers are checked with it)
+plan         the layers a config builds, their parameter shapes and activations (no torch)
+base         the family's one implementation: encode, decode, likelihood, the loss of each kind
+mlp, conv    the family's members: VAE (fully connected), ConvVAE (beta-VAE-style convolutions)
+build        build_model(config): the member ModelConfig.arch names
 posterior    q(z|x) as a diagonal Gaussian (a point mass for the autoencoder)
 losses       the ELBO's terms in closed form: KL, Bernoulli and Gaussian NLL, log-densities
 estimators   Monte-Carlo ELBO and the importance-weighted bound, per image
@@ -14,5 +17,14 @@ from .._lazy import exports
 
 __getattr__, __dir__ = exports(
     __name__,
-    {"ModelConfig": "config", "layer_sizes": "config", "VAE": "mlp", "Posterior": "posterior", "LossTerms": "mlp"},
+    {
+        "ModelConfig": "config",
+        "layer_sizes": "config",
+        "VAE": "mlp",
+        "ConvVAE": "conv",
+        "build_model": "build",
+        "LatentVariableModel": "base",
+        "Posterior": "posterior",
+        "LossTerms": "base",
+    },
 )

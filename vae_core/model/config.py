@@ -2,8 +2,9 @@
 
 No torch here: a checkpoint header is validated (vae_core.io.header) and the model list is drawn
 (vae_core.io.registry) from this module alone, without paying for torch's import.
-The config is the one home of every architectural fact: `layer_sizes` is what the model builds,
-what the header check expects and what the memory estimate counts.
+The config is the one home of every architectural fact: `conv_layers` and `layer_sizes` are the
+shape arithmetic of both families (vae_core.model.plan turns them into the modules the model
+builds, the parameter shapes the header check expects and what the memory estimate counts).
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 KINDS = ("vae", "ae", "kl")
+ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("elu", "relu")
-CHOICES = {"kind": KINDS, "likelihood": LIKELIHOODS, "activation": ACTIVATIONS}  # the text fields
+CHOICES = {"kind": KINDS, "arch": ARCHS, "likelihood": LIKELIHOODS, "activation": ACTIVATIONS}  # the text fields
+# The conv family's layers (Higgins et al. 2017, table 1; Burgess et al. 2018, appendix A.1): 4x4
+# kernels, stride 2, padding 1, so each convolution halves the side and each transposed one doubles it.
+KERNEL, STRIDE, PADDING = 4, 2, 1
+MIN_CONV_SIDE = 4  # the convolutions stop at a 4x4 map (64 px: 4 of them; 32 px: 3), or at an odd side (28 px: 7x7)
 
 
 def setting(default, help: str):
@@ -30,9 +36,15 @@ def setting(default, help: str):
 
 @dataclass
 class ModelConfig:
-    kind: str = setting("vae", "vae | ae | kl: the objective (vae_core.model.mlp)")
+    kind: str = setting("vae", "vae | ae | kl: the objective (vae_core.model.base)")
     latent_dim: int = setting(16, "D, the size of z")
-    hidden: tuple[int, ...] = setting((512, 256), "MLP widths, encoder order; the decoder mirrors them")
+    arch: str = setting("mlp", "mlp | conv: fully connected, or stride-2 convolutions (vae_core.model.conv)")
+    hidden: tuple[int, ...] = setting(
+        (512, 256), "fully connected widths, encoder order (conv: after the convolutions); the decoder mirrors them"
+    )
+    conv_channels: tuple[int, ...] = setting(
+        (32, 32, 64, 64), "conv: channels of the stride-2 4x4 convolutions, as many as the side halves (64 px: 4)"
+    )
     beta: float = setting(1.0, "KL weight (Higgins et al. 2017); 1 is the true ELBO")
     likelihood: str = setting("bernoulli", "p(x|z): bernoulli (cross-entropy) or gaussian (L2)")
     sigma_dec: float = setting(0.1, "fixed std of the gaussian decoder, in pixel units")
@@ -45,6 +57,7 @@ class ModelConfig:
         if problems:
             raise ValueError("Invalid model settings: " + "; ".join(problems) + ".")
         self.hidden = tuple(int(h) for h in self.hidden)
+        self.conv_channels = tuple(int(c) for c in self.conv_channels)
         self.image_shape = tuple(int(s) for s in self.image_shape)
         self.latent_dim, self.mc_samples = int(self.latent_dim), int(self.mc_samples)
         self.beta, self.sigma_dec = float(self.beta), float(self.sigma_dec)
@@ -54,6 +67,7 @@ class ModelConfig:
         header is untrusted, and hidden=[1]*20000 or latent_dim=1e30 must cost microseconds."""
         return [
             _choice("kind", self.kind, KINDS),
+            _choice("arch", self.arch, ARCHS),
             _choice("likelihood", self.likelihood, LIKELIHOODS),
             _choice("activation", self.activation, ACTIVATIONS),
             _whole("latent size", self.latent_dim, 1, MAX_LATENT_DIM),
@@ -61,6 +75,7 @@ class ModelConfig:
             _real("beta", self.beta, 0.0, MAX_BETA),
             _real("sigma_dec", self.sigma_dec, MIN_SIGMA_DEC, MAX_SIGMA_DEC),
             _widths("hidden", self.hidden, MAX_HIDDEN_LAYERS, MAX_WIDTH),
+            _widths("conv_channels", self.conv_channels, MAX_CONV_LAYERS, MAX_CONV_CHANNELS),
             _image_shape(self.image_shape),
         ]
 
@@ -82,7 +97,9 @@ class ModelConfig:
 MAX_LATENT_DIM = 1024  # D
 MAX_HIDDEN_LAYERS = 16  # hidden layers per MLP (the recipe has 2)
 MAX_WIDTH = 8192  # units per hidden layer (the recipe's widest is 512)
-MAX_CHANNELS = 4  # image channels (MNIST-like data has 1)
+MAX_CONV_LAYERS = 8  # stride-2 convolutions (a 256-px side halves 6 times down to 4)
+MAX_CONV_CHANNELS = 1024  # channels per convolution (the beta-VAE's widest is 64)
+MAX_CHANNELS = 4  # image channels (MNIST-like data has 1, colour 3)
 MAX_SIDE = 256  # image height and width in pixels (28 and 8 in practice)
 MAX_MC_SAMPLES = 1000  # L; the paper uses 1
 MAX_BETA = 1e4  # the KL weight; beta-VAEs use up to a few hundred
@@ -136,18 +153,35 @@ def _image_shape(v) -> str | None:
     )
 
 
+def conv_layers(config: ModelConfig) -> list[tuple[int, int, tuple[int, int]]]:
+    """The conv family's stride-2 convolutions, encoder order: (in channels, out channels, output
+    side (h, w)) each; [] for the MLP.
+
+    The side halves while it is even and above MIN_CONV_SIDE, for at most len(conv_channels)
+    layers: 64 -> 32 -> 16 -> 8 -> 4 (four layers), 32 -> 16 -> 8 -> 4 (three), 28 -> 14 -> 7
+    (two: 7 is odd, and a transposed convolution can only double a side back)."""
+    if config.arch != "conv":
+        return []
+    c, h, w = config.image_shape
+    out = []
+    for channels in config.conv_channels:
+        if h % 2 or w % 2 or min(h, w) <= MIN_CONV_SIDE:
+            break
+        h, w = h // STRIDE, w // STRIDE
+        out.append((c, channels, (h, w)))
+        c = channels
+    return out
+
+
 def layer_sizes(config: ModelConfig) -> dict[str, list[int]]:
-    """Widths of the encoder's and the decoder's Linear layers, input first.
+    """Widths of the encoder's and the decoder's fully connected layers, input first.
 
-    The encoder ends in 2D units (mean and log-variance) except for the autoencoder, whose code
-    is the mean alone; the decoder mirrors the encoder's hidden widths back to the pixels."""
-    n_pixels, d = math.prod(config.image_shape), config.latent_dim
+    The first encoder width is the flattened input: the pixels (MLP) or the last convolution's
+    feature map (conv). The encoder ends in 2D units (mean and log-variance) except for the
+    autoencoder, whose code is the mean alone; the decoder mirrors the hidden widths back."""
+    convs, d = conv_layers(config), config.latent_dim
+    flat = convs[-1][1] * math.prod(convs[-1][2]) if convs else math.prod(config.image_shape)
     return {
-        "encoder": [n_pixels, *config.hidden, d if config.kind == "ae" else 2 * d],
-        "decoder": [d, *reversed(config.hidden), n_pixels],
+        "encoder": [flat, *config.hidden, d if config.kind == "ae" else 2 * d],
+        "decoder": [d, *reversed(config.hidden), flat],
     }
-
-
-def parameter_count(config: ModelConfig) -> int:
-    """Weights and biases of both MLPs (arithmetic only: nothing is allocated)."""
-    return sum(a * b + b for sizes in layer_sizes(config).values() for a, b in zip(sizes[:-1], sizes[1:], strict=False))

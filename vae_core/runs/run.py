@@ -46,6 +46,8 @@ class RunSpec:
     eval_iw_samples: int = 0  # > 0: store the full validation metrics (IW-NLL with K samples) in the file
     dry_run: bool = False  # one epoch on four batches, to check a set-up
     live_codes: bool = False  # keep a film even with film_frames = 0: the app's live map follows its codes
+    image_size: int | None = None  # a folder's images resized to this side (28, 32, 64); None: from the data
+    channels: int | None = None  # a folder's images as 1 (grey) or 3 (colour) channels; None: from the data
 
     def __post_init__(self):
         if self.save_dtype not in SAVE_DTYPES:
@@ -73,8 +75,9 @@ class TrainingRun:
     def load(self) -> None:
         """Data, the model's image shape from it, the memory check and the film: all before any epoch."""
         spec, tcfg = self.spec, self.train_config
-        self.train_data = load_dataset(spec.dataset, "train", spec.data_root)
-        self.val_data = load_dataset(spec.dataset, "val", spec.data_root)
+        form = {"image_size": spec.image_size, "channels": spec.channels}
+        self.train_data = load_dataset(spec.dataset, "train", spec.data_root, **form)
+        self.val_data = load_dataset(spec.dataset, "val", spec.data_root, **form)
         if spec.dry_run:
             self.train_data = self.train_data.subset(4 * tcfg.batch_size)
             self.train_config = tcfg = replace(tcfg, epochs=1)

@@ -19,7 +19,8 @@ import math
 from dataclasses import dataclass, fields
 from numbers import Integral, Real
 
-from ..model.config import layer_sizes, parameter_count, setting
+from ..model.config import setting
+from ..model.plan import activation_count, parameter_count
 from .device import DEVICES, PRECISIONS
 
 SCHEDULES = ("constant", "cosine")
@@ -86,12 +87,11 @@ def training_bytes(model_config, train_config: TrainConfig) -> int:
     """A generous estimate of the memory one training step needs, in bytes (float32).
 
     Weights, gradients and Adam's two moments (4 copies of the parameters), plus the
-    activations kept for the backward pass: every layer's output for each of the batch x L
-    samples, counted twice (pre- and post-activation) and once more for its gradient.
+    activations kept for the backward pass: every layer's output (feature maps for the conv
+    family, vae_core.model.plan.activation_count) for each of the batch x L samples, counted
+    twice (pre- and post-activation) and once more for its gradient.
     """
-    sizes = layer_sizes(model_config)
-    widths = sum(map(sum, sizes.values())) + math.prod(model_config.image_shape) + model_config.latent_dim
-    activations = train_config.batch_size * model_config.mc_samples * widths * 3
+    activations = train_config.batch_size * model_config.mc_samples * activation_count(model_config) * 3
     return 4 * (4 * parameter_count(model_config) + activations)
 
 

@@ -18,8 +18,8 @@ import torch
 
 from ..data.augment import random_shift
 from ..data.datasets import Dataset
+from ..model.build import build_model
 from ..model.estimators import elbo_terms
-from ..model.mlp import VAE
 from . import distributed
 from .config import TrainConfig, check_fits
 from .device import autocast, generator, memory_available, resolve_device, resolve_precision
@@ -176,7 +176,7 @@ def train_model(
     """
     device = torch.device(device) if device is not None else resolve_device(train_config.device)
     check_fits(model_config, train_config, memory_available(device))
-    model = VAE(model_config, generator=torch.Generator().manual_seed(train_config.seed))
+    model = build_model(model_config, generator=torch.Generator().manual_seed(train_config.seed))
     trainer = Trainer(model, train_config, train, val, device=device, world=world)
     for event, fn in callbacks:
         trainer.add_callback(event, fn)

@@ -1,0 +1,135 @@
+"""`shapes`: dSprites' factor grid, each factor tuple drawn where and as it should be, the cache, the splits."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from vae_core.data import shapes
+from vae_core.data.store import BitImages, ByteImages, pack_bits
+
+
+def test_the_factor_grid_is_dsprites():
+    g = shapes.GRID
+    assert g.sizes == (3, 6, 40, 32, 32) and shapes.N_IMAGES == 737_280
+    assert np.allclose(g.scale, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+    assert g.orientation[0] == 0 and g.orientation[-1] == pytest.approx(2 * math.pi)
+    assert g.orientation[1] == pytest.approx(0.16110732)  # dSprites' metadata: 2 pi / 39
+    assert g.pos_x[0] == 0 and g.pos_x[-1] == 1 and g.pos_y[1] == pytest.approx(0.03225806)
+    idx = np.arange(shapes.N_IMAGES)
+    f = shapes.factor_indices(idx)
+    assert f[1].tolist() == [0, 0, 0, 0, 1] and f[32].tolist() == [0, 0, 0, 1, 0]  # pos_y fastest, as dSprites
+    assert np.array_equal(shapes.image_index(f), idx)
+    counts = [np.bincount(f[:, j]).tolist() for j in range(5)]
+    assert counts == [[shapes.N_IMAGES // n] * n for n in g.sizes]  # every combination exactly once
+
+
+def _centroid(img):
+    ys, xs = np.nonzero(img)
+    return xs.mean() + 0.5, ys.mean() + 0.5  # pixel centres
+
+
+@pytest.mark.parametrize("shape", [0, 1, 2])
+@pytest.mark.parametrize("scale, orient, x, y", [(5, 0, 0, 0), (0, 7, 31, 0), (3, 20, 10, 31), (5, 13, 31, 31)])
+def test_a_factor_tuple_draws_its_shape_at_its_place(shape, scale, orient, x, y):
+    block = int(shapes.image_index([shape, scale, orient, 0, 0])) // shapes.BLOCK
+    img = shapes.render_block(block)[x, y]
+    s = shapes.GRID.scale[scale]
+    cx, cy = 16 + 31 * shapes.GRID.pos_x[x], 16 + 31 * shapes.GRID.pos_y[y]
+    area = {0: (20 * s) ** 2, 1: math.pi * 12 * s * 6 * s, 2: None}[shape]
+    if shape < 2:  # symmetric about their centre: the ink's centroid is the sprite's centre
+        assert np.allclose(_centroid(img), (cx, cy), atol=0.6)
+        assert img.sum() == pytest.approx(area, rel=0.12)
+    else:  # the heart: 20 px tall at scale 1, its box centred on (cx, cy)
+        ys = np.nonzero(img.any(1))[0]
+        if orient == 0:
+            assert ys.max() - ys.min() + 1 == pytest.approx(20 * s, abs=1.5)
+            assert (ys.max() + ys.min() + 1) / 2 == pytest.approx(cy, abs=1.0)
+    assert img.any() and not img[[0, -1]].any() and not img[:, [0, -1]].any()  # never touches the border
+
+
+def test_orientation_turns_the_sprite_and_shapes_differ():
+    def draw(shape, orient):
+        return shapes.render_block(int(shapes.image_index([shape, 5, orient, 0, 0])) // shapes.BLOCK)[16, 16]
+
+    wide, turned = draw(1, 0), draw(1, 10)  # the ellipse at 0 and at ~92 degrees
+    width = lambda im: np.ptp(np.nonzero(im.any(0))[0]) + 1  # noqa: E731
+    height = lambda im: np.ptp(np.nonzero(im.any(1))[0]) + 1  # noqa: E731
+    assert width(wide) == 24 and height(wide) == 12 and height(turned) >= 22 and width(turned) <= 14
+    assert draw(0, 0).sum() > draw(2, 0).sum() > draw(1, 0).sum()  # square > heart > ellipse in area
+    assert np.array_equal(draw(0, 0), draw(0, 39))  # 0 and 2 pi: the same image, as in dSprites
+    heart = draw(2, 0)  # point down: the bottom rows are narrower than the top ones
+    rows = np.nonzero(heart.any(1))[0]
+    assert heart[rows[-2]].sum() < heart[rows[2]].sum()
+
+
+def test_the_cache_is_checked_and_remade(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_CACHE", str(tmp_path))
+    monkeypatch.setattr(shapes, "N_IMAGES", 16 * shapes.BLOCK)  # 16 blocks, not 720
+    calls = []
+    bits = shapes.load_bits(lambda done, total: calls.append(done))
+    assert bits.shape == (16 * shapes.BLOCK, 1, 64, 8) and calls[-1] == 16
+    assert np.array_equal(bits[5 * shapes.BLOCK : 6 * shapes.BLOCK], shapes.packed_block(5))
+    calls.clear()
+    assert np.array_equal(shapes.load_bits(lambda d, t: calls.append(d)), bits) and calls == []  # read, not made
+    path = shapes.cache_path()
+    blob = bytearray(path.read_bytes())
+    blob[-100] ^= 0xFF  # the last block is one of the three drawn again on every load
+    path.write_bytes(bytes(blob))
+    again = shapes.load_bits(lambda d, t: calls.append(d))
+    assert calls and np.array_equal(again[-shapes.BLOCK :], shapes.packed_block(15))
+
+
+def test_the_splits_labels_and_factors(monkeypatch):
+    """663,552 / 73,728 stratified by shape; the images are never read to make the splits."""
+    empty = np.broadcast_to(np.zeros((1, 1, 64, 8), np.uint8), (shapes.N_IMAGES, 1, 64, 8))
+    monkeypatch.setattr(shapes, "load_bits", lambda progress=None: empty)
+    train, val = shapes.load_shapes("train"), shapes.load_shapes("val")
+    assert (len(train), len(val)) == (663_552, 73_728) and train.classes == ("square", "ellipse", "heart")
+    assert val.labels.bincount().tolist() == [24_576] * 3 and train.image_shape == (1, 64, 64)
+    assert set(train.factors) == {"shape", "scale", "orientation", "pos_x", "pos_y"}
+    assert torch.equal(train.factors["shape"].long(), train.labels)
+    i = 12_345
+    original = int(train.images.index[i])  # the image's index in dSprites' order
+    expected = shapes.factor_values([original])
+    assert all(train.factors[k][i].item() == pytest.approx(float(v[0])) for k, v in expected.items())
+    with pytest.raises(ValueError, match="no separate test split"):
+        shapes.load_shapes("test")
+
+
+def test_compact_stores_index_like_float_tensors():
+    rng = np.random.default_rng(0)
+    binary = rng.random((10, 1, 5, 13)) > 0.5
+    bits, dense = BitImages(pack_bits(binary), (1, 5, 13)), torch.from_numpy(binary.astype(np.float32))
+    raw = rng.integers(0, 256, (10, 3, 4, 4), dtype=np.uint8)
+    byte, fl = ByteImages(raw, (3, 4, 4)), torch.from_numpy(raw.astype(np.float32) / 255)
+    for store, ref in ((bits, dense), (byte, fl)):
+        idx = torch.tensor([7, 2, 2, 9])
+        assert store.shape == ref.shape and len(store) == 10
+        assert torch.equal(store[idx], ref[idx]) and torch.equal(store[2:5], ref[2:5])
+        assert torch.equal(store[-1], ref[-1])
+        sub = store.take(torch.tensor([1, 3, 8]))
+        assert torch.equal(sub[:], ref[[1, 3, 8]]) and torch.equal(sub.take(np.array([2]))[:], ref[[8]])
+        moved = sub.to("cpu")
+        assert isinstance(moved.rows, torch.Tensor) and torch.equal(moved[torch.tensor([0, 2])], ref[[1, 8]])
+        with pytest.raises(IndexError):
+            store[10]
+
+
+def test_factor_r2_finds_the_factor_each_unit_follows():
+    from vae_core.analysis.factors import factor_r2
+
+    rng = np.random.default_rng(0)
+    values = shapes.factor_values(rng.integers(0, shapes.N_IMAGES, 5000))
+    z = np.column_stack(
+        [
+            values["scale"] * 3 + rng.normal(0, 0.01, 5000),  # linear in scale
+            np.cos(4 * values["orientation"]),  # the square's 90-degree symmetry
+            np.array([-1.0, 0.5, 2.0])[values["shape"].astype(int)],  # a level per shape
+            rng.normal(size=5000),  # nothing
+        ]
+    )
+    r2 = factor_r2(z, values)
+    assert r2["scale"][0] > 0.99 and r2["orientation"][1] > 0.99 and r2["shape"][2] > 0.99
+    assert max(r2[k][3] for k in r2) < 0.01 and r2["pos_x"][0] < 0.01 and r2["scale"][2] < 0.01
