@@ -23,17 +23,21 @@ from vae_core.data.attributes import UNITS, measure
 
 
 def decoder(ctx):
-    """The browser's decoder, or None with the live map off or when the browser cannot be given
-    this one (the note says why)."""
+    """The browser's decoder for the grid and the sliders, or None where the server decodes: the
+    live map off, a decoder the browser cannot be given, or one this browser said it cannot run
+    (then one note, above the tabs, says why)."""
     if not settings.live_map():
         return None
     asset, why = map_assets.browser_decoder(ctx.ref)
     if asset is None:
         notes.once(f"Decoded on the server: {why}")
+    elif unavailable := lm.decoder_unavailable(asset):
+        notes.once(lm.decoder_note(unavailable))
+        return None
     return asset
 
 
-def grid(ctx, base: np.ndarray, names: list[str], order: list[int]) -> None:
+def grid(ctx, dec, base: np.ndarray, names: list[str], order: list[int]) -> None:
     c1, c2, c3 = st.columns(3)
     # Keyed by the model: its dimensions and their KL are not another model's.
     a = c1.selectbox("Rows vary", order, format_func=names.__getitem__, index=0, key=ctx.widget_key("grid_a"))
@@ -53,7 +57,7 @@ def grid(ctx, base: np.ndarray, names: list[str], order: list[int]) -> None:
         "For z = 2 this is the whole plane, as in Kingma & Welling's Figure 4."
     )
     z = latent.manifold_grid(torch.from_numpy(base), (a, b), values)
-    if (dec := decoder(ctx)) is not None:
+    if dec is not None:
         event = lm.grid_decoder(
             dec, map_assets.store(), base, (a, b), values.numpy(), key=ctx.widget_key("grid"), caption=caption
         )
@@ -65,7 +69,7 @@ def grid(ctx, base: np.ndarray, names: list[str], order: list[int]) -> None:
     panels.image_downloads(images, n, f"{ctx.entry.stem}-grid", key="grid_dl")
 
 
-def sliders(ctx, base: np.ndarray, names: list[str], order: list[int], key: str) -> None:
+def sliders(ctx, dec, base: np.ndarray, names: list[str], order: list[int], key: str) -> None:
     st.caption(
         "Dimensions ordered by their KL: the informative ones come first. "
         "Dimensions with KL near 0 are inactive: the decoder ignores them."
@@ -74,7 +78,7 @@ def sliders(ctx, base: np.ndarray, names: list[str], order: list[int], key: str)
     if shared is not None:
         st.session_state[f"{key}_start"] = st.session_state[f"{key}_z"] = shared
     start = np.asarray(st.session_state.get(f"{key}_start", base), np.float32)
-    if (dec := decoder(ctx)) is not None:
+    if dec is not None:
         event = lm.slider_decoder(dec, map_assets.store(), start, key=key, order=order, names=names)
         if not event.fallback:
             if event.z is not None:
