@@ -4,7 +4,9 @@
 The decoder is the β-VAE's for 64x64 images (Burgess et al. 2018, appendix A.1; Higgins et al.
 2017, table 1), the design the conv family follows: fully connected 10 -> 256 -> 256 -> 64·4·4,
 then transposed convolutions 4x4 stride 2 through 64, 32, 32 channels up to 3 x 64 x 64 logits,
-ELU between layers. Weights are random (seeded): the cost of a decode does not depend on them.
+ELU between layers. Weights are random (seeded): the cost of a decode does not depend on them;
+the last layer is scaled and its bias set per channel so the image has contrast and its three
+channels differ (tests/browser/test_livemap_onnx.py checks the painted colours channel by channel).
 It is exported exactly as our models' decoders are (vae_core.io.onnx_export.graph_bytes: opset
 18, dynamic batch, weights inside), and published to the browser as a decoder of kind "onnx".
 
@@ -39,6 +41,10 @@ def conv_decoder(latent_dim: int = LATENT_DIM, image_shape=IMAGE_SHAPE, seed: in
         layers.append(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1))
         if i < len(widths) - 2:
             layers.append(nn.ELU())
+    with torch.no_grad():
+        last = layers[-1]
+        last.weight.mul_(30.0)
+        last.bias.copy_(torch.linspace(1.5, -1.5, c))  # red brighter, blue darker: the channels differ
     return nn.Sequential(*layers).eval()
 
 
