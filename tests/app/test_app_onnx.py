@@ -118,3 +118,17 @@ def test_train_says_plainly_it_cannot_retrain_an_onnx_model():
     at = pick(app(), "vae-z2")
     at.switch_page("views/train.py").run()
     assert not any("cannot retrain" in i.value for i in at.info)
+
+
+def test_a_graph_too_large_for_a_browser_is_decoded_on_the_server(monkeypatch):
+    from ui.livemap import publish
+
+    monkeypatch.setenv("VAE_EXPLORER_LIVEMAP", "1")
+    monkeypatch.setattr(publish, "MAX_BROWSER_GRAPH_BYTES", 2**20)  # the shipped graph is 1.03 MB
+    at = pick(app(), "vae-z2-onnx")
+    notes = [c.value for c in at.caption if "not sent to the browser" in c.value]
+    assert notes and notes[0].startswith("No decoding under the pointer: The decoder's graph is 1.0 MB"), notes
+    at.switch_page("views/traverse.py").run()
+    assert not at.exception and not at.error
+    assert any(c.value.startswith("Decoded on the server: The decoder's graph") for c in at.caption)
+    assert any(s.key and s.key.startswith("sl_") for s in at.slider)  # the server's sliders

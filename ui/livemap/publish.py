@@ -176,7 +176,7 @@ def publish_onnx_decoder(
         raise AssetError("An ONNX decoder is given as the graph's bytes.")
     if len(graph) > MAX_BROWSER_GRAPH_BYTES:
         raise AssetError(
-            f"The decoder's graph is {len(graph) / 2**20:.0f} MB; graphs over {MAX_BROWSER_GRAPH_BYTES >> 20} MB "
+            f"The decoder's graph is {len(graph) / 2**20:.1f} MB; graphs over {MAX_BROWSER_GRAPH_BYTES >> 20} MB "
             "are not sent to the browser."
         )
     if output_kind not in OUTPUT_KINDS:
