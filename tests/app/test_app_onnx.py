@@ -132,3 +132,26 @@ def test_a_graph_too_large_for_a_browser_is_decoded_on_the_server(monkeypatch):
     assert not at.exception and not at.error
     assert any(c.value.startswith("Decoded on the server: The decoder's graph") for c in at.caption)
     assert any(s.key and s.key.startswith("sl_") for s in at.slider)  # the server's sliders
+
+
+def test_a_shared_link_opens_an_onnx_model_and_an_upload_is_encoded_by_it():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from vae_core.data import load_dataset
+    from vae_core.io.projection_cache import file_digest
+
+    at = AppTest.from_file(str(ROOT / "explorer.py"), default_timeout=300)
+    at.query_params["model"] = file_digest(SHIPPED_ONNX / "vae-z16-onnx")[:12]  # a folder's content id
+    at.run()
+    assert not at.exception and "Showing **vae-z16-onnx**" in at.sidebar.caption[0].value
+    digit = load_dataset("mnist5k", "val").images[0, 0].numpy()
+    buf = io.BytesIO()
+    Image.fromarray((255 - digit * 255).astype(np.uint8)).resize((200, 200)).save(buf, "PNG")
+    at.switch_page("views/encode.py").run()
+    at.file_uploader(key="enc_upload").upload("digit.png", buf.getvalue(), "image/png").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    mean = probe.read(at, "encoded_mean")
+    assert len(mean) == 16 and np.isfinite(mean).all()
