@@ -14,6 +14,7 @@ from driver import (
     SLIDERS,
     WAIT_MS,
     goto,
+    map_eval,
     no_exception,
     pick_model,
     settle,
@@ -38,6 +39,21 @@ def onnx_model():
     return model
 
 
+def onnx_map(pg):
+    """The Latent map's frame once its ONNX decoder is ready. Picking a model mounts a new map (its
+    key names the model) while the old one may still be found: a detached frame is looked up again."""
+    from playwright.sync_api import Error
+
+    for attempt in range(5):
+        frame = wait_map(pg)
+        try:
+            frame.wait_for_selector(READY, timeout=WAIT_MS)
+            return frame
+        except Error as e:
+            if "detached" not in str(e) or attempt == 4:
+                raise
+
+
 def server_pixels(model, z) -> np.ndarray:
     with torch.inference_mode():
         return np.rint(model.decode(torch.tensor(np.atleast_2d(z), dtype=torch.float32)).numpy().ravel() * 255)
@@ -46,8 +62,7 @@ def server_pixels(model, z) -> np.ndarray:
 def test_the_map_decodes_under_the_pointer_like_onnxruntime_on_the_server(new_page, onnx_model):
     pg = new_page()
     pick_model(pg, STEM)
-    frame = wait_map(pg)
-    frame.wait_for_selector(READY, timeout=WAIT_MS)
+    frame = onnx_map(pg)
     lift = frame.evaluate("() => livemap.widget.args.lift")
     box = pg.locator(LIVEMAP).first.bounding_box()
     plot = frame.evaluate(PLOT_RECT)
@@ -111,7 +126,7 @@ def test_every_page_draws_with_an_onnx_model_picked(new_page):
         no_exception(pg)
         assert not pg.locator('[data-testid="stAlertContentWarning"]').count(), nav
         if nav == "Latent map":
-            wait_map(pg).wait_for_selector(READY, timeout=WAIT_MS)
+            onnx_map(pg)
         settle(pg)
         pg.wait_for_function(IMAGES, timeout=WAIT_MS)
         for width in (1400, 800):
@@ -135,8 +150,7 @@ def test_without_webassembly_the_pages_decode_on_the_server_with_one_note(chromi
         note = pg.get_by_text("This browser cannot run the decoder (this browser has no WebAssembly)")
         note.first.wait_for(timeout=WAIT_MS)
         settle(pg)
-        frame = wait_map(pg)  # the map itself still draws: points, hover with the real digits
-        assert frame.evaluate("() => livemap.widget.n") == 4500
+        assert map_eval(pg, "() => livemap.widget.n") == 4500  # the map itself still draws its points
         assert note.count() == 1
         no_exception(pg)
         shot(pg, "onnx-nowasm-1-latent_map")
