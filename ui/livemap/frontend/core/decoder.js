@@ -23,6 +23,8 @@ export class MlpDecoder {
     this.kind = "mlp";
   }
 
+  release() {} // nothing held outside JavaScript's own memory
+
   // zs: Float32Array [n*D] -> a new Float32Array [n*C*H*W] (the grid's rows; onnx.js runs them as one batch).
   async decodeMany(zs, n) {
     const out = new Float32Array(n * this.pixels);

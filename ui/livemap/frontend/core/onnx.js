@@ -74,6 +74,13 @@ export class OnnxDecoder {
     this.logits = spec.output_kind === "logits";
   }
 
+  // Free the session (its WebAssembly memory) once no run is using it; the decoder is unusable after.
+  release() {
+    if (this.released) return;
+    this.released = true;
+    if (!this.running) this.session.release().catch(() => {});
+  }
+
   // z: array-like [D] -> Promise<Float32Array [C*H*W]> in [0, 1]. z is copied before the call
   // returns, so the caller may reuse its buffer at once.
   decode(z) {
@@ -83,11 +90,16 @@ export class OnnxDecoder {
   // zs: Float32Array [n*D] -> Promise<Float32Array [n*C*H*W]> in [0, 1]: one run of the graph.
   async decodeMany(zs, n) {
     const input = new this.ort.Tensor("float32", zs.length === n * this.dim ? zs : zs.subarray(0, n * this.dim), [n, this.dim]);
+    if (this.released) throw new Error("the decoder was released");
     let result;
+    this.running = true;
     try {
       result = await this.session.run({[this.spec.input]: input}, [this.spec.output]);
     } catch (err) {
       throw new Error(`the decoder failed to run (${firstLine(err)})`);
+    } finally {
+      this.running = false;
+      if (this.released) this.session.release().catch(() => {});
     }
     const t = result[this.spec.output];
     if (!t || t.type !== "float32" || t.data.length !== n * this.pixels) {

@@ -132,13 +132,18 @@ export class LatentMap {
     this.decoder = this.latest = null;
     this.decodeBox.innerHTML = "";
     this.panel = null;
+    const spec = JSON.stringify(args.decoder);
+    if (this.loaded && (!args.decoder || !args.lift || spec !== this.loaded.spec)) {
+      this.loaded.decoder.release(); // another decoder (or none): free this one's session
+      this.loaded = null;
+    }
     if (!args.decoder || !args.lift) return;
     const [c, h, w] = args.decoder.image_shape;
     const panel = new DecodePanel(this.decodeBox, h, w, c);
     const t0 = performance.now();
     let decoder;
     try {
-      decoder = await loadDecoder(base, args.decoder);
+      decoder = this.loaded ? this.loaded.decoder : await loadDecoder(base, args.decoder); // a new lift: the same decoder
     } catch (err) {
       if (token !== this.decoderToken) return;
       console.warn("livemap: decoder", err);
@@ -147,7 +152,11 @@ export class LatentMap {
       this.host.send(failure);
       return;
     }
-    if (token !== this.decoderToken) return; // newer arguments replaced this decoder meanwhile
+    if (token !== this.decoderToken) {
+      if (!this.loaded || this.loaded.decoder !== decoder) decoder.release(); // newer arguments replaced it meanwhile
+      return;
+    }
+    if (!this.loaded) this.loaded = {spec, decoder};
     this.metrics.decoderReady.push(performance.now() - t0);
     this.decoder = decoder;
     this.latest = new Latest(decoder);

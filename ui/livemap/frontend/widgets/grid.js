@@ -26,6 +26,7 @@ export class Grid {
     const prev = this.args || {};
     this.args = args;
     if (JSON.stringify(prev.decoder) !== JSON.stringify(args.decoder)) {
+      if (this.decoder) this.decoder.release();
       this.decoder = await startDecoder(args.assets, args.decoder);
     }
     this.caption.textContent = args.caption || "";
@@ -57,7 +58,7 @@ export class Grid {
       try {
         row = await dec.decodeMany(zs, n);
       } catch (err) {
-        this.caption.textContent = `The grid could not be decoded: ${err.message}`;
+        if (token === this.token) this.caption.textContent = `The grid could not be decoded: ${err.message}`;
         return;
       }
       if (token !== this.token) return; // newer arguments arrived: stop this one

@@ -32,6 +32,7 @@ export class Sliders {
     this.args = args;
     const [lo, hi, step] = args.range;
     if (JSON.stringify(prev.decoder) !== JSON.stringify(args.decoder)) {
+      if (this.decoder) this.decoder.release();
       this.decoder = await startDecoder(args.assets, args.decoder);
       this.latest = new Latest(this.decoder);
       const [, h, w] = args.decoder.image_shape;
