@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.components import notes
 from ui.frame import context, url
 from ui.frame.pages import VIEWS
 from vae_core.io.header import CheckpointError
@@ -21,6 +22,7 @@ PAGES = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, tit
 
 page = st.navigation(PAGES)
 url.begin()
+notes.new_run()
 st.session_state["ctx"] = ctx = context.sidebar()
 try:
     page.run()

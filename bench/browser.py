@@ -8,6 +8,8 @@ against the issue's budgets, never asserted. Writes bench/browser_results.json.
 
     python -m bench.browser                 # everything (~5 minutes on 2 cores)
     python -m bench.browser --only app         # the app itself (start-up, reruns, pointer, sliders, 54k map)
+    python -m bench.browser --only onnx        # decoders of kind "onnx" in onnxruntime-web (vae-z2/z16-onnx,
+                                               # and a 64x64 RGB conv decoder: bench/conv_decoder.py)
 """
 
 from __future__ import annotations
@@ -267,6 +269,47 @@ def bench_live(b, cache: str) -> dict:
     return out
 
 
+def bench_onnx(b, cache: str) -> dict:
+    """Decoders of kind "onnx" run by onnxruntime-web in the demo app: the shipped vae-z2-onnx
+    (the map) and vae-z16-onnx (sliders), and the conv-sized graph of bench/conv_decoder.py
+    (64x64 RGB): the decoder's start (runtime + graph), pointer and slider input -> decoded image
+    drawn, one decode, a 15x15 grid (one batch of 15 per row)."""
+    out = {}
+    env = {"VAE_EXPLORER_LIVEMAP_CACHE": cache}
+    with server("tests/apps/livemap_demo.py", env) as (url, _, _):
+        page = b.new_page(viewport={"width": 1300, "height": 1100})
+        for demo, name in (("onnx", "z2"), ("conv", "conv")):
+            page.goto(f"{url}/?demo={demo}&quiet=1")
+            frame = frame_of(page)
+            frame.wait_for_selector("[data-testid=lm-decode][data-ready='1']", timeout=WAIT)
+            out[f"{name}_ready_ms"] = frame.evaluate("() => livemap.widget.metrics.decoderReady[0]")
+            page.wait_for_selector(IDLE, timeout=WAIT)
+            out[f"{name}_pointer_ms"] = pointer_latencies(page, frame, 200)
+        for demo, name in (("onnx-sliders", "z16"), ("conv-sliders", "conv")):
+            page.goto(f"{url}/?demo={demo}")
+            frame = frame_of(page)
+            frame.wait_for_selector("[data-testid=lm-slider-canvas][data-painted]", timeout=WAIT)
+            page.wait_for_selector(IDLE, timeout=WAIT)
+            out[f"{name}_slider_ms"] = slider_latencies(page, frame, 30)
+            out[f"{name}_decode_ms"] = frame.evaluate(DECODE_LOOP_ASYNC)
+        page.goto(f"{url}/?demo=conv-grid")
+        frame = frame_of(page)
+        frame.wait_for_function("() => livemap.widget.metrics.grid.length > 0", timeout=WAIT)
+        out["conv_grid_15x15_ms"] = frame.evaluate("() => livemap.widget.metrics.grid[0]")
+        page.close()
+    return out
+
+
+# One decode through the decoder's promise (kind "onnx"): the runtime's own cost per call.
+DECODE_LOOP_ASYNC = """async () => {
+  const d = livemap.widget.decoder, z = new Float32Array(d.dim);
+  for (let k = 0; k < 20; k++) await d.decode(z);
+  const t0 = performance.now();
+  for (let k = 0; k < 200; k++) { z[k % d.dim] = Math.sin(k); await d.decode(z); }
+  return (performance.now() - t0) / 200;
+}"""
+
+
 DECODE_LOOP = """() => {
   const d = livemap.widget.decoder, z = new Float64Array(d.dim);
   for (let k = 0; k < 50; k++) d.decode(z.map(() => Math.random()));  // warm the JIT
@@ -285,14 +328,23 @@ def pointer_latencies(page, frame, n: int) -> dict:
         "() => { const r = livemap.widget.plot.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }"
     )
     rng = random.Random(0)
-    frame.evaluate("() => { const m = livemap.widget.metrics; m.pointer.length = 0; m.pointerFrame.length = 0; }")
+    frame.evaluate(
+        "() => { const m = livemap.widget.metrics;"
+        " for (const k of ['pointer', 'pointerFrame', 'decoded', 'decodedFrame']) m[k].length = 0; }"
+    )
     for _ in range(n):
         x = box["x"] + plot[0] + 60 + rng.random() * (plot[2] - 80)
         y = box["y"] + plot[1] + 15 + rng.random() * (plot[3] - 60)
         page.mouse.move(x, y)
         page.wait_for_timeout(20)
     m = frame.evaluate("() => livemap.widget.metrics")
-    return {"drawn": stats(m["pointer"]), "frame": stats(m["pointerFrame"])}
+    return {
+        "drawn": stats(m["pointer"]),
+        "frame": stats(m["pointerFrame"]),
+        # event -> the decoded image painted, whichever decoder (an ONNX one answers asynchronously)
+        "decoded": stats(m["decoded"]),
+        "decoded_frame": stats(m["decodedFrame"]),
+    }
 
 
 def slider_latencies(page, frame, n: int) -> dict:
@@ -324,11 +376,12 @@ def lasso(page, frame):
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="app,live,startup", help="comma-separated: app, live, startup")
+    ap.add_argument("--only", default="app,live,startup,onnx", help="comma-separated: app, live, startup, onnx")
     ap.add_argument("--runs", type=int, default=5, help="fresh starts per startup condition")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() and only != {"app", "live", "startup"} else {}
+    everything = {"app", "live", "startup", "onnx"}
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() and only != everything else {}
     results["machine"] = {"cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M")}
     with chromium() as b:
         if "app" in only:
@@ -339,6 +392,9 @@ def main(argv=None) -> None:
                 results["live"] = bench_live(b, cache)
         if "startup" in only:
             results["startup"] = bench_startup(b, args.runs)
+        if "onnx" in only:
+            with tempfile.TemporaryDirectory() as cache:
+                results["onnx"] = bench_onnx(b, cache)
     RESULTS.write_text(json.dumps(results, indent=1))
     print(table(results))
 

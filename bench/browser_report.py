@@ -16,6 +16,14 @@ def _both(d):
     return f"{_ms(d.get('drawn'))} drawn; {_ms(d.get('frame'))} / {_ms(d.get('frame'), 'p95')} to the next frame"
 
 
+def _decoded(d):
+    """Input -> decoded image drawn (an ONNX decoder answers asynchronously): median / p95, and to the next frame."""
+    d = d or {}
+    drawn = d.get("decoded") or d.get("drawn")
+    frame = d.get("decoded_frame") or d.get("frame")
+    return f"{_ms(drawn)} / {_ms(drawn, 'p95')} drawn; {_ms(frame)} to the next frame"
+
+
 def _kb(d):
     """Per action: websocket kB (+ HTTP kB when the browser fetched files, e.g. a hovered chunk)."""
     if not d:
@@ -39,7 +47,7 @@ def _starts(xs) -> str:
 
 
 def table(r: dict) -> str:
-    a, lv, st = r.get("app", {}), r.get("live", {}), r.get("startup", {})
+    a, lv, st, ox = r.get("app", {}), r.get("live", {}), r.get("startup", {}), r.get("onnx", {})
     n = a.get("big_points", 0)
     rows = [
         (
@@ -78,9 +86,35 @@ def table(r: dict) -> str:
             "",
         ),
         ("15×15 manifold grid decoded in the browser (demo app)", "—", f"{lv.get('grid_15x15_ms', 0):.0f} ms", ""),
+        *onnx_rows(ox),
     ]
     lines = ["| measurement | first round | now | target |", "|---|---|---|---|"]
     return "\n".join(lines + [f"| {' | '.join(r)} |" for r in rows])
+
+
+def onnx_rows(ox: dict) -> list[tuple]:
+    """Decoders of kind "onnx" in onnxruntime-web (the demo app; `--only onnx`)."""
+    if not ox:
+        return []
+    return [
+        (
+            "ONNX decoder (onnxruntime-web) ready: runtime + graph, vae-z2-onnx / 64×64 RGB conv",
+            "—",
+            f"{ox.get('z2_ready_ms', 0) / 1000:.1f} s / {ox.get('conv_ready_ms', 0) / 1000:.1f} s",
+            "",
+        ),
+        ("pointer move → decoded image, vae-z2-onnx", "—", _decoded(ox.get("z2_pointer_ms")), "≤ 30 ms"),
+        ("slider key press → decoded image, vae-z16-onnx", "—", _decoded(ox.get("z16_slider_ms")), "≤ 30 ms"),
+        ("pointer move → decoded image, 64×64 RGB conv decoder", "—", _decoded(ox.get("conv_pointer_ms")), "≤ 30 ms"),
+        ("slider key press → decoded image, 64×64 RGB conv", "—", _decoded(ox.get("conv_slider_ms")), "≤ 30 ms"),
+        (
+            "one ONNX decode in onnxruntime-web, vae-z16-onnx / conv 64×64 RGB",
+            "—",
+            f"{ox.get('z16_decode_ms', 0):.2f} / {ox.get('conv_decode_ms', 0):.2f} ms",
+            "",
+        ),
+        ("15×15 grid, 64×64 RGB conv (a batch of 15 per row)", "—", f"{ox.get('conv_grid_15x15_ms', 0):.0f} ms", ""),
+    ]
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ st.markdown(
     "like and what the measures say about it — on these models, not as the textbook tells it."
 )
 
-trios = models.model_trios(entry.image_shape, entry.dataset)
+trios = models.model_trios(entry.image_shape, entry.dataset, prefer_format=entry.format)
 if not trios:
     st.info(
         "Comparing needs a VAE, an autoencoder and a KL-only model of the same latent size. "

@@ -21,6 +21,13 @@ st.caption(
     "Training runs in the background: leave this page, come back, or refresh — the job goes on, and every "
     f"browser sees the server's jobs. Models are saved in `{settings.user_dir().name}/` and join the model picker."
 )
+picked = st.session_state.get("ctx")  # the sidebar's model (None when there is no usable one)
+if picked is not None and not picked.retrainable:
+    st.info(
+        f"**{picked.entry.stem}** is an ONNX model: the explorer cannot retrain it (its graphs carry no "
+        "gradients here, and it has no training recipe or film). Retrain it in the code that made it and export "
+        "it again, or train a model of ours below."
+    )
 manager = models.job_manager()
 RECIPE = TrainConfig()  # the shipped recipe: TrainConfig's defaults
 QUICK_EPOCHS = 60  # the shipped recipe runs 150; 60 finishes in about a minute within a few nats of it

@@ -30,14 +30,15 @@ if start == "a digit's code":
 else:
     i, base, source = None, np.zeros(d, np.float32), None
 
+dec = section.decoder(ctx)  # None: the server decodes the grid and the sliders (a note says why)
 grid_tab, slider_tab, direction_tab = st.tabs(["Manifold grid", "Dimension sliders", "Directions"])
 with grid_tab:
     if d < 2:
         st.info("This model has a single latent dimension; use the sliders.")
     else:
-        section.grid(ctx, base, names, order)
+        section.grid(ctx, dec, base, names, order)
 with slider_tab:
-    section.sliders(ctx, base, names, order, key=ctx.widget_key(f"sl_{data_name}_{i}"))
+    section.sliders(ctx, dec, base, names, order, key=ctx.widget_key(f"sl_{data_name}_{i}"))
 with direction_tab:
     st.caption(
         "Shape attributes measured on every digit (ink area, stroke thickness, slant, width, height, as in "

@@ -186,7 +186,8 @@ def test_every_page_works_with_every_kind_and_size(model, digits_models, monkeyp
 def test_the_served_entry_warms_the_engine_and_the_first_map_needs_no_torch(tmp_path):
     """`streamlit run app.py` serves explorer.py as an st.App whose start-up warms the engine in a
     thread without calling Streamlit (no "missing ScriptRunContext" lines); the first page's map
-    is drawn from shipped arrays before anything imports torch (checked in a fresh process)."""
+    is drawn from shipped arrays before anything imports torch or onnxruntime (the sidebar lists
+    ONNX model folders from their manifests and protobufs alone), checked in a fresh process."""
     import ast
     import subprocess
     import sys
@@ -202,12 +203,13 @@ import ui.components.maps as maps
 seen = []
 real = maps.draw
 def draw(*a, **k):
-    seen.append("torch" in sys.modules)
+    seen.append("torch" in sys.modules or "onnxruntime" in sys.modules)
     return real(*a, **k)
 maps.draw = draw
 at = AppTest.from_file({str(ROOT / "explorer.py")!r}, default_timeout=180).run()
 assert not at.exception, at.exception
-print("torch before the map:", seen)
+print([o for o in at.sidebar.selectbox(key="model").options if "ONNX" in o])
+print("torch or onnxruntime before the map:", seen)
 from ui.frame import warmup
 print("WARM-UP STARTS", file=sys.stderr, flush=True)
 warmup.run()
@@ -218,7 +220,8 @@ print("warm:", "torch" in sys.modules)
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env={**os.environ, **env}
     )
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "torch before the map: [False]" in r.stdout, r.stdout + r.stderr[-2000:]
+    assert "torch or onnxruntime before the map: [False]" in r.stdout, r.stdout + r.stderr[-2000:]
+    assert "ONNX (shipped)" in r.stdout, "the sidebar did not list the shipped ONNX examples"
     assert "warm: True" in r.stdout
     assert "ScriptRunContext" not in r.stderr.split("WARM-UP STARTS")[-1], r.stderr[-2000:]
 

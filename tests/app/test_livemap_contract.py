@@ -33,27 +33,30 @@ def sent(tmp_path_factory, tiny_model_module):
     points = lm.publish_points(store, np.zeros((3, 2)), np.array([0, 1, 0]), ("a", "b"))
     images = lm.publish_images(store, np.zeros((3, 8, 8), np.uint8))
     decoder = lm.publish_decoder(store, model)
+    onnx = lm.publish_onnx_decoder(store, b"an ONNX graph's bytes", 3, (3, 8, 8))
     lift = lm.Lift(np.zeros(3, np.float32), np.eye(2, 3, dtype=np.float32))
     values = lm.publish_values(store, np.arange(3.0), "v")
     film = lm.publish_film(store, np.zeros((2, 3, 2)), [0, 1], {"loss": [1.0, 0.5]})
     calls = {}
 
-    def mount(mode, key, args, timeout_s):
-        calls[mode] = {"mode": mode, "ready_known": False, **args}
+    def mount(mode, key, args, timeout_s):  # recorded by key: map, sliders, grid, sliders-onnx, grid-onnx
+        calls[key] = {"mode": mode, "ready_known": False, **args}
         return None, False, ""
 
     real = component._mount
     component._mount = mount
     try:
         component.latent_map(
-            points, store, key="m", images=images, decoder=decoder, lift=lift, values=values, film=film,
+            points, store, key="map", images=images, decoder=decoder, lift=lift, values=values, film=film,
             selection=[1], visible_classes=[0], highlight=0, overlays=[lm.Circle(2.0)], bounds=(0, 1, 0, 1),
         )  # fmt: skip
-        component.slider_decoder(decoder, store, np.zeros(3), key="s")
-        component.grid_decoder(decoder, store, np.zeros(3), (0, 1), [0.0, 1.0], key="g")
+        for suffix, dec in (("", decoder), ("-onnx", onnx)):
+            component.slider_decoder(dec, store, np.zeros(3), key=f"sliders{suffix}")
+            component.grid_decoder(dec, store, np.zeros(3), (0, 1), [0.0, 1.0], key=f"grid{suffix}")
     finally:
         component._mount = real
-    return calls, {"points": points, "images": images, "decoder": decoder, "lift": lift, "values": values, "film": film}
+    assets = {"points": points, "images": images, "decoder": decoder, "onnx": onnx, "lift": lift}
+    return calls, assets | {"values": values, "film": film}
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +74,17 @@ def test_every_mode_sends_exactly_what_the_contract_names(sent):
     calls, _ = sent
     defs = typedefs()
     common = defs["CommonArgs"]
-    for mode, name in (("map", "MapArgs"), ("sliders", "SliderArgs"), ("grid", "GridArgs")):
+    modes = (("map", "MapArgs"), ("sliders", "SliderArgs"), ("grid", "GridArgs"))
+    for mode, name in (*modes, ("sliders-onnx", "SliderArgs"), ("grid-onnx", "GridArgs")):
         assert set(calls[mode]) == defs[name] | common, (mode, set(calls[mode]) ^ (defs[name] | common))
+    assert calls["sliders"]["decoder"]["kind"] == "mlp" and calls["sliders-onnx"]["decoder"]["kind"] == "onnx"
 
 
 def test_every_asset_and_overlay_spec_matches_its_typedef(sent):
     _, assets = sent
     defs = typedefs()
-    names = {"points": "PointsArg", "images": "ImagesArg", "decoder": "DecoderArg", "lift": "LiftArg"}
+    names = {"points": "PointsArg", "images": "ImagesArg", "decoder": "MlpDecoderArg", "onnx": "OnnxDecoderArg"}
+    names |= {"lift": "LiftArg"}
     names |= {"values": "ValuesArg", "film": "FilmArg"}
     for key, typedef in names.items():
         assert set(assets[key].arg()) == defs[typedef], key
@@ -101,3 +107,10 @@ def test_the_javascript_reads_only_arguments_the_contract_names():
     for path in FRONTEND.rglob("*.js"):
         read |= set(re.findall(r"\bargs\.(\w+)", path.read_text()))
     assert read and read <= known, read - known
+
+
+def test_the_python_side_reads_only_values_the_contract_names():
+    """What component.py reads from the browser's value (value.get("...")) is in ComponentValue."""
+    read = set(re.findall(r"value\.get\(\"(\w+)\"", (ROOT / "ui" / "livemap" / "component.py").read_text()))
+    assert {"ready", "decoder_error", "decoder_scope", "decoder_id"} <= read
+    assert read <= typedefs()["ComponentValue"], read - typedefs()["ComponentValue"]

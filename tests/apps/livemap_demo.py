@@ -2,6 +2,9 @@
 
 Pick a demo with ?demo=NAME: map (vae-z2, native, mnist5k), pca (vae-z16, PCA), sliders, grid,
 big (60,000 Fashion-MNIST images through vae-z16, PCA) and film (a synthetic training film);
+decoders of kind "onnx" (onnxruntime-web): onnx (vae-z2-onnx's native map), onnx-sliders
+(vae-z16-onnx), and conv, conv-sliders, conv-grid (a 64x64 RGB conv decoder, bench/conv_decoder.py,
+over 4,500 random points);
 &quiet=1 prints the selection's size instead of its indices (the benchmark counts bytes).
 Assets go to $VAE_EXPLORER_LIVEMAP_CACHE (or a folder in the system's temporary directory).
 """
@@ -36,7 +39,8 @@ store = cached.store(CACHE)
 
 @st.cache_resource
 def model(name: str):
-    m, _ = vae_core.load_checkpoint(ROOT / "checkpoints" / f"{name}.safetensors")
+    path = ROOT / "checkpoints" / ("onnx/" + name if name.endswith("-onnx") else f"{name}.safetensors")
+    m, _ = vae_core.load_checkpoint(path)
     return m
 
 
@@ -131,13 +135,13 @@ def map_demo(model_name: str, data_name: str, method: str, height: int = 520):
     show_event(event)
 
 
-def sliders_demo():
-    m = model("vae-z16")
-    mean, logvar = codes("vae-z16", "mnist5k")
+def sliders_demo(name: str = "vae-z16"):
+    m = model(name)
+    mean, logvar = codes(name, "mnist5k")
     order = latent.dimension_order(torch.from_numpy(mean), torch.from_numpy(logvar)).tolist()
     start = st.radio("Start from", ["origin", "digit 3"], horizontal=True, key="start")
     base = mean[3] if start == "digit 3" else np.zeros(16, np.float32)
-    event = lm.slider_decoder(cached.decoder(CACHE, "vae-z16", 0.0, m), store, base, key="sl", order=order)
+    event = lm.slider_decoder(cached.decoder(CACHE, name, 0.0, m), store, base, key="sl", order=order)
     st.text("z=" + json.dumps(None if event.z is None else np.round(event.z, 4).tolist()))
     st.text(f"ready={event.ready} fallback={event.fallback}")
 
@@ -148,6 +152,32 @@ def grid_demo():
     values = latent.grid_values(n, 0.95, "quantile").tolist()
     event = lm.grid_decoder(cached.decoder(CACHE, "vae-z2", 0.0, m), store, np.zeros(2), (0, 1), values, key="grid")
     st.text(f"cell={event.clicked} ready={event.ready}")
+
+
+@st.cache_resource
+def conv_decoder():
+    """The benchmark's 64x64 RGB conv decoder (bench/conv_decoder.py) as an ONNX decoder asset."""
+    from bench.conv_decoder import IMAGE_SHAPE, LATENT_DIM, conv_decoder_graph
+
+    return lm.publish_onnx_decoder(store, conv_decoder_graph(), LATENT_DIM, IMAGE_SHAPE)
+
+
+def conv_demo(mode: str):
+    dec = conv_decoder()
+    if mode == "sliders":
+        event = lm.slider_decoder(dec, store, np.zeros(dec.latent_dim), key="conv-sl")
+        st.text(f"ready={event.ready} fallback={event.fallback}")
+        return
+    if mode == "grid":
+        values = latent.grid_values(15, 0.95, "quantile").tolist()
+        event = lm.grid_decoder(dec, store, np.zeros(dec.latent_dim), (0, 1), values, key="conv-grid")
+        st.text(f"cell={event.clicked} ready={event.ready}")
+        return
+    rng = np.random.default_rng(0)
+    xy = rng.normal(size=(4500, 2)).astype(np.float32)
+    pts = lm.publish_points(store, xy, rng.integers(0, 10, 4500), [str(c) for c in range(10)])
+    lift = lm.Lift(np.zeros(dec.latent_dim, np.float32), np.eye(2, dec.latent_dim, dtype=np.float32))
+    show_event(lm.latent_map(pts, store, key="conv-map", decoder=dec, lift=lift, equal_aspect=True))
 
 
 def film_demo():
@@ -178,5 +208,11 @@ elif DEMO == "grid":
     grid_demo()
 elif DEMO == "film":
     film_demo()
+elif DEMO == "onnx":
+    map_demo("vae-z2-onnx", "mnist5k", "native")
+elif DEMO == "onnx-sliders":
+    sliders_demo("vae-z16-onnx")
+elif DEMO.startswith("conv"):
+    conv_demo(DEMO.partition("-")[2] or "map")
 else:
     st.error(f"Unknown demo {DEMO!r}.")

@@ -13,6 +13,7 @@ import streamlit as st
 
 import ui.livemap as lm
 from ui import settings
+from ui.components import notes
 from ui.render import figures
 from ui.services import data, map_assets
 from ui.services.models import ModelRef
@@ -64,6 +65,10 @@ def draw(
     if event.fallback:
         st.caption(event.reason + " Showing the simpler map instead (hover shows a sketch of the digit).")
         return plotly_draw(ctx, proj, key, overlays, height, title, event, selection)
+    if event.decoder_error:
+        notes.once(lm.decoder_note(event.decoder_error) + " The map shows no decoding under the pointer.")
+    elif assets.decoder_note:
+        notes.once(f"No decoding under the pointer: {assets.decoder_note}")
     return event
 
 

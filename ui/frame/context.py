@@ -18,6 +18,7 @@ from ui.services.models import ModelRef, compatible_datasets, load_model, model_
 from ui.settings import shipped_dir, user_dir
 from vae_core.io import registry
 from vae_core.model.config import ModelConfig
+from vae_core.model.onnx_config import OnnxConfig
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,17 @@ class Context:
         return self.entry.meta
 
     @property
-    def config(self) -> ModelConfig:
+    def config(self) -> ModelConfig | OnnxConfig:
+        """The model's settings from its header or manifest (kind, latent_dim, image_shape, ...):
+        an OnnxConfig for an ONNX model folder (config.arch == "onnx")."""
+        if self.entry.format == "onnx":
+            return OnnxConfig.from_manifest(self.entry.meta["manifest"])
         return ModelConfig.from_dict(self.entry.meta["model_config"])
+
+    @property
+    def retrainable(self) -> bool:
+        """Ours (a checkpoint with weights torch trains); an ONNX model's graphs have no gradients here."""
+        return self.entry.format != "onnx"
 
     @property
     def model(self):

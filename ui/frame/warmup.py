@@ -1,6 +1,7 @@
 """What the server does while the first browser is still loading (app.py starts it in a thread):
-import torch and the engine's heavy modules (about 2 s here) and fill the engine's own caches
-(the embedded digits, the default model's file), so a visitor's later clicks find them ready.
+list the models (the registry keeps what it parsed), import torch and the engine's heavy modules
+(about 2 s here) and fill the engine's own caches (the embedded digits, the default model's file),
+so a visitor's first run and later clicks find them ready.
 
 The first page does not wait for any of it: its map draws from shipped arrays
 (ui/services/first_map.py). Nothing here calls Streamlit: a cached Streamlit call made outside a
@@ -14,6 +15,9 @@ import logging
 
 def run() -> None:
     try:
+        from ui.services.models import model_entries
+
+        model_entries()  # the model list's first scan (ONNX graphs parsed: ~0.5 s) before the first run needs it
         import vae_core
         from ui import settings
         from vae_core.analysis import projection  # noqa: F401  (and numpy, scipy's pieces it uses)

@@ -3,22 +3,43 @@
     store = AssetStore(cache_dir)                       # a folder the caller owns, outside the repo
     pts = publish_points(store, proj.embedding, labels, classes)
     imgs = publish_images(store, data.images)           # chunks, fetched on first hover
-    dec = publish_decoder(store, model)                 # run by the browser under the pointer
+    dec = publish_decoder(store, model)                 # run by the browser under the pointer:
+                                                        # an MLP in our JS, anything else in onnxruntime-web
     event = latent_map(pts, store, key="map", images=imgs, decoder=dec, lift=Lift.from_projection(proj))
     if event.fallback: st.plotly_chart(ui.figures.latent_scatter(...))
 
 See README.md in this folder for how each page calls it.
 """
 
-from .assets import AssetError, AssetStore, DecoderAsset, Film, ImageSet, PointSet, ValueSet
+from .assets import (
+    AssetError,
+    AssetStore,
+    DecoderAsset,
+    Film,
+    ImageSet,
+    MlpDecoderAsset,
+    OnnxDecoderAsset,
+    PointSet,
+    ValueSet,
+)
 from .codec import Lift, decode_selection, encode_selection
-from .component import GridEvent, MapEvent, SliderEvent, grid_decoder, latent_map, slider_decoder
+from .component import (
+    GridEvent,
+    MapEvent,
+    SliderEvent,
+    decoder_note,
+    decoder_unavailable,
+    grid_decoder,
+    latent_map,
+    slider_decoder,
+)
 from .overlays import Circle, Ellipses, Markers, Points, Polyline, Raster
 from .publish import (
     publish_decoder,
     publish_film,
     publish_images,
     publish_mlp_decoder,
+    publish_onnx_decoder,
     publish_points,
     publish_values,
 )
@@ -35,6 +56,8 @@ __all__ = [
     "Lift",
     "MapEvent",
     "Markers",
+    "MlpDecoderAsset",
+    "OnnxDecoderAsset",
     "PointSet",
     "Points",
     "Polyline",
@@ -42,6 +65,8 @@ __all__ = [
     "SliderEvent",
     "ValueSet",
     "decode_selection",
+    "decoder_note",
+    "decoder_unavailable",
     "encode_selection",
     "grid_decoder",
     "latent_map",
@@ -49,6 +74,7 @@ __all__ = [
     "publish_film",
     "publish_images",
     "publish_mlp_decoder",
+    "publish_onnx_decoder",
     "publish_points",
     "publish_values",
     "slider_decoder",

@@ -1,6 +1,6 @@
 """Content-addressed assets for the live map: written once to a cache folder, fetched once by the browser.
 
-Everything big (points, per-point values, digit images, decoder weights, training-film frames)
+Everything big (points, per-point values, digit images, decoder weights or graphs, training-film frames)
 goes to a file named by the SHA-256 of its bytes. The component's rerun arguments carry only
 these names, so a rerun costs a few hundred bytes, and the browser keeps what it fetched (an
 in-memory map that survives reruns and remounts, plus the Cache API where the page is a secure
@@ -19,6 +19,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -78,13 +79,16 @@ class ImageSet:
 
 
 @dataclass(frozen=True)
-class DecoderAsset:
-    """An MLP decoder (Linear, activation, ..., Linear, sigmoid) the browser runs itself."""
+class MlpDecoderAsset:
+    """kind "mlp": an MLP decoder (Linear, activation, ..., Linear, sigmoid) run by our own
+    JavaScript (frontend/core/decoder.js): a third of a millisecond per image, nothing to load."""
 
     weights: ArrayRef  # per layer W [out, in] row-major then b [out], all layers concatenated
     layers: tuple[tuple[int, int], ...]  # (in, out) of each Linear, input first
     activation: str  # "elu" or "relu", between the Linear layers
     image_shape: tuple[int, int, int]  # (C, H, W) of the decoded image
+
+    kind: ClassVar[str] = "mlp"
 
     @property
     def latent_dim(self) -> int:
@@ -92,11 +96,44 @@ class DecoderAsset:
 
     def arg(self) -> dict:
         return {
+            "kind": self.kind,
             "weights": self.weights.arg(),
             "layers": [list(p) for p in self.layers],
             "activation": self.activation,
             "image_shape": list(self.image_shape),
         }
+
+
+@dataclass(frozen=True)
+class OnnxDecoderAsset:
+    """kind "onnx": any other decoder (a user's ONNX model, a convolutional one) as an ONNX graph
+    run by onnxruntime-web inside the page (frontend/core/onnx.js, shipped in frontend/vendor/).
+
+    The graph takes float32 [N, latent_dim] and gives float32 [N, C, H, W]: logits (the browser
+    applies the sigmoid, as `model.decode` does) or probabilities (clamped to [0, 1])."""
+
+    graph: ArrayRef  # uint8 [bytes]: the self-contained graph, a content-addressed .onnx file
+    latent_dim: int  # D of the graph's input
+    image_shape: tuple[int, int, int]  # (C, H, W) of the decoded image
+    input: str = "z"  # the graph's input name
+    output: str = "logits"  # the graph's output name
+    output_kind: str = "logits"  # "logits" or "probs"
+
+    kind: ClassVar[str] = "onnx"
+
+    def arg(self) -> dict:
+        return {
+            "kind": self.kind,
+            "graph": self.graph.arg(),
+            "latent_dim": self.latent_dim,
+            "image_shape": list(self.image_shape),
+            "input": self.input,
+            "output": self.output,
+            "output_kind": self.output_kind,
+        }
+
+
+DecoderAsset = MlpDecoderAsset | OnnxDecoderAsset  # what the map, the sliders and the grid decode with
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,12 @@ is small: a selection bitmask, slider positions on release).
 Fallback: the browser reports `unsupported` (missing canvas, DecompressionStream, ...) or an
 asset error, or never answers the ready handshake within `timeout_s`; then the event's
 `fallback` is True and the page draws `ui.figures.latent_scatter` instead.
+
+A decoder the browser cannot run (onnxruntime-web cannot start: no WebAssembly; or a graph it
+refuses) is reported as `decoder_error`. The map still draws (hover shows the real images, no
+decoding under the pointer) and says why in `MapEvent.decoder_error`; sliders and grid fall back
+(the page decodes on the server). The session remembers it: later calls do not send a decoder of
+that kind (or that graph) again, so the page goes straight to its server path with one note.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from .codec import Lift, decode_selection, encode_selection
 
 FRONTEND = Path(__file__).resolve().parent / "frontend"
 TIMEOUT_S = 20.0  # the handshake arrives within a second normally; a busy 2-core box needs slack
+MAX_REASON_CHARS = 300  # a browser's own words (untrusted) shown to the user: one line, bounded
 
 
 @dataclass
@@ -46,6 +53,7 @@ class MapEvent:
     ready: bool = False  # the browser drew this component (it answered the handshake)
     fallback: bool = False  # draw the plotly map instead; `reason` says why
     reason: str = ""  # one line for the page (empty unless fallback)
+    decoder_error: str = ""  # why the browser cannot decode under the pointer (the map still works)
 
 
 @dataclass
@@ -100,12 +108,16 @@ def _mount(mode: str, key: str, args: dict, timeout_s: float) -> tuple[dict | No
 def decide(meta: dict, value: dict | None, now: float, timeout_s: float) -> tuple[bool, str]:
     """Ready or fall back, from the browser's last value: (ready, reason). Updates `meta`.
 
-    The browser reports `unsupported` or `error` itself; a component that never answers is
-    given `timeout_s` from the first run that mounted it (a remount starts a new wait).
+    The browser reports `unsupported` or `error` itself, and a widget that cannot start its
+    decoder `decoder_error` (not ready); a component that never answers is given `timeout_s`
+    from the first run that mounted it (a remount starts a new wait).
     """
     problem = value and (value.get("unsupported") or value.get("error"))
+    decoder_problem = value and not value.get("ready") and value.get("decoder_error")
     if problem:
-        meta["fallback"] = f"The live map cannot run in this browser: {problem}."
+        meta["fallback"] = f"The live map cannot run in this browser: {_line(problem)}."
+    elif decoder_problem:
+        meta["fallback"] = decoder_note(_line(decoder_problem))
     elif value and value.get("ready"):
         meta["waiting_since"] = None
         return True, ""
@@ -114,6 +126,50 @@ def decide(meta: dict, value: dict | None, now: float, timeout_s: float) -> tupl
     elif now - meta["waiting_since"] > timeout_s:
         meta["fallback"] = f"The live map did not load within {timeout_s:.0f} s."
     return False, meta["fallback"]
+
+
+def decoder_note(reason: str) -> str:
+    """The one line a page shows when this browser cannot run a decoder."""
+    return f"This browser cannot run the decoder ({reason}): decoded images come from the server."
+
+
+def _line(text) -> str:
+    """A browser's message as one bounded, printable line."""
+    out = "".join(c if c.isprintable() else " " for c in str(text)).strip()
+    return out if len(out) <= MAX_REASON_CHARS else out[: MAX_REASON_CHARS - 1] + "…"
+
+
+def _decoder_id(decoder: DecoderAsset) -> str:
+    return decoder.graph.file if decoder.kind == "onnx" else decoder.weights.file
+
+
+def _failures() -> dict:
+    """{decoder kind or decoder file: why this browser cannot run it}, for this session."""
+    return st.session_state.setdefault("_livemap:decoder_failures", {})
+
+
+def decoder_unavailable(decoder: DecoderAsset | None) -> str:
+    """Why this session's browser cannot run `decoder` (it said so earlier), or ""."""
+    if decoder is None:
+        return ""
+    failures = _failures()
+    return failures.get(decoder.kind) or failures.get(_decoder_id(decoder)) or ""
+
+
+def _record_decoder_error(value, decoder: DecoderAsset | None) -> str:
+    """Remember a decoder the browser reported it cannot run: its whole kind when the runtime
+    itself failed to start (scope "runtime"), else that one graph. Returns the reason or ""."""
+    error = value.get("decoder_error") if isinstance(value, dict) else None
+    if not error or not isinstance(error, str) or decoder is None:
+        return ""
+    reason = _line(error)
+    if value.get("decoder_scope") == "runtime" and decoder.kind == "onnx":
+        _failures()[decoder.kind] = reason
+    elif value.get("decoder_id") == _decoder_id(decoder):
+        _failures()[_decoder_id(decoder)] = reason
+    else:  # about a decoder this call no longer sends
+        return ""
+    return reason
 
 
 def latent_map(
@@ -146,6 +202,9 @@ def latent_map(
     n = points.n
     _check_map(points, images, decoder, lift, values, film, highlight, n)
     extent = _bounds(bounds)
+    unavailable = decoder_unavailable(decoder)
+    if unavailable:
+        decoder = None  # the browser said it cannot run it: do not make it try again
     meta = _state(key)
     command = _selection_command(meta, st.session_state.get(key), selection, n)
     args = {
@@ -168,6 +227,7 @@ def latent_map(
     }
     value, ready, reason = _mount("map", key, args, timeout_s)
     event = _map_event(value, ready, reason, command, selection, n)
+    event.decoder_error = unavailable or (_record_decoder_error(value, decoder) if decoder and lift else "")
     meta["returned"] = event.selection
     return event
 
@@ -252,6 +312,8 @@ def slider_decoder(
         raise AssetError(f"Give one slider name per dimension: {d} dimensions, {len(names)} names.")
     if not (lo < hi and step > 0):
         raise AssetError(f"Sliders need lo < hi and a positive step, not {lo}, {hi}, {step}.")
+    if unavailable := decoder_unavailable(decoder):
+        return SliderEvent(fallback=True, reason=decoder_note(unavailable))
     args = {
         "assets": serve(store),
         "decoder": decoder.arg(),
@@ -262,6 +324,7 @@ def slider_decoder(
         "image_px": int(image_px),
     }
     value, ready, reason = _mount("sliders", key, args, timeout_s)
+    _record_decoder_error(value, decoder)
     if reason:
         return SliderEvent(fallback=True, reason=reason)
     z = value.get("z") if value else None
@@ -291,6 +354,8 @@ def grid_decoder(
     vals = np.asarray(values, np.float64).ravel()
     if not 2 <= len(vals) <= 40 or not np.isfinite(vals).all():
         raise AssetError(f"A grid takes 2 to 40 finite values per axis, not {len(vals)}.")
+    if unavailable := decoder_unavailable(decoder):
+        return GridEvent(fallback=True, reason=decoder_note(unavailable))
     args = {
         "assets": serve(store),
         "decoder": decoder.arg(),
@@ -301,6 +366,7 @@ def grid_decoder(
         "caption": caption,
     }
     value, ready, reason = _mount("grid", key, args, timeout_s)
+    _record_decoder_error(value, decoder)
     if reason:
         return GridEvent(fallback=True, reason=reason)
     cell = value.get("cell") if value else None

@@ -21,12 +21,20 @@ from .assets import (
     DecoderAsset,
     Film,
     ImageSet,
+    MlpDecoderAsset,
+    OnnxDecoderAsset,
     PointSet,
     ValueSet,
 )
 
 SCALES = ("viridis", "magma", "blues", "rdbu")
 MAX_FILM_BYTES = 200_000_000  # frames x points x 2 float16; a browser tab holds this comfortably
+# An ONNX decoder graph is downloaded and held by every tab that decodes with it: a conv VAE's is
+# 1-10 MB, the recipe's MLP's 1 MB. Larger graphs are not sent; the pages decode on the server.
+MAX_BROWSER_GRAPH_BYTES = 64 * 2**20
+OUTPUT_KINDS = ("logits", "probs")  # how an ONNX decoder ends: before its sigmoid, or after it
+PAINTED_CHANNELS = (1, 3)  # grey or RGB: what the browser paints
+MAX_LATENT_DIM = 4096  # a code the browser builds per pointer move; far above any model here
 
 
 def _finite_xy(xy, what: str) -> np.ndarray:
@@ -105,13 +113,32 @@ def decoder_layers(model) -> tuple[list, str]:
 
 
 def publish_decoder(store: AssetStore, model, dtype: str = "auto") -> DecoderAsset:
-    """The model's decoder weights, in float16 when that is exact (the shipped models) else float32."""
+    """The model's decoder for the browser: an ONNX model's own graph (kind "onnx"), or an MLP's
+    weights (kind "mlp"), in float16 when that is exact (the shipped models) else float32.
+
+    Any other decoder (a convolutional one) travels as ONNX too: export it and call
+    publish_onnx_decoder (ui/services/map_assets.py does, with vae_core.io.onnx_export)."""
+    graph = getattr(model, "decoder_graph", None)
+    if isinstance(graph, bytes):  # vae_core.model.onnx_vae.OnnxVAE: the checked, self-contained graph
+        cfg = model.config
+        names = cfg.tensor_names
+        return publish_onnx_decoder(
+            store,
+            graph,
+            cfg.latent_dim,
+            cfg.image_shape,
+            input=names["z"],
+            output=names[cfg.decoder_output],
+            output_kind=cfg.decoder_output,
+        )
     linears, activation = decoder_layers(model)
     layers = [(m.weight.detach().cpu().float().numpy(), m.bias.detach().cpu().float().numpy()) for m in linears]
     return publish_mlp_decoder(store, layers, activation, model.config.image_shape, dtype)
 
 
-def publish_mlp_decoder(store: AssetStore, layers, activation: str, image_shape, dtype: str = "auto") -> DecoderAsset:
+def publish_mlp_decoder(
+    store: AssetStore, layers, activation: str, image_shape, dtype: str = "auto"
+) -> MlpDecoderAsset:
     """An MLP decoder from its Linear layers [(W [out, in], b [out]), ...] as numpy arrays (no torch
     needed: vae_core.io.weights reads them from a checkpoint)."""
     if activation not in ("elu", "relu"):
@@ -125,10 +152,53 @@ def publish_mlp_decoder(store: AssetStore, layers, activation: str, image_shape,
     if dtype not in ("float16", "float32"):
         raise AssetError(f"Decoder weights travel as float16 or float32, not {dtype!r}.")
     layers = tuple((int(np.shape(w)[1]), int(np.shape(w)[0])) for w, _ in layers)
-    shape = tuple(int(s) for s in image_shape)
+    shape = _image_shape(image_shape)
     if layers[-1][1] != math.prod(shape):
         raise AssetError(f"The decoder's last layer gives {layers[-1][1]} values, not {math.prod(shape)} pixels.")
-    return DecoderAsset(store.put_array(flat, dtype), layers, activation, shape)
+    return MlpDecoderAsset(store.put_array(flat, dtype), layers, activation, shape)
+
+
+def publish_onnx_decoder(
+    store: AssetStore,
+    graph: bytes,
+    latent_dim: int,
+    image_shape,
+    *,
+    input: str = "z",
+    output: str = "logits",
+    output_kind: str = "logits",
+) -> OnnxDecoderAsset:
+    """A decoder given as ONNX bytes (float32 [N, latent_dim] -> float32 [N, C, H, W]), run in the
+    browser by onnxruntime-web. The bytes must be self-contained (no external data) and already
+    checked by whoever read them (vae_core.io.onnx_graph for a user's model): the browser runs
+    them in its WebAssembly sandbox, and reports a graph it cannot run instead of drawing."""
+    if not isinstance(graph, bytes | bytearray) or not graph:
+        raise AssetError("An ONNX decoder is given as the graph's bytes.")
+    if len(graph) > MAX_BROWSER_GRAPH_BYTES:
+        raise AssetError(
+            f"The decoder's graph is {len(graph) / 2**20:.1f} MB; graphs over {MAX_BROWSER_GRAPH_BYTES >> 20} MB "
+            "are not sent to the browser."
+        )
+    if output_kind not in OUTPUT_KINDS:
+        raise AssetError(f"An ONNX decoder gives {' or '.join(OUTPUT_KINDS)}, not {output_kind!r}.")
+    for what, name in (("input", input), ("output", output)):
+        if not isinstance(name, str) or not 1 <= len(name) <= 200 or not name.isprintable():
+            raise AssetError(f"The decoder's {what} name must be printable text of 1 to 200 characters.")
+    d = int(latent_dim)
+    if not 1 <= d <= MAX_LATENT_DIM:
+        raise AssetError(f"The decoder's latent size must be 1 to {MAX_LATENT_DIM:,}, not {latent_dim}.")
+    name = store.put(bytes(graph), ".onnx")
+    ref = ArrayRef(name, "uint8", (len(graph),), False)
+    return OnnxDecoderAsset(ref, d, _image_shape(image_shape), input, output, output_kind)
+
+
+def _image_shape(image_shape) -> tuple[int, int, int]:
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) != 3 or shape[0] not in PAINTED_CHANNELS or min(shape) < 1:
+        raise AssetError(
+            f"The browser paints images of shape [C, H, W] with C = 1 (grey) or 3 (RGB), not {list(shape)}."
+        )
+    return shape
 
 
 def publish_values(store: AssetStore, values, label: str, scale: str = "viridis", vmin=None, vmax=None) -> ValueSet:

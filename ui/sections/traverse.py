@@ -1,8 +1,9 @@
 """The Traverse page's sections: the manifold grid, one slider per dimension, attribute directions.
 
-Grid and sliders are decoded in the browser (ui.livemap: weights sent once, every slider move
-redrawn there without a rerun); where the live map is off or cannot run, the server decodes
-and the page shows images, as before.
+Grid and sliders are decoded in the browser (ui.livemap: an MLP's weights or any other model's
+ONNX graph sent once, every slider move redrawn there without a rerun); where the live map is
+off, cannot run, or this browser cannot run the decoder, the server decodes and the page shows
+images, with one note saying why.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import torch
 
 import ui.livemap as lm
 from ui import settings
-from ui.components import panels
+from ui.components import notes, panels
 from ui.frame import probe, url
 from ui.render import figures
 from ui.services import data, latents, map_assets, measures
@@ -22,10 +23,21 @@ from vae_core.data.attributes import UNITS, measure
 
 
 def decoder(ctx):
-    return map_assets.decoder(ctx.ref)
+    """The browser's decoder for the grid and the sliders, or None where the server decodes: the
+    live map off, a decoder the browser cannot be given, or one this browser said it cannot run
+    (then one note, above the tabs, says why)."""
+    if not settings.live_map():
+        return None
+    asset, why = map_assets.browser_decoder(ctx.ref)
+    if asset is None:
+        notes.once(f"Decoded on the server: {why}")
+    elif unavailable := lm.decoder_unavailable(asset):
+        notes.once(lm.decoder_note(unavailable))
+        return None
+    return asset
 
 
-def grid(ctx, base: np.ndarray, names: list[str], order: list[int]) -> None:
+def grid(ctx, dec, base: np.ndarray, names: list[str], order: list[int]) -> None:
     c1, c2, c3 = st.columns(3)
     # Keyed by the model: its dimensions and their KL are not another model's.
     a = c1.selectbox("Rows vary", order, format_func=names.__getitem__, index=0, key=ctx.widget_key("grid_a"))
@@ -45,18 +57,19 @@ def grid(ctx, base: np.ndarray, names: list[str], order: list[int]) -> None:
         "For z = 2 this is the whole plane, as in Kingma & Welling's Figure 4."
     )
     z = latent.manifold_grid(torch.from_numpy(base), (a, b), values)
-    if settings.live_map():
+    if dec is not None:
         event = lm.grid_decoder(
-            decoder(ctx), map_assets.store(), base, (a, b), values.numpy(), key=ctx.widget_key("grid"), caption=caption
+            dec, map_assets.store(), base, (a, b), values.numpy(), key=ctx.widget_key("grid"), caption=caption
         )
         if not event.fallback:
             return panels.image_downloads(latents.decode(ctx.model, z), n, f"{ctx.entry.stem}-grid", key="grid_dl")
+        notes.once(event.reason)
     images = latents.decode(ctx.model, z)
     st.image(figures.image_grid(images, nrow=n, scale=2, padding=1), caption=caption)
     panels.image_downloads(images, n, f"{ctx.entry.stem}-grid", key="grid_dl")
 
 
-def sliders(ctx, base: np.ndarray, names: list[str], order: list[int], key: str) -> None:
+def sliders(ctx, dec, base: np.ndarray, names: list[str], order: list[int], key: str) -> None:
     st.caption(
         "Dimensions ordered by their KL: the informative ones come first. "
         "Dimensions with KL near 0 are inactive: the decoder ignores them."
@@ -65,14 +78,15 @@ def sliders(ctx, base: np.ndarray, names: list[str], order: list[int], key: str)
     if shared is not None:
         st.session_state[f"{key}_start"] = st.session_state[f"{key}_z"] = shared
     start = np.asarray(st.session_state.get(f"{key}_start", base), np.float32)
-    if settings.live_map():
-        event = lm.slider_decoder(decoder(ctx), map_assets.store(), start, key=key, order=order, names=names)
+    if dec is not None:
+        event = lm.slider_decoder(dec, map_assets.store(), start, key=key, order=order, names=names)
         if not event.fallback:
             if event.z is not None:
                 st.session_state[f"{key}_z"] = event.z.tolist()
                 probe.record(traverse_z=event.z.tolist())
             url.put(z=",".join(f"{v:.3g}" for v in st.session_state.get(f"{key}_z", base)))
             return traversal_export(ctx, base, names, order)
+        notes.once(event.reason)
     server_sliders(ctx, base, names, order, key)
     traversal_export(ctx, base, names, order)
 

@@ -1,15 +1,21 @@
 """What the browser draws a map from — points, the dataset's images, the decoder with its lift —
 published once into the app's live-map cache (content-addressed files, ui/livemap).
 
-None of it needs torch: points are the projection's positions, images come as uint8 arrays
-(shipped for the default dataset, ui/services/first_map.py), and an MLP decoder's weights are read
-from the checkpoint by numpy (vae_core.io.weights). A decoder in bfloat16 is published from the
-loaded model instead.
+None of it needs torch for our MLPs: points are the projection's positions, images come as
+uint8 arrays (shipped for the default dataset, ui/services/first_map.py), and an MLP decoder's
+weights are read from the checkpoint by numpy (vae_core.io.weights); a decoder in bfloat16 is
+published from the loaded model instead.
+
+Every other decoder goes to the browser as an ONNX graph (ui.livemap kind "onnx", run there by
+onnxruntime-web): an ONNX model's own checked graph, and for any other architecture of ours (the
+conv family) its decoder exported once by vae_core.io.onnx_export.decoder_bytes and kept in the
+app's cache, keyed by the checkpoint's content.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -17,6 +23,7 @@ import streamlit as st
 import ui.livemap as lm
 from ui import settings
 from ui.livemap import cached
+from ui.livemap.publish import MAX_BROWSER_GRAPH_BYTES
 from ui.services import data
 from ui.services.models import ModelRef, load_model
 
@@ -27,6 +34,7 @@ class MapAssets:
     images: lm.ImageSet
     decoder: lm.DecoderAsset | None  # None where the map cannot be decoded (t-SNE, UMAP)
     lift: lm.Lift | None
+    decoder_note: str = ""  # why a linear map has no decoder in the browser ("" when it has one)
 
 
 def store() -> lm.AssetStore:
@@ -49,19 +57,59 @@ def _images(cache: str, data_name: str):
     return lm.publish_images(cached.store(cache), images)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _decoder(cache: str, ref: ModelRef):
-    """The model's decoder as an asset, keyed by its file version (ModelRef.file)."""
-    from vae_core.io.weights import mlp_decoder
+@st.cache_resource(max_entries=32, show_spinner="Preparing the decoder for your browser…")
+def _decoder(cache: str, ref: ModelRef) -> tuple[lm.DecoderAsset | None, str]:
+    """The model's decoder as an asset, keyed by its file version (ModelRef.file): (asset, "") or
+    (None, why the browser cannot be given it). A failure is cached too: it is not retried each run."""
+    from vae_core.io.header import CheckpointError
 
-    found = mlp_decoder(ref.path)
-    if found is None:  # bfloat16 weights: numpy has no such type, torch reads them
-        return lm.publish_decoder(cached.store(cache), load_model(ref)[0])
-    layers, config = found
-    return lm.publish_mlp_decoder(cached.store(cache), layers, config.activation, config.image_shape)
+    store = cached.store(cache)
+    try:
+        arch = _arch(ref.path)
+        if arch == "mlp":
+            from vae_core.io.weights import mlp_decoder
+
+            found = mlp_decoder(ref.path)
+            if found is not None:
+                layers, config = found
+                return lm.publish_mlp_decoder(store, layers, config.activation, config.image_shape), ""
+        model = load_model(ref)[0]
+        if arch in ("mlp", "onnx"):  # bfloat16 MLP weights (torch reads them) or an ONNX model's own graph
+            return lm.publish_decoder(store, model), ""
+        graph = _exported_decoder(ref, model)
+        cfg = model.config
+        return lm.publish_onnx_decoder(store, graph, cfg.latent_dim, cfg.image_shape), ""
+    except (lm.AssetError, CheckpointError, OSError, ValueError) as e:
+        return None, str(e)
 
 
-def decoder(ref: ModelRef) -> lm.DecoderAsset:
+def _arch(path: str) -> str:
+    """ "onnx" for an ONNX model folder, else the checkpoint's architecture ("mlp", "conv", ...)."""
+    if Path(path).is_dir():
+        return "onnx"
+    from vae_core.io.header import read_meta
+
+    return str(read_meta(Path(path)).get("model_config", {}).get("arch", "mlp"))
+
+
+def _exported_decoder(ref: ModelRef, model) -> bytes:
+    """Our non-MLP decoder as ONNX bytes: exported once per checkpoint content (a few seconds of
+    torch.onnx.export), then read from the app's cache."""
+    from vae_core.io.atomic import atomic_write
+    from vae_core.io.onnx_export import decoder_bytes
+    from vae_core.io.projection_cache import file_digest
+
+    path = settings.cache_dir("decoders") / f"{file_digest(ref.path)[:32]}.onnx"
+    if path.is_file() and 0 < path.stat().st_size <= MAX_BROWSER_GRAPH_BYTES:
+        return path.read_bytes()
+    graph = decoder_bytes(model)
+    atomic_write(path, lambda f: f.write(graph), durable=False)  # a cache: a lost file is exported again
+    return graph
+
+
+def browser_decoder(ref: ModelRef) -> tuple[lm.DecoderAsset | None, str]:
+    """(the decoder the browser runs, "") or (None, why it cannot be given one: the page decodes
+    on the server)."""
     return _decoder(_cache(), ref.file)
 
 
@@ -71,7 +119,8 @@ def publish(ref: ModelRef, proj, decode: bool = True) -> MapAssets:
     points = _points(cache, ref, proj.method, tuple(sorted(proj.params.items())), proj.embedding)
     images = _images(cache, ref.data)
     lift = lm.Lift.from_projection(proj) if decode else None
-    return MapAssets(points, images, decoder(ref) if lift is not None else None, lift)
+    decoder, note = browser_decoder(ref) if lift is not None else (None, "")
+    return MapAssets(points, images, decoder, lift if decoder is not None else None, note)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

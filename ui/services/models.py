@@ -40,7 +40,9 @@ class ModelRef:
 
 
 def model_entries() -> list[registry.ModelEntry]:
-    return registry.scan(settings.shipped_dir(), settings.user_dir())
+    """Every checkpoint and ONNX model folder in the shipped and the user's folders (their onnx/
+    subfolders too), usable or not with the reason; bounded (registry.MAX_ONNX_FOLDERS a folder)."""
+    return registry.scan(settings.shipped_dir(), settings.user_dir(), onnx=True)
 
 
 def load_model(ref: ModelRef):
@@ -82,11 +84,16 @@ def _available(name: str, shape: tuple) -> bool:
     return tuple(shape) == catalog.IMAGE_SHAPES[name] and catalog.is_available(name, settings.DATA_ROOT)
 
 
-def model_trios(image_shape, dataset: str | None = None) -> dict[int, dict]:
+def model_trios(image_shape, dataset: str | None = None, prefer_format: str = "safetensors") -> dict[int, dict]:
     """{latent size: {"ae": entry, "kl": entry, "vae": entry}} for sizes that have all three kinds
     (shipped ones preferred, else the newest of yours), on images of `image_shape` and trained on
-    `dataset` (a Fashion VAE is not compared with MNIST autoencoders)."""
-    found: dict[int, dict] = {}
+    `dataset` (a Fashion VAE is not compared with MNIST autoencoders).
+
+    A trio is made of one format: our checkpoints, or ONNX model folders (three that share a
+    dataset). Ours come first, so an ONNX export of a shipped model never displaces the
+    original; an ONNX trio is shown where the picked model is ONNX (`prefer_format`) or where
+    there is no trio of ours at that size."""
+    by_format: dict[str, dict[int, dict]] = {"safetensors": {}, "onnx": {}}
     ranked = sorted(
         (
             e
@@ -96,15 +103,26 @@ def model_trios(image_shape, dataset: str | None = None) -> dict[int, dict]:
         key=lambda e: (e.source != "shipped", -e.mtime),
     )
     for e in ranked:
-        found.setdefault(e.latent_dim, {}).setdefault(e.kind, e)
-    return {d: {k: t[k] for k in ("ae", "kl", "vae")} for d, t in found.items() if {"ae", "kl", "vae"} <= set(t)}
+        by_format.setdefault(e.format, {}).setdefault(e.latent_dim, {}).setdefault(e.kind, e)
+    order = ["onnx", "safetensors"] if prefer_format == "onnx" else ["safetensors", "onnx"]
+    trios: dict[int, dict] = {}
+    for fmt in order:
+        for d, t in by_format.get(fmt, {}).items():
+            if d not in trios and {"ae", "kl", "vae"} <= set(t):
+                trios[d] = {k: t[k] for k in ("ae", "kl", "vae")}
+    return trios
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def film(ref: ModelRef) -> dict | None:
-    """The training film stored with a checkpoint (codes [E, M, D], epochs), or None without one."""
+    """The training film stored with a checkpoint (codes [E, M, D], epochs), or None without one
+    (an ONNX model folder has none)."""
+    from pathlib import Path
+
     from vae_core.io.checkpoint import CheckpointError, read_extras
 
+    if Path(ref.path).is_dir():
+        return None
     try:
         extras = read_extras(ref.path)
     except CheckpointError:

@@ -33,6 +33,7 @@ EXPORT_OPSET = (
     18  # the torch.export-based exporter's own opset (no version conversion); onnxruntime-web >= 1.14 runs it
 )
 EXAMPLE_BATCH = 3  # traced with 3 rows (not 1: a size-1 axis would be specialised), exported with a dynamic one
+DECODER_INPUT, DECODER_OUTPUT = "z", "logits"  # the decoder graph's tensor names (the format's defaults)
 
 
 class _Encoder(nn.Module):
@@ -117,6 +118,15 @@ def _store_float16(proto) -> None:
     proto.graph.node.extend(nodes)
 
 
+def decoder_bytes(model) -> bytes:
+    """The decoder of one of our models as ONNX bytes, exactly as export_onnx writes decoder.onnx:
+    input "z" float32 [N, D] -> output "logits" float32 [N, C, H, W] (before the sigmoid). What
+    the app's browser runs for a decoder its own JavaScript cannot (ui.livemap, kind "onnx")."""
+    model = model.cpu().eval()
+    z = torch.randn(EXAMPLE_BATCH, model.config.latent_dim, generator=torch.Generator().manual_seed(0))
+    return graph_bytes(_Decoder(model), z, [DECODER_INPUT], [DECODER_OUTPUT])
+
+
 def export_onnx(model, meta: dict, out_dir, name: str | None = None, verify=None) -> Path:
     """Write `model` as the ONNX model folder `out_dir`; `verify(tmp_folder)` runs before it is
     renamed into place (raise to abandon it). An existing model folder there is replaced; any
@@ -130,7 +140,7 @@ def export_onnx(model, meta: dict, out_dir, name: str | None = None, verify=None
     enc_out = ["mean"] if cfg.point_mass else ["mean", "logvar"]
     files = {
         ENCODER: graph_bytes(_Encoder(model), images, ["images"], enc_out),
-        DECODER: graph_bytes(_Decoder(model), z, ["z"], ["logits"]),
+        DECODER: graph_bytes(_Decoder(model), z, [DECODER_INPUT], [DECODER_OUTPUT]),
         MANIFEST: (json.dumps(cfg.manifest(), indent=2) + "\n").encode(),
     }
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,16 @@ function fail(message) {
   setComponentValue({ready: false, error: String(message)});
 }
 
+// A widget that cannot work without its decoder (sliders, grid) and could not start it: the page
+// decodes on the server instead (component.py falls back on decoder_error).
+function failDecoder(failure) {
+  if (failed) return;
+  failed = true;
+  console.warn("livemap: decoder", failure.decoder_error);
+  root.textContent = `This browser cannot run the decoder: ${failure.decoder_error}`;
+  setComponentValue({...failure, ready: false, seq: ++seq});
+}
+
 function applyTheme(theme) {
   if (!theme) return;
   const dark = theme.base === "dark";
@@ -76,7 +86,8 @@ async function drain() {
     try {
       await apply(args);
     } catch (err) {
-      fail(err && err.message ? err.message : String(err));
+      if (err && err.decoderFailure) failDecoder(err.decoderFailure);
+      else fail(err && err.message ? err.message : String(err));
     }
   }
   busy = false;

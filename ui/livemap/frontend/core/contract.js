@@ -33,12 +33,30 @@
  */
 
 /**
- * An MLP decoder the browser runs (assets.py DecoderAsset.arg()).
- * @typedef {Object} DecoderArg
+ * kind "mlp": an MLP decoder run by our JavaScript (assets.py MlpDecoderAsset.arg(); core/decoder.js).
+ * @typedef {Object} MlpDecoderArg
+ * @property {"mlp"} kind
  * @property {ArrayRef} weights   per layer W [out, in] row-major then b [out], concatenated
  * @property {number[][]} layers  [in, out] of each Linear, input first
  * @property {string} activation  "elu" | "relu" between the Linear layers
- * @property {number[]} image_shape  [C, H, W] of the decoded image
+ * @property {number[]} image_shape  [C, H, W] of the decoded image (C = 1 grey or 3 RGB)
+ */
+
+/**
+ * kind "onnx": any other decoder, an ONNX graph run by onnxruntime-web (assets.py
+ * OnnxDecoderAsset.arg(); core/onnx.js): float32 [N, latent_dim] -> float32 [N, C, H, W].
+ * @typedef {Object} OnnxDecoderArg
+ * @property {"onnx"} kind
+ * @property {ArrayRef} graph        uint8 [bytes]: the self-contained graph (a content-addressed .onnx file)
+ * @property {number} latent_dim     D of the input
+ * @property {number[]} image_shape  [C, H, W] of the decoded image (C = 1 grey or 3 RGB)
+ * @property {string} input          the graph's input name
+ * @property {string} output         the graph's output name
+ * @property {string} output_kind    "logits" (the browser applies the sigmoid) | "probs" (clamped to [0, 1])
+ */
+
+/** What the map, the sliders and the grid decode with (core/decoders.js loads either).
+ * @typedef {MlpDecoderArg|OnnxDecoderArg} DecoderArg
  */
 
 /**
@@ -189,6 +207,10 @@
  * @property {string} trigger         map: click | box | lasso | clear
  * @property {number[]} z             sliders: the code at the last release
  * @property {number[]} cell          grid: [row, column] of the clicked cell
+ * @property {string} decoder_error   the decoder cannot run here (the map goes on without it; sliders
+ *                                    and grid send ready: false and the page decodes on the server)
+ * @property {string} decoder_scope   "runtime" (onnxruntime-web cannot start: no ONNX decoder runs) | "graph"
+ * @property {string} decoder_id      the failed decoder's file (graph or weights)
  */
 
 export {};

@@ -1,8 +1,9 @@
-// The VAE's decoder in plain JavaScript: Linear layers with ELU or ReLU between them and a
-// sigmoid at the end (vae_core.models.VAE.decode: Bernoulli means, or the Gaussian's mean).
-// 16-256-512-784 is ~0.54 M multiply-adds: about a millisecond per image in plain JS here.
+// The MLP decoder (kind "mlp") in plain JavaScript: Linear layers with ELU or ReLU between them
+// and a sigmoid at the end (vae_core.model.mlp.VAE.decode: Bernoulli means, or the Gaussian's
+// mean). 16-256-512-784 is ~0.54 M multiply-adds: a third of a millisecond per image here.
+// Every other decoder is an ONNX graph (onnx.js); decoders.js gives both one interface.
 
-export class Decoder {
+export class MlpDecoder {
   constructor(spec, flat) {
     this.layers = [];
     let off = 0;
@@ -19,9 +20,20 @@ export class Decoder {
     this.input = new Float32Array(this.dim);
     this.shape = spec.image_shape; // [C, H, W]
     this.pixels = this.layers[this.layers.length - 1].nout;
+    this.kind = "mlp";
   }
 
-  // z: array-like [D] -> Float32Array [C*H*W] in [0, 1]; the result is overwritten by the next call.
+  release() {} // nothing held outside JavaScript's own memory
+
+  // zs: Float32Array [n*D] -> a new Float32Array [n*C*H*W] (the grid's rows; onnx.js runs them as one batch).
+  async decodeMany(zs, n) {
+    const out = new Float32Array(n * this.pixels);
+    for (let k = 0; k < n; k++) out.set(this.decode(zs.subarray(k * this.dim, (k + 1) * this.dim)), k * this.pixels);
+    return out;
+  }
+
+  // z: array-like [D] -> Float32Array [C*H*W] in [0, 1], synchronously (no promise: the pointer's
+  // image is drawn in the event handler itself); the result is overwritten by the next call.
   decode(z) {
     this.input.set(z); // one element type throughout keeps the JIT's loads monomorphic
     let h = this.input;
@@ -82,20 +94,30 @@ export function lift(spec, x, y, out) {
   return out;
 }
 
-// Draw a decoded or stored image (values in [0, 1] or bytes) onto a canvas, scaled up crisply.
+// Draw a decoded or stored image (values in [0, 1] or bytes; planar [C, H, W], C = 1 grey or
+// 3 RGB) onto a canvas, scaled up crisply.
 const scratch = document.createElement("canvas");
-export function paintImage(canvas, pixels, h, w, isBytes = false) {
+export function paintImage(canvas, pixels, h, w, isBytes = false, channels = 1) {
   if (scratch.width !== w || scratch.height !== h) {
     scratch.width = w;
     scratch.height = h;
   }
   const sctx = scratch.getContext("2d");
   const img = sctx.createImageData(w, h);
-  const d = img.data;
-  for (let i = 0; i < h * w; i++) {
-    const v = isBytes ? pixels[i] : Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
-    d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = v;
-    d[4 * i + 3] = 255;
+  const d = img.data, plane = h * w;
+  const byte = isBytes ? (v) => v : (v) => Math.round(Math.min(1, Math.max(0, v)) * 255);
+  if (channels === 3) {
+    for (let i = 0; i < plane; i++) {
+      d[4 * i] = byte(pixels[i]);
+      d[4 * i + 1] = byte(pixels[plane + i]);
+      d[4 * i + 2] = byte(pixels[2 * plane + i]);
+      d[4 * i + 3] = 255;
+    }
+  } else {
+    for (let i = 0; i < plane; i++) {
+      d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = byte(pixels[i]);
+      d[4 * i + 3] = 255;
+    }
   }
   sctx.putImageData(img, 0, 0);
   const ctx = canvas.getContext("2d");

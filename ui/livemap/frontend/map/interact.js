@@ -1,7 +1,8 @@
 // Pointer input on the map: hover (the real image of the nearest point, and the decoder's image
 // of the spot under the pointer), pan, wheel zoom, click / box / lasso selection.
 // Hover work runs in the event handler itself: Chrome already delivers pointer moves once per
-// frame, and decoding one image takes well under a millisecond.
+// frame, and an MLP decodes one image in well under a millisecond (an ONNX decoder answers
+// asynchronously, the newest position first: core/decoders.js Latest).
 import {MARGIN} from "./render.js";
 
 const HOVER_PX = 8; // a point counts as hovered within this many pixels
@@ -79,7 +80,7 @@ export function hover(map, ev, x, y) {
   }
   if (i >= 0) map.showTip(i, x, y);
   else map.tip.hide();
-  if (map.decoder && inPlot) map.decodeAt(dx, dy);
+  if (map.decoder && inPlot) map.decodeAt(dx, dy, ev && ev.timeStamp);
   if (ev && ev.timeStamp) {
     const t0 = ev.timeStamp;
     record(map.metrics.pointer, performance.now() - t0);
@@ -87,7 +88,7 @@ export function hover(map, ev, x, y) {
   }
 }
 
-function record(list, ms) {
+export function record(list, ms) {
   list.push(ms);
   if (list.length > 500) list.shift();
 }

@@ -2,10 +2,11 @@
 // film, and (interact.js) hover with the real image, decoding under the pointer, selection.
 import {ImageChunks, array} from "../core/assets.js";
 import {classColor, lut, rgba} from "../core/colors.js";
-import {Decoder, lift} from "../core/decoder.js";
+import {lift} from "../core/decoder.js";
+import {Latest, decoderFailure, loadDecoder} from "../core/decoders.js";
 import {el} from "../core/dom.js";
 import {FilmPlayer} from "./film.js";
-import {attach} from "./interact.js";
+import {attach, record} from "./interact.js";
 import {drawOverlays, drawRasters, overlayLegend, rasterCanvas} from "./overlays.js";
 import {DecodePanel, Tooltip, legend} from "./panel.js";
 import {PointIndex} from "./pick.js";
@@ -26,7 +27,10 @@ export class LatentMap {
     this.hover = -1;
     this.drag = null;
     this.key = {};
-    this.metrics = {pointer: [], pointerFrame: [], firstDraw: null, draws: [], chunkWait: []};
+    // pointer: event -> tooltip and (a synchronous decoder's) image drawn; decoded: event -> the decoded
+    // image drawn, whichever decoder (an ONNX one answers asynchronously); decoderReady: ms to load one.
+    this.metrics = {pointer: [], pointerFrame: [], decoded: [], decodedFrame: [], firstDraw: null, draws: [], chunkWait: []};
+    this.metrics.decoderReady = [];
     this.box = el(root, "div", "lm-map");
     this.titleBox = el(this.box, "div", "lm-title");
     this.toolbar = el(this.box, "div", "lm-toolbar");
@@ -97,7 +101,10 @@ export class LatentMap {
       this.fitPending = true;
     }
     if (!same("images")) this.images = args.images ? new ImageChunks(base, args.images, () => this.refreshTip()) : null;
-    if (!same("decoder") || !same("lift")) await this.loadDecoder(base, args);
+    if (!same("decoder") || !same("lift")) {
+      const loading = this.loadDecoder(base, args);
+      if (!args.decoder || args.decoder.kind === "mlp") await loading; // ready at once; an ONNX one draws when it is
+    }
     if (!same("values")) this.values = args.values ? await array(base, args.values) : null;
     if (newPoints || !same("film")) await this.loadFilm(base, args.film);
     if (!same("visible")) this.hidden = new Set(args.visible ? this.classes.map((_, c) => c).filter((c) => !args.visible.includes(c)) : []);
@@ -117,16 +124,46 @@ export class LatentMap {
     this.drawLegend();
   }
 
+  // The decoder under the pointer. An ONNX decoder starts onnxruntime-web (a second or two, once
+  // per iframe) while the points are already drawn; one it cannot run leaves the map working
+  // without decoding, says why in the panel, and tells the page (component.py: decoder_error).
   async loadDecoder(base, args) {
-    this.decoder = null;
+    const token = (this.decoderToken = {});
+    this.decoder = this.latest = null;
     this.decodeBox.innerHTML = "";
     this.panel = null;
+    const spec = JSON.stringify(args.decoder);
+    if (this.loaded && (!args.decoder || !args.lift || spec !== this.loaded.spec)) {
+      this.loaded.decoder.release(); // another decoder (or none): free this one's session
+      this.loaded = null;
+    }
     if (!args.decoder || !args.lift) return;
-    const flat = await array(base, args.decoder.weights);
-    this.decoder = new Decoder(args.decoder, flat);
-    this.zbuf = new Float64Array(this.decoder.dim);
-    const [, h, w] = args.decoder.image_shape;
-    this.panel = new DecodePanel(this.decodeBox, h, w);
+    const [c, h, w] = args.decoder.image_shape;
+    const panel = new DecodePanel(this.decodeBox, h, w, c);
+    const t0 = performance.now();
+    let decoder;
+    try {
+      decoder = this.loaded ? this.loaded.decoder : await loadDecoder(base, args.decoder); // a new lift: the same decoder
+    } catch (err) {
+      if (token !== this.decoderToken) return;
+      console.warn("livemap: decoder", err);
+      const failure = decoderFailure(args.decoder, err);
+      panel.fail(failure.decoder_error);
+      this.host.send(failure);
+      return;
+    }
+    if (token !== this.decoderToken) {
+      if (!this.loaded || this.loaded.decoder !== decoder) decoder.release(); // newer arguments replaced it meanwhile
+      return;
+    }
+    if (!this.loaded) this.loaded = {spec, decoder};
+    this.metrics.decoderReady.push(performance.now() - t0);
+    this.decoder = decoder;
+    this.latest = new Latest(decoder);
+    this.zbuf = new Float64Array(decoder.dim);
+    this.panel = panel;
+    panel.ready(decoder.kind);
+    if (this.xy && !panel.shown) this.decodeAt(...(this.pointer || [0, 0]));
   }
 
   async loadFilm(base, film) {
@@ -336,9 +373,17 @@ export class LatentMap {
     this.draw();
   }
 
-  decodeAt(x, y) {
+  // The decoder's image of map point (x, y); t0: the input event's time, for the metrics.
+  decodeAt(x, y, t0) {
+    if (!this.latest) return;
     const z = lift(this.args.lift, x, y, this.zbuf);
-    this.panel.show(this.decoder.decode(z), x, y);
+    const panel = this.panel;
+    this.latest.request(z, (pixels) => {
+      panel.show(pixels, x, y);
+      if (!t0) return;
+      record(this.metrics.decoded, performance.now() - t0);
+      requestAnimationFrame(() => record(this.metrics.decodedFrame, performance.now() - t0));
+    });
   }
 
   // Map coordinates -> this iframe's client coordinates (tests and the benchmark aim with it).

@@ -49,7 +49,7 @@ export class Tooltip {
 }
 
 export class DecodePanel {
-  constructor(parent, h, w) {
+  constructor(parent, h, w, c = 1) {
     this.box = el(parent, "div", "lm-decode");
     this.box.dataset.testid = "lm-decode";
     el(this.box, "div", "lm-caption", "decoded under the pointer");
@@ -58,14 +58,30 @@ export class DecodePanel {
     this.canvas.width = w * scale;
     this.canvas.height = h * scale;
     this.canvas.dataset.scale = String(scale);
-    this.where = el(this.box, "div", "lm-where", "move the pointer over the map");
+    this.where = el(this.box, "div", "lm-where", "loading the decoder…");
     this.h = h;
     this.w = w;
+    this.c = c;
+  }
+
+  // The decoder is ready ("mlp": our JavaScript; "onnx": onnxruntime-web).
+  ready(kind) {
+    this.box.dataset.ready = "1";
+    this.box.dataset.kind = kind;
+    if (!this.shown) this.where.textContent = "move the pointer over the map";
+  }
+
+  // The decoder cannot run here: the map goes on without it.
+  fail(reason) {
+    this.box.dataset.ready = "0";
+    this.box.dataset.error = reason;
+    this.canvas.style.display = "none";
+    this.where.textContent = `No decoding under the pointer: ${reason}.`;
   }
 
   show(pixels, x, y) {
     this.shown = true;
-    paintImage(this.canvas, pixels, this.h, this.w, false);
+    paintImage(this.canvas, pixels, this.h, this.w, false, this.c);
     this.where.textContent = `at (${x.toFixed(2)}, ${y.toFixed(2)})`;
     this.box.dataset.x = String(x);
     this.box.dataset.y = String(y);

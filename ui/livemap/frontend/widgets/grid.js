@@ -1,7 +1,7 @@
 // The manifold grid: n x n images over two latent dimensions, decoded in the browser row by
-// row (the first rows show at once); a click reports the cell back.
-import {array} from "../core/assets.js";
-import {Decoder, paintImage} from "../core/decoder.js";
+// row, each row one batch (the first rows show at once); a click reports the cell back.
+import {paintImage} from "../core/decoder.js";
+import {startDecoder} from "../core/decoders.js";
 import {el} from "../core/dom.js";
 
 export class Grid {
@@ -26,7 +26,8 @@ export class Grid {
     const prev = this.args || {};
     this.args = args;
     if (JSON.stringify(prev.decoder) !== JSON.stringify(args.decoder)) {
-      this.decoder = new Decoder(args.decoder, await array(args.assets, args.decoder.weights));
+      if (this.decoder) this.decoder.release();
+      this.decoder = await startDecoder(args.assets, args.decoder);
     }
     this.caption.textContent = args.caption || "";
     const n = args.values.length, px = args.cell_px;
@@ -41,20 +42,32 @@ export class Grid {
     document.body.dataset.drawn = "0"; // a redraw is under way: readers wait for its end, not the last one's
     const t0 = performance.now();
     const [c, h, w] = args.decoder.image_shape, n = args.values.length, px = args.cell_px;
+    const dec = this.decoder, d = dec.dim, size = dec.pixels;
     this.tile.width = px;
     this.tile.height = px;
     const ctx = this.canvas.getContext("2d");
-    const z = Float64Array.from(args.base);
+    const zs = new Float32Array(n * d);
     const [a, b] = args.dims;
     for (let r = 0; r < n; r++) {
-      z[a] = args.values[n - 1 - r];
       for (let k = 0; k < n; k++) {
-        z[b] = args.values[k];
-        paintImage(this.tile, this.decoder.decode(z), h * c, w, false);
+        zs.set(args.base, k * d);
+        zs[k * d + a] = args.values[n - 1 - r];
+        zs[k * d + b] = args.values[k];
+      }
+      let row;
+      try {
+        row = await dec.decodeMany(zs, n);
+      } catch (err) {
+        if (token === this.token) this.caption.textContent = `The grid could not be decoded: ${err.message}`;
+        return;
+      }
+      if (token !== this.token) return; // newer arguments arrived: stop this one
+      for (let k = 0; k < n; k++) {
+        paintImage(this.tile, row.subarray(k * size, (k + 1) * size), h, w, false, c);
         ctx.drawImage(this.tile, k * px, r * px);
       }
       await new Promise((res) => setTimeout(res, 0)); // let the page breathe between rows
-      if (token !== this.token) return; // newer arguments arrived: stop this one
+      if (token !== this.token) return;
     }
     this.metrics.grid.push(performance.now() - t0);
     document.body.dataset.drawn = "1";

@@ -1,8 +1,9 @@
 // Traverse sliders: one per latent dimension (in the order given) and the decoded image,
-// redrawn by the in-browser decoder on every input event while dragging. Positions go back to
-// Python only on release (debounced for keyboard steps), so dragging costs no rerun at all.
-import {array} from "../core/assets.js";
-import {Decoder, paintImage} from "../core/decoder.js";
+// redrawn by the in-browser decoder (an MLP in our JavaScript, any other in onnxruntime-web) on
+// every input event while dragging. Positions go back to Python only on release (debounced for
+// keyboard steps), so dragging costs no rerun at all.
+import {paintImage} from "../core/decoder.js";
+import {Latest, startDecoder} from "../core/decoders.js";
 import {el} from "../core/dom.js";
 
 const REPORT_MS = 300;
@@ -31,7 +32,9 @@ export class Sliders {
     this.args = args;
     const [lo, hi, step] = args.range;
     if (JSON.stringify(prev.decoder) !== JSON.stringify(args.decoder)) {
-      this.decoder = new Decoder(args.decoder, await array(args.assets, args.decoder.weights));
+      if (this.decoder) this.decoder.release();
+      this.decoder = await startDecoder(args.assets, args.decoder);
+      this.latest = new Latest(this.decoder);
       const [, h, w] = args.decoder.image_shape;
       this.canvas.width = this.canvas.height = args.image_px;
       this.canvas.dataset.h = String(h);
@@ -79,16 +82,20 @@ export class Sliders {
     }
   }
 
+  // The image of the sliders' code; t0: the input event's time (slider: event -> image drawn).
   redraw(t0) {
     const d0 = performance.now();
     const [c, h, w] = this.args.decoder.image_shape;
-    paintImage(this.canvas, this.decoder.decode(this.z), h * c, w, false);
-    const now = performance.now();
-    this.metrics.decode.push(now - d0);
-    if (t0) {
-      this.metrics.slider.push(now - t0);
-      requestAnimationFrame(() => this.metrics.sliderFrame.push(performance.now() - t0));
-    }
+    this.latest.request(this.z, (pixels) => {
+      paintImage(this.canvas, pixels, h, w, false, c);
+      const now = performance.now();
+      this.metrics.decode.push(now - d0);
+      this.canvas.dataset.painted = String(+this.canvas.dataset.painted + 1 || 1);
+      if (t0) {
+        this.metrics.slider.push(now - t0);
+        requestAnimationFrame(() => this.metrics.sliderFrame.push(performance.now() - t0));
+      }
+    });
   }
 
   report() {
