@@ -25,9 +25,15 @@ st.caption(
 def endpoint(col, key, label, default_class):
     """One end of the path, from the dataset or an upload: (image [1,1,H,W], what it is)."""
     with col:
-        source = st.radio(label, ["dataset digit", "upload"], horizontal=True, key=f"{key}_src")
+        source = st.radio(
+            label,
+            ["dataset digit", "upload"],
+            horizontal=True,
+            key=f"{key}_src",
+            format_func=lambda o: o.replace("digit", noun),
+        )
         if source == "upload" and ctx.config.image_shape == (1, 28, 28):
-            up = widgets.upload_digit(f"{key}_up")
+            up = widgets.upload_digit(f"{key}_up", catalog.upload_hint(entry.dataset))
             if up is not None:
                 return up.x, "your upload"
             st.caption(f"No usable upload yet: using the dataset {noun} below.")
