@@ -25,6 +25,7 @@ import vae_core
 from vae_core.analysis.holes import code_scale, prior_holes, prior_holes_under
 from vae_core.analysis.quality import judge, sample_quality
 from vae_core.analysis.samplers import SamplerSettings, fit_sampler
+from vae_core.analysis.wording import SPREAD_NAME, spread_text
 from vae_core.io.classifier_file import classifier_for, load_classifier
 from vae_core.model.estimators import encode_all
 from vae_core.model.posterior import Posterior
@@ -71,10 +72,8 @@ def quality_cell(q) -> str:
 
 
 def scale_cell(scale) -> str:
-    std = scale.std
-    if len(std) <= 2:
-        return " × ".join(f"{s:.2f}" for s in std)
-    return f"{min(std):.2f}–{max(std):.2f}"
+    """The codes' spread as every page of the app writes it (vae_core.analysis.wording)."""
+    return spread_text(scale.aggregate_std)
 
 
 def tables(results: dict, reference) -> str:
@@ -82,7 +81,7 @@ def tables(results: dict, reference) -> str:
         "Samples judged by the classifier: share it cannot name (top probability < 0.5) · entropy of the "
         f"predicted-class histogram (nats; log 10 = {math.log(10):.2f} when every digit is drawn equally).",
         "",
-        "| model | std of codes per dim (prior: 1) | N(0, I) | fitted Gaussian | 10-GMM |",
+        f"| model | {SPREAD_NAME} (prior: 1) | N(0, I) | fitted Gaussian | 10-GMM |",
         "|---|---|---|---|---|",
         f"| real validation digits | — | {quality_cell(reference)} | | |",
     ]
@@ -116,7 +115,7 @@ def claims(results: dict) -> list[str]:
         out.append(
             f"AE z=2, N(0, I) samples poor while fitted-Gaussian samples are good: {verdict}"
             f" (unrecognised {pct(prior.low_confidence)} vs {pct(fitted.low_confidence)}, class entropy "
-            f"{prior.class_entropy:.2f} vs {fitted.class_entropy:.2f}; codes' std "
+            f"{prior.class_entropy:.2f} vs {fitted.class_entropy:.2f}; {SPREAD_NAME} "
             f"{scale_cell(results['ae-z2']['scale'])} against the prior's 1)."
         )
     for name in ("kl-z2", "kl-z16"):

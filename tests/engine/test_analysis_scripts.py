@@ -48,7 +48,7 @@ def fake(low_prior, low_fitted, holes, kl, acc, floor=0.0):
         "quality": {"prior": q(low_prior, 1.7), "gaussian": q(low_fitted, 2.2), "gmm": q(low_fitted, 2.2)},
         "holes": PriorHoles(holes, 0.005, 2000, 0.1, "mixture", None, floor),
         "holes_gmm": PriorHoles(holes, 0.005, 2000, 0.1, "gmm"),
-        "scale": type("S", (), {"std": [8.0, 8.0]})(),
+        "scale": type("S", (), {"std": [8.0, 8.0], "aggregate_std": [8.0, 8.0]})(),
         "recon": SampleQuality(500, 0.5, 0.5, 0.0, 2.3, [0.1] * 10, accuracy=acc),
         "kl": kl,
         "n_codes": 4500,

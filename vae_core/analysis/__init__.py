@@ -8,4 +8,6 @@ samplers     ex-post densities fitted to the codes (Gaussian, mixture)
 latent       interpolation, manifold grids, traversals, neighbours
 directions   attribute directions and class arithmetic
 projection   2-D maps of the codes: native, PCA, t-SNE, UMAP
+wording      how the lesson's figures are written (the codes' spread), for the app and the README
+typicality   how typical an image is for a model: its −ELBO as a percentile of held-out data
 """
