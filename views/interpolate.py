@@ -4,7 +4,7 @@ import streamlit as st
 import torch
 
 import ui.livemap as lm
-from ui.components import maps, panels, widgets
+from ui.components import maps, panels, typicality, widgets
 from ui.frame import context, probe
 from ui.render import figures
 from ui.services import data, latents
@@ -41,6 +41,7 @@ def endpoint(col, key, label, default_class):
         return x, f"#{i} · class {dataset.classes[int(dataset.labels[i])]}"
 
 
+typicality.data_note(ctx)
 c1, c2 = st.columns(2)
 (x0, what0), (x1, what1) = endpoint(c1, "ia", "Start", 1), endpoint(c2, "ib", "End", 7)
 c1, c2 = st.columns(2)

@@ -73,6 +73,10 @@ if show_holes and d > 2:
     )
 for note in notes:
     st.info(note)
+if data_name != ctx.entry.dataset:  # codes of data the model was not trained on: say so, measured
+    from ui.components import typicality
+
+    typicality.data_note(ctx)
 if show_prior or show_holes:
     panels.prior_report(ctx, mean, logvar, show_prior, show_holes)
 
