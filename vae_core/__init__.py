@@ -31,6 +31,7 @@ _PUBLIC = {
     "ModelConfig": "model.config",
     "VAE": "model.mlp",
     "Posterior": "model.posterior",
+    "exact_nll": "analysis.quadrature",
 }
 __getattr__, __dir__ = exports(__name__, _PUBLIC)
 __all__ = sorted(_PUBLIC)

@@ -12,6 +12,7 @@ from support import ROOT
 import vae_core
 from scripts import directions_table, lesson_table
 from vae_core.analysis.holes import PriorHoles
+from vae_core.analysis.mixture_holes import HolesAtK, MixtureHoles
 from vae_core.analysis.quality import SampleQuality
 from vae_core.io.classifier_file import load_classifier
 from vae_core.model.classifier import ClassifierConfig
@@ -36,10 +37,12 @@ def test_lesson_measure_fills_every_cell(tiny_model, judge, digits, kind):
     assert set(r["quality"]) == set(lesson_table.SOURCES)
     assert all(q.n == 200 for q in r["quality"].values())
     assert 0 <= r["holes"].share <= 1 and r["holes"].floor is not None
+    assert r["holes_k"].chosen_k in r["holes_k"].plausible_ks and r["holes_k"].one_gaussian is not None
     assert (r["holes"].bandwidth is not None) == (kind == "ae")
     assert r["recon"].accuracy is not None and len(r["scale"].std) == 2
     text = lesson_table.tables({f"{kind}-z2": r}, r["recon"])
-    assert f"| {kind}-z2 |" in text and text.count("\n|") >= 6
+    assert text.count(f"| {kind}-z2 |") == 3 and text.count("\n|") >= 9
+    assert "| K = 1 | K = 2 |" in text
 
 
 def fake(low_prior, low_fitted, holes, kl, acc, floor=0.0):
@@ -47,7 +50,17 @@ def fake(low_prior, low_fitted, holes, kl, acc, floor=0.0):
     return {
         "quality": {"prior": q(low_prior, 1.7), "gaussian": q(low_fitted, 2.2), "gmm": q(low_fitted, 2.2)},
         "holes": PriorHoles(holes, 0.005, 2000, 0.1, "mixture", None, floor),
-        "holes_gmm": PriorHoles(holes, 0.005, 2000, 0.1, "gmm"),
+        "holes_k": MixtureHoles(
+            [HolesAtK(1, 0.12, 0.007, 0.0, -22.0, 0.1), HolesAtK(10, holes, 0.005, 0.03, -20.0, 0.0)],
+            10,
+            [10],
+            False,
+            3600,
+            900,
+            2000,
+            0.1,
+            16,
+        ),
         "scale": type("S", (), {"std": [8.0, 8.0], "aggregate_std": [8.0, 8.0]})(),
         "recon": SampleQuality(500, 0.5, 0.5, 0.0, 2.3, [0.1] * 10, accuracy=acc),
         "kl": kl,
@@ -63,6 +76,13 @@ def test_claims_say_reproduced_or_contradicted_from_the_numbers():
     assert [line.split(": ")[1].split()[0] for line in lesson_table.claims(bad)] == ["CONTRADICTED"] * 2
     blind = lesson_table.claims({"vae-z16": fake(0.1, 0.1, 0.99, 20.0, 0.9, floor=0.99)})
     assert len(blind) == 1 and "cannot tell" in blind[0]
+    assert "depends on K" in blind[0] and "K = 10" in blind[0] and "one Gaussian already leaves 12.0%" in blind[0]
+
+
+def test_k_repeats_reports_the_choices_over_seeds():
+    codes = torch.randn(600, 3, generator=torch.Generator().manual_seed(0))
+    line = lesson_table.k_repeats(codes, torch.full_like(codes, -2.0), 2)
+    assert "over seeds 1–2" in line and line.count("×") >= 1 and "one Gaussian" in line
 
 
 def test_directions_for_scores_every_attribute(tiny_model, digits):

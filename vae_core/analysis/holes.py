@@ -119,8 +119,14 @@ def prior_holes_under(
     if n_samples < 1 or not 0 < ratio < 1:
         raise ValueError(f"Need n_samples >= 1 and 0 < ratio < 1 (got {n_samples}, {ratio}).")
     z = torch.randn(n_samples, dim, generator=generator, dtype=torch.float64)
-    share = float(((log_q(z).double() - log_standard_normal(z.double())) < math.log(ratio)).double().mean())
+    share = share_in_holes(log_q, z, ratio)
     return PriorHoles(share, math.sqrt(share * (1 - share) / n_samples), n_samples, ratio, density)
+
+
+def share_in_holes(log_q, z: torch.Tensor, ratio: float = HOLE_RATIO) -> float:
+    """Share of the prior draws z [M, D] where q(z) < ratio · p(z): the Monte Carlo estimate of
+    the prior's mass in holes (every estimate of q in this package goes through here)."""
+    return float(((log_q(z).double() - log_standard_normal(z.double())) < math.log(ratio)).double().mean())
 
 
 def log_ratio_grid(

@@ -4,11 +4,14 @@
         --out-dir DIR [--workers K] [any train flag: --epochs --dataset --hidden ...]
 
 Each grid point (β, latent size, seed) is one `python -m vae_core.train` process writing
-DIR/<kind>-z<D>-b<β>-s<seed>.safetensors; K of them run at once, each with cores/K threads.
+DIR/<kind>-z<D>-b<β>-s<seed>.safetensors (β as `{β:g}` when that reads back as the same number,
+else its exact repr: 0.1 and 0.1000001 are two files); K of them run at once, each with cores/K
+threads.
 A point is done when its file loads and its stored settings are the grid point's (checkpoints
 are written atomically, so a half-trained point leaves no file): a killed sweep resumes where
 it stopped, and an existing checkpoint (a symlink to a shipped model, say) counts as done.
-After every point DIR/sweep.csv and DIR/sweep.json are rewritten atomically with the rate
+After every point DIR/sweep.csv and DIR/sweep.json are rebuilt from every finished checkpoint in
+DIR (another sweep's too: two sweeps may share a folder, even at once) with the rate
 (KL), distortion (reconstruction), −ELBO, IW-NLL, active units and kNN accuracy on the
 validation split — the rate-distortion picture of Alemi et al. (2018), "Fixing a Broken ELBO".
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import math
 import os
 import shlex
 import signal
@@ -45,7 +49,14 @@ class Point:
     seed: int  # training seed
 
     def file_name(self, kind: str) -> str:
-        return f"{kind}-z{self.latent_dim}-b{self.beta:g}-s{self.seed}.safetensors"
+        return f"{kind}-z{self.latent_dim}-b{beta_text(self.beta)}-s{self.seed}.safetensors"
+
+
+def beta_text(beta: float) -> str:
+    """β in a file name: `{β:g}` (the names of every sweep so far) when it reads back as the same
+    number, else repr, the shortest text that does; two different β never share a name."""
+    short = f"{beta:g}"
+    return short if float(short) == beta else repr(beta)
 
 
 def parse_args(argv=None):
@@ -76,11 +87,15 @@ def parse_args(argv=None):
 
 
 def grid(args) -> list[Point]:
-    points = [Point(b, d, s) for d in dict.fromkeys(args.latent_dim) for b in dict.fromkeys(args.beta)
-              for s in dict.fromkeys(args.seeds)]  # fmt: skip
-    if len(points) > MAX_POINTS:
-        raise ValueError(f"The grid has {len(points):,} points; at most {MAX_POINTS:,}.")
-    return points
+    """The grid's points, each once (-0.0 is 0.0); β must be finite (the train CLI bounds the rest)."""
+    bad = next((b for b in args.beta if not math.isfinite(b)), None)
+    if bad is not None:
+        raise ValueError(f"--beta must be finite numbers, not {bad}.")
+    sizes = len(set(args.beta)) * len(set(args.latent_dim)) * len(set(args.seeds))
+    if sizes > MAX_POINTS:  # counted before any list of that size is made
+        raise ValueError(f"The grid has {sizes:,} points; at most {MAX_POINTS:,}.")
+    betas = dict.fromkeys(b + 0.0 for b in args.beta)
+    return [Point(b, d, s) for d in dict.fromkeys(args.latent_dim) for b in betas for s in dict.fromkeys(args.seeds)]
 
 
 def train_argv(args, point: Point, out: Path) -> list[str]:
@@ -202,8 +217,8 @@ def run_sweep(args, log=print) -> dict | None:
     from ..runs import sweep_table
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    table = sweep_table.Table(out_dir, args.eval_iw_samples)
-    table.update({p: paths[p] for p in points if states[p][0] == "done"})
+    table = sweep_table.Table(out_dir, args.eval_iw_samples, own={paths[p].name for p in points})
+    table.refresh()
     log(f"{len(points)} points: {len(points) - len(pending)} done already, {len(pending)} to train.")
     failed = train_pending(args, pending, paths, table, log) if pending else []
     return {"points": len(points), "skipped": len(points) - len(pending), "trained": len(pending) - len(failed),
@@ -226,12 +241,10 @@ def train_pending(args, pending, paths, table, log) -> list:
                 done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
                 for f in done:
                     p, (code, seconds) = futures[f], f.result()
-                    if code == 0:
-                        table.update({p: paths[p]})
-                    else:
+                    if code != 0:
                         failed.append(p)
-                        table.update({}, failed={p: _last_line(paths[p], args)})
-                    log(_progress(p, code == 0, seconds, table))
+                    table.refresh(failed={} if code == 0 else {p: _last_line(paths[p], args)})
+                    log(_progress(p, paths[p], code == 0, seconds, table))
         finally:
             for f in futures:
                 f.cancel()
@@ -248,11 +261,12 @@ def _last_line(path: Path, args) -> str:
     return lines[-1] if lines else "no output"
 
 
-def _progress(p: Point, ok: bool, seconds: float, table) -> str:
-    row = table.rows.get(p)
-    what = f"β={p.beta:g} z={p.latent_dim} seed {p.seed}"
-    if not ok:
-        return f"{what}: failed after {seconds:.0f} s ({table.failures.get(p, '')})"
+def _progress(p: Point, path: Path, ok: bool, seconds: float, table) -> str:
+    row = table.by_name.get(path.name)
+    what = f"β={beta_text(p.beta)} z={p.latent_dim} seed {p.seed}"
+    if not ok or row is None:
+        why = table.failures.get(p, "its checkpoint is not usable")
+        return f"{what}: failed after {seconds:.0f} s ({why})"
     elbo = "n/a" if row["neg_elbo"] is None else f"{row['neg_elbo']:.1f}"
     return f"{what}: done in {seconds:.0f} s, −ELBO {elbo}, IW-NLL {row['nll_iw'] or float('nan'):.1f}"
 

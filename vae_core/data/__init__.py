@@ -3,6 +3,7 @@
 datasets     load_dataset(name, split): mnist5k, mnist, fashion, digits; Dataset; splits
 idx          LeCun's IDX format, read without trusting the file
 preprocess   an upload or a drawing -> an MNIST-style digit (prepare_image, load_image)
+greyscale    any picture -> grey at working size, and the block extremes the shrink averaged away
 augment      random shifts for training
 attributes   shape attributes measured from pixels (Morpho-MNIST style)
 """

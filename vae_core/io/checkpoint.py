@@ -15,7 +15,6 @@ later inside PCA or a plot.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import torch
@@ -24,6 +23,7 @@ from .. import __version__
 from ..model.mlp import VAE
 from .atomic import atomic_write
 from .header import (
+    EXTRA_NAME,
     EXTRA_PREFIX,
     FORMAT,
     FORMAT_VERSION,
@@ -34,10 +34,12 @@ from .header import (
     MAX_RANK,
     CheckpointError,
     check_tensors,
+    checked_meta,
     decode_header,
     display_name,
     expected_shapes,
     header_length,
+    is_extra,
     open_regular,
     parse_meta,
     read_header,
@@ -55,7 +57,6 @@ __all__ = [
 ]
 STORAGE_DTYPES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32", torch.float64: "F64"}
 TORCH_EXTRA_DTYPES = {torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, *STORAGE_DTYPES}
-EXTRA_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 # The probe (see module docstring). Trained models stay far inside these bounds: the shipped ones
 # give codes within ±13 (the autoencoder's are the largest), stds up to 4, logits within ±120.
 PROBE_IMAGES = 8  # fixed inputs: black, white, grey and 5 seeded uniform-noise images
@@ -102,7 +103,7 @@ def _checked_extras(extras: dict) -> dict[str, torch.Tensor]:
     out = {}
     for name, t in extras.items():
         t = torch.as_tensor(t).detach().cpu().contiguous().clone()
-        if not isinstance(name, str) or not EXTRA_NAME.match(name):
+        if not isinstance(name, str) or not EXTRA_NAME.fullmatch(name):
             raise ValueError(f"Extra tensor names are 1-100 letters, digits, '_', '.', '-', not {name!r}.")
         if t.dtype not in TORCH_EXTRA_DTYPES or t.dim() > MAX_RANK:
             raise ValueError(f"Extra tensor {name!r}: {t.dtype} with {t.dim()} dimensions is not storable.")
@@ -124,7 +125,7 @@ def load_checkpoint(path, device="cpu") -> tuple[VAE, dict]:
     blob, header = _read_whole(path)
     meta, config = parse_meta(name, header)
     check_tensors(name, header, config)
-    tensors = {k: v for k, v in _tensors(name, blob).items() if not k.startswith(EXTRA_PREFIX)}
+    tensors = {k: v for k, v in _tensors(name, blob).items() if not is_extra(k)}
     del blob
     if not all(torch.isfinite(t).all() for t in tensors.values()):
         raise CheckpointError(f"{name}: the weights contain NaN or infinite values.")
@@ -143,13 +144,13 @@ def load_checkpoint(path, device="cpu") -> tuple[VAE, dict]:
 def read_extras(path) -> dict[str, torch.Tensor]:
     """The named tensors saved with `extras=` (without their prefix), on CPU; {} when there are none."""
     path = Path(path)
-    header = read_header(path)
-    if not any(k.startswith(EXTRA_PREFIX) for k in header):
+    header = checked_meta(path)[2]  # a file the loader would refuse gives no extras either
+    if not any(is_extra(k) for k in header):
         return {}
     name = display_name(path)
     blob, header = _read_whole(path)
     check_tensors(name, header, parse_meta(name, header)[1])
-    return {k[len(EXTRA_PREFIX) :]: v for k, v in _tensors(name, blob).items() if k.startswith(EXTRA_PREFIX)}
+    return {k[len(EXTRA_PREFIX) :]: v for k, v in _tensors(name, blob).items() if is_extra(k)}
 
 
 @torch.inference_mode()

@@ -15,7 +15,7 @@ import torch
 
 from ..model.classifier import Classifier, ClassifierConfig
 from .atomic import atomic_write
-from .header import CheckpointError, read_header
+from .header import CheckpointError, read_header, strict_json
 
 FORMAT = "vae_core.classifier"
 FORMAT_VERSION = 1
@@ -69,8 +69,8 @@ def _parse_meta(path: Path, header: dict) -> dict:
             f"{path.name}: classifier format {info.get('format_version')!r}; this vae_core reads {FORMAT_VERSION}."
         )
     try:
-        meta = json.loads(info["meta"])
-    except (KeyError, TypeError, json.JSONDecodeError):
+        meta = strict_json(info["meta"])
+    except (KeyError, TypeError, ValueError, RecursionError):
         raise CheckpointError(f"{path.name}: its metadata is corrupt.") from None
     if not isinstance(meta, dict):
         raise CheckpointError(f"{path.name}: its metadata is corrupt.")

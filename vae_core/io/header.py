@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -34,6 +35,8 @@ MAX_NAME_CHARS = 200  # a tensor or extra name
 MAX_TEXT_CHARS = 200  # a string field of the metadata (dataset, kind, version)
 PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # pickle protocol >= 2; torch.save's zip archive
 EXTRA_PREFIX = "extra."  # tensors stored beside the weights that are not part of the model
+EXTRA_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")  # what may follow EXTRA_PREFIX (fullmatch), on save and on load
+MAX_NAMES_SHOWN = 5  # tensor names listed in one message before "and N more"
 ITEM_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2}
 ITEM_BYTES |= {"I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
 WEIGHT_DTYPES = ("F16", "BF16", "F32", "F64")  # loaded and cast to float32
@@ -119,10 +122,34 @@ def read_header(path) -> dict:
     return decode_header(name, raw, size - 8 - n)
 
 
+class DuplicateKey(ValueError):
+    """A JSON object naming one key twice."""
+
+
+def _unique(pairs: list) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen = set()
+        raise DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return d
+
+
+def strict_json(text):
+    """JSON as the safetensors library reads it, so that a file cannot say one thing to our checks
+    and another to the loader: bytes must be UTF-8 with no byte-order mark (Python's json.loads
+    would accept a BOM and, through surrogatepass, invalid bytes), and no object names a key twice
+    (Python keeps the last value, other parsers the first). ValueError or RecursionError otherwise."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")  # UnicodeDecodeError is a ValueError
+    return json.loads(text, object_pairs_hook=_unique)  # a leading BOM is a JSONDecodeError here
+
+
 def decode_header(name: str, raw: bytes, data_len: int) -> dict:
     """JSON -> dict, with every tensor entry checked against the `data_len` bytes that follow."""
     try:
-        header = json.loads(raw)
+        header = strict_json(raw)
+    except DuplicateKey as e:
+        raise CheckpointError(f"{name}: the safetensors header names {_short(str(e))} twice.") from None
     except (ValueError, RecursionError):  # bad UTF-8, bad JSON, 5,000-digit ints, deep nesting
         raise CheckpointError(f"{name}: the safetensors header is corrupt.") from None
     if not isinstance(header, dict):
@@ -173,7 +200,7 @@ def parse_meta(name: str, header: dict) -> tuple[dict, ModelConfig]:
     if info.get("format") != FORMAT:
         raise CheckpointError(f"{name}: a safetensors file, but not a vae_core checkpoint (no metadata).")
     version = info.get("format_version", "0")
-    version = int(version) if version.isdigit() and len(version) < 6 else -1
+    version = int(version) if version.isascii() and version.isdigit() and len(version) < 6 else -1
     if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{name} was written by a newer vae_core (format {version}; this one reads up to "
@@ -182,8 +209,11 @@ def parse_meta(name: str, header: dict) -> tuple[dict, ModelConfig]:
     if version < 1:
         raise CheckpointError(f"{name}: unknown checkpoint format version {_short(info.get('format_version'))}.")
     try:
-        meta = json.loads(info.get("meta", ""))
-    except (ValueError, RecursionError):
+        meta = strict_json(info.get("meta", ""))
+        json.dumps(meta, ensure_ascii=False).encode("utf-8")  # a lone surrogate ("\udc80") is not text
+    except DuplicateKey as e:
+        raise CheckpointError(f"{name}: its metadata names {_short(str(e))} twice.") from None
+    except (ValueError, RecursionError):  # (UnicodeEncodeError is a ValueError)
         raise CheckpointError(f"{name}: its metadata is corrupt.") from None
     if not isinstance(meta, dict):
         raise CheckpointError(f"{name}: its metadata is corrupt.")
@@ -219,17 +249,30 @@ def expected_shapes(config: ModelConfig) -> dict[str, tuple]:
     return shapes
 
 
+def is_extra(key: str) -> bool:
+    """A tensor stored beside the weights under EXTRA_PREFIX with a well-formed name."""
+    return key.startswith(EXTRA_PREFIX) and EXTRA_NAME.fullmatch(key[len(EXTRA_PREFIX) :]) is not None
+
+
 def check_tensors(name: str, header: dict, config: ModelConfig) -> None:
-    """Weights that match the config and are floating point; extras bounded in number, kind and size."""
+    """Exactly the weights the config implies, floating point and of its shapes (unknown and missing
+    tensors are named); extras well named and bounded in number, kind and size."""
     entries = {k: v for k, v in header.items() if k != "__metadata__"}
-    stored = {k: tuple(v["shape"]) for k, v in entries.items() if not k.startswith(EXTRA_PREFIX)}
+    stored = {k: tuple(v["shape"]) for k, v in entries.items() if not is_extra(k)}
     expected = expected_shapes(config)
-    if stored != expected:
-        bad = sorted(set(stored) ^ set(expected)) or [k for k in expected if stored[k] != expected[k]]
-        k = bad[0]
+    unknown, missing = sorted(set(stored) - set(expected)), sorted(set(expected) - set(stored))
+    if unknown or missing:
+        parts = [f"unknown {_names(unknown)}"] if unknown else []
+        parts += [f"missing {_names(missing)}"] if missing else []
         raise CheckpointError(
-            f"{name}: the weights do not match its own description ({_short(k)}: stored "
-            f"{stored.get(k, 'missing')}, the config implies {expected.get(k, 'none')})."
+            f"{name}: the tensors do not match the architecture its config describes ({'; '.join(parts)})."
+        )
+    wrong = [k for k in expected if stored[k] != expected[k]]
+    if wrong:
+        k = wrong[0]
+        raise CheckpointError(
+            f"{name}: the weights do not match its own description ({_short(k)}: stored {stored[k]}, "
+            f"the config implies {expected[k]}; {len(wrong)} tensor{'s' if len(wrong) > 1 else ''} of the wrong shape)."
         )
     for k in expected:
         if entries[k]["dtype"] not in WEIGHT_DTYPES:
@@ -237,7 +280,10 @@ def check_tensors(name: str, header: dict, config: ModelConfig) -> None:
                 f"{name}: the weights are stored as {entries[k]['dtype']}; only float16, bfloat16, "
                 "float32 and float64 weights are accepted."
             )
-    extras = {k: v for k, v in entries.items() if k.startswith(EXTRA_PREFIX)}
+    _check_extras(name, {k: v for k, v in entries.items() if is_extra(k)})
+
+
+def _check_extras(name: str, extras: dict) -> None:
     total = sum(v["data_offsets"][1] - v["data_offsets"][0] for v in extras.values())
     if len(extras) > MAX_EXTRAS or total > MAX_EXTRA_BYTES:
         raise CheckpointError(
@@ -247,6 +293,13 @@ def check_tensors(name: str, header: dict, config: ModelConfig) -> None:
     for k, v in extras.items():
         if v["dtype"] not in EXTRA_DTYPES:
             raise CheckpointError(f"{name}: extra tensor {_short(k)} is stored as {v['dtype']}, not a number type.")
+
+
+def _names(keys: list[str]) -> str:
+    """Tensor names for a message: the first MAX_NAMES_SHOWN, each shortened and printable."""
+    shown = ", ".join(printable(_short(k), 60) for k in keys[:MAX_NAMES_SHOWN])
+    more = len(keys) - MAX_NAMES_SHOWN
+    return f"{'tensor' if len(keys) == 1 else 'tensors'} {shown}" + (f" and {more} more" if more > 0 else "")
 
 
 def checked_meta(path) -> tuple[dict, ModelConfig, dict]:

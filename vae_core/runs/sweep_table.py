@@ -1,17 +1,26 @@
-"""The β-sweep table: one row per finished grid point, as sweep.csv and sweep.json (atomic writes).
+"""The β-sweep table: one row per finished checkpoint in a sweep folder, as sweep.csv and sweep.json.
 
-Columns: β, latent size, seed, rate = KL(q(z|x) ‖ p(z)) and distortion = −E_q[log p(x|z)]
-(Alemi et al. 2018: −ELBO = rate + distortion, in nats per image), −ELBO, the IW-NLL with K
-importance samples (Burda et al. 2016), active units, kNN accuracy of the latent means, and
-sample quality (the share of N(0, I) samples the shipped classifier names, and the entropy of
-their classes) — all on the validation split of the data set the model was trained on.
+Columns (sweep_rows.COLUMNS): β, latent size, seed, rate = KL(q(z|x) ‖ p(z)) and distortion =
+−E_q[log p(x|z)] (Alemi et al. 2018: −ELBO = rate + distortion, in nats per image), −ELBO, the
+IW-NLL with K importance samples (Burda et al. 2016), active units, kNN accuracy of the latent
+means, and sample quality (the share of N(0, I) samples the shipped classifier names, and the
+entropy of their classes) — all on the validation split of the data set the model was trained on.
+
+The table is rebuilt from the folder, not from one run's grid: two sweeps writing into one folder
+(one after the other, or at once) both keep all their points in it. Writes are atomic and made
+under a lock on the folder; reading is sweep_rows.read_table, which trusts nothing in the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
+import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -22,14 +31,22 @@ from ..data import load_dataset
 from ..io.atomic import atomic_write
 from ..io.checkpoint import load_checkpoint
 from ..io.classifier_file import classifier_for, load_classifier
+from ..io.header import CheckpointError, printable, read_meta
 from ..io.jsonable import finite_or_none
+from .sweep_rows import COLUMNS, MAX_TEXT, TABLE_NAME, SweepRows, read_table, row_problem
 
-COLUMNS = (
-    "beta", "latent_dim", "seed", "rate", "distortion", "neg_elbo", "nll_iw", "active_units", "knn_accuracy",
-    "sample_quality", "sample_entropy", "kind", "dataset", "epochs", "iw_samples", "status", "message", "path",
-)  # fmt: skip
+__all__ = ["COLUMNS", "SweepRows", "Table", "read_table"]
 CLASSIFIERS = Path(__file__).resolve().parents[2] / "checkpoints" / "classifiers"  # the shipped judges
 N_JUDGED = 2000  # prior samples per model: ±1 % on a share near 10 %
+LOCK_NAME = ".sweep.lock"  # hidden: the registry and the table's own listing skip it
+LOCK_WAIT_S = 30.0  # longest wait for another sweep's table write (which takes a second or two)
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    beta: float  # KL weight
+    latent_dim: int  # D
+    seed: int  # training seed
 
 
 def sample_quality(model, meta: dict, classifiers=CLASSIFIERS) -> tuple[float | None, float | None]:
@@ -48,12 +65,13 @@ def sample_quality(model, meta: dict, classifiers=CLASSIFIERS) -> tuple[float | 
     return 1.0 - q.low_confidence, q.class_entropy
 
 
-def point_row(point, path: Path, iw_samples: int) -> dict:
-    """A finished point's metrics: read from the checkpoint when it stored them with the same K,
-    computed here otherwise (a reused checkpoint trained without --eval-iw-samples K)."""
+def point_row(point, path: Path, iw_samples: int, any_k: bool = False) -> dict:
+    """A finished point's metrics: read from the checkpoint when it stored them with the same K
+    (or any K with any_k: another sweep's point keeps its own), computed here otherwise (a reused
+    checkpoint trained without --eval-iw-samples K)."""
     model, meta = load_checkpoint(path)
     ev = meta.get("evaluation") or {}
-    if ev.get("split") != "val" or ev.get("iw_samples") != iw_samples:
+    if ev.get("split") != "val" or not (ev.get("iw_samples") == iw_samples or any_k):
         ev = _evaluate(model, meta, iw_samples)
     return {
         "beta": point.beta,
@@ -69,7 +87,7 @@ def point_row(point, path: Path, iw_samples: int) -> dict:
         "kind": meta.get("kind"),
         "dataset": meta.get("dataset"),
         "epochs": meta.get("train_config", {}).get("epochs"),
-        "iw_samples": iw_samples,
+        "iw_samples": ev.get("iw_samples", iw_samples),
         "status": "done",
         "message": "",
         "path": path.name,
@@ -79,33 +97,66 @@ def point_row(point, path: Path, iw_samples: int) -> dict:
 def _evaluate(model, meta: dict, iw_samples: int) -> dict:
     name = meta.get("dataset", "mnist5k")
     val, train = load_dataset(name, "val"), load_dataset(name, "train")
-    return evaluate(model, val, train, iw_samples=iw_samples, seed=meta.get("seed", 0))
+    return {**evaluate(model, val, train, iw_samples=iw_samples, seed=meta.get("seed", 0)), "iw_samples": iw_samples}
+
+
+def failed_row(point, message: str) -> dict:
+    return {**dict.fromkeys(COLUMNS), "beta": point.beta, "latent_dim": point.latent_dim, "seed": point.seed,
+            "status": "failed", "message": printable(message, MAX_TEXT)}  # fmt: skip
 
 
 class Table:
-    """Rows by grid point; `update` adds finished (or failed) points and rewrites both files."""
+    """A sweep folder's table: one row per finished checkpoint in the folder, whichever sweep trained
+    it, plus the failed points; `refresh` rebuilds it from the folder and rewrites both files.
 
-    def __init__(self, out_dir: Path, iw_samples: int):
-        self.out_dir, self.iw_samples = Path(out_dir), iw_samples
-        self.rows: dict = {}
-        self.failures: dict = {}
-        self.csv_path, self.json_path = self.out_dir / "sweep.csv", self.out_dir / "sweep.json"
+    Two sweeps may write into one folder at once: each rebuild lists the folder and writes under an
+    exclusive lock on DIR/.sweep.lock, and every finished point is followed by a rebuild by its own
+    sweep, so the last write lists every point finished before it. Rows are cached per file version.
+    own: file names of this run's grid, whose IW-NLL is this run's K (other files keep their own K).
+    """
 
-    def update(self, done: dict, failed: dict | None = None) -> None:
-        for point, path in done.items():
-            self.rows[point] = point_row(point, path, self.iw_samples)
-            self.failures.pop(point, None)
-        for point, message in (failed or {}).items():
-            self.failures[point] = message
-            self.rows[point] = {**dict.fromkeys(COLUMNS), "beta": point.beta, "latent_dim": point.latent_dim,
-                                "seed": point.seed, "status": "failed", "message": message}  # fmt: skip
-        self.write()
+    def __init__(self, out_dir: Path, iw_samples: int, own=frozenset()):
+        self.out_dir, self.iw_samples, self.own = Path(out_dir), iw_samples, set(own)
+        self.failures: dict = {}  # this run's failed points -> their last log line
+        self.by_name: dict[str, dict] = {}  # the finished rows as last written, by file name
+        self._cache: dict = {}  # (name, inode, size, mtime_ns) -> row or None
+        self.csv_path, self.json_path = self.out_dir / "sweep.csv", self.out_dir / TABLE_NAME
 
-    def sorted_rows(self) -> list[dict]:
-        return [self.rows[p] for p in sorted(self.rows, key=lambda p: (p.latent_dim, p.beta, p.seed))]
+    def refresh(self, failed: dict | None = None) -> list[dict]:
+        """Rebuild from the folder (with `failed` {point: message} added), write it; the rows."""
+        self.failures.update(failed or {})
+        self._finished_rows()  # the slow part (loading, judging samples) outside the lock
+        with folder_lock(self.out_dir):
+            finished = self._finished_rows()
+            done = {_key(r) for r in finished}
+            self.failures = {p: m for p, m in self.failures.items() if _key(p) not in done}
+            rows = finished + [r for r in self._failed_rows() if _key(r) not in done]
+            self.write(rows)
+        self.by_name = {r["path"]: r for r in finished}
+        return rows
 
-    def write(self) -> None:
-        rows = self.sorted_rows()
+    def _finished_rows(self) -> list[dict]:
+        rows = []
+        for path in _checkpoints(self.out_dir):
+            try:
+                st = path.stat()
+            except OSError:
+                continue  # gone since the listing
+            key = (path.name, st.st_ino, st.st_size, st.st_mtime_ns)
+            if key not in self._cache:
+                self._cache[key] = _row_or_none(path, self.iw_samples, path.name in self.own)
+            if self._cache[key] is not None:
+                rows.append(self._cache[key])
+        return rows
+
+    def _failed_rows(self) -> list[dict]:
+        """This run's failures, and those an earlier or concurrent sweep left in the table."""
+        mine = {_key(p): failed_row(p, m) for p, m in self.failures.items()}
+        earlier = [r for r in read_table(self.out_dir) if r["status"] == "failed" and _key(r) not in mine]
+        return list(mine.values()) + earlier
+
+    def write(self, rows: list[dict]) -> None:
+        rows = sorted(rows, key=lambda r: (r["latent_dim"], r["beta"], r["seed"], r["path"] or ""))
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
@@ -115,9 +166,54 @@ class Table:
         atomic_write(self.json_path, lambda f: f.write(text.encode()), durable=False)
 
 
-def read_table(out_dir) -> list[dict]:
-    """The rows of a sweep folder's sweep.json ([] before the first point is done)."""
-    path = Path(out_dir) / "sweep.json"
-    if not path.exists():
+def _key(p) -> tuple:
+    """The grid point of a row or a point: what a failure and a finished file of that point share."""
+    get = p.get if isinstance(p, dict) else lambda k: getattr(p, k)
+    return float(get("beta")), get("latent_dim"), get("seed")
+
+
+def _checkpoints(folder: Path) -> list[Path]:
+    """The folder's checkpoint files (a symlink to one included), hidden and temporary files not."""
+    try:
+        return [p for p in sorted(folder.glob("*.safetensors")) if not p.name.startswith(".") and p.is_file()]
+    except OSError:
         return []
-    return json.loads(path.read_text())["rows"]
+
+
+def _row_or_none(path: Path, iw_samples: int, own: bool) -> dict | None:
+    """A finished checkpoint's row; None for a file that is not a usable grid point (broken, no seed)."""
+    try:
+        meta = read_meta(path)
+        seed = meta.get("seed", (meta.get("train_config") or {}).get("seed"))
+        if type(seed) is not int:
+            return None
+        config = meta["model_config"]
+        row = point_row(GridPoint(float(config["beta"]), int(config["latent_dim"]), seed), path, iw_samples, not own)
+    except (CheckpointError, OSError, KeyError, TypeError, ValueError):
+        return None
+    return row if row_problem(row) is None else None
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, wait_s: float = LOCK_WAIT_S):
+    """An exclusive lock on folder/.sweep.lock, waited for at most wait_s seconds: a stopped sweep
+    holding it must not stop this one (the table is then written unlocked, atomically still)."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): one sweep per folder at a time
+        yield
+        return
+    fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                threading.Event().wait(0.05)
+        yield
+    finally:
+        os.close(fd)
