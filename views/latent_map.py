@@ -59,8 +59,10 @@ if show_holes or show_prior or colour != "class":
     from ui.services import measures  # torch: once an overlay or a colouring asks for it
 if show_holes and proj.exact and d == 2:
     box = maps.extent(proj, pad=0.3)  # wider than any view of the map: no unshaded strips at the edges
-    label = f"holes: {hole_words()}, within {measures.HOLES_SIGMA:g}σ"
-    overlays.append(lm.Raster(measures.holes_grid(ref, box, mean, logvar), box, name=label))
+    from ui.services import prior_holes
+
+    label = f"holes: {hole_words()}, within {prior_holes.SIGMA:g}σ"
+    overlays.append(lm.Raster(prior_holes.grid(ref, box, mean, logvar), box, name=label))
 if show_prior and proj.exact:
     prior = measures.draw(ref, "prior", 400, mean, seed=1)
     overlays.append(lm.Points(proj.transform(prior.numpy()), name="prior samples", color="#000000", size=7))

@@ -110,7 +110,9 @@ def prior_report(ctx, mean, logvar, samples: bool, holes: bool) -> None:
                 + sample_line(fitted, "a Gaussian fitted to its codes")
             )
     if holes:
-        lines.append(lesson_text.holes_sentence(measures.holes(ref, mean, logvar)))
+        from ui.services import prior_holes
+
+        lines.append(lesson_text.holes_sentence(prior_holes.holes(ref, mean, logvar)))
     st.info("\n\n".join(lines))
 
 

@@ -60,7 +60,10 @@ def image_note(ctx, x: np.ndarray, what: str) -> dict | None:
     if t.untypical or foreign:
         st.warning(f"**Your {what} is unlike the data {ctx.entry.stem} was trained on.** " + line, icon="⚠️")
     else:
-        st.caption(f"Typical for this model: {line}")
+        st.caption(  # not a verdict: a likelihood cannot tell every foreign image (Nalisnick et al. 2019)
+            f"Within the range of {ctx.entry.stem}'s training data by this measure: {line} No shipped dataset's "
+            f"VAE explains it better by more than {BETTER_EXPLAINED_NATS:g} nats."
+        )
     return {"value": t.value, "share_below": t.share_below, "untypical": t.untypical, "looks_like": best}
 
 

@@ -13,7 +13,7 @@ from vae_core.analysis.wording import SPREAD_NAME, spread_text
 
 def pct(v: float) -> str:
     """A share as the README's tables write it: one decimal."""
-    return f"{100 * v:.1f} %"
+    return f"{100 * v:.1f}%"
 
 
 def spread(scale: dict) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ui.render import lesson_text
-from ui.services import data, latents, measures
+from ui.services import data, latents, measures, prior_holes
 from ui.services.models import ModelRef, load_model
 from vae_core.analysis.thresholds import ACTIVE_THRESHOLD, LOW_CONFIDENCE, hole_words
 from vae_core.analysis.wording import SPREAD_NAME, spread_text
@@ -55,7 +55,7 @@ def measure(ref: ModelRef) -> dict:
         "metrics": measures.metrics(ref, model, meta, IW_SAMPLES),
         "prior": measures.sample_quality(ref, "prior", model, mean),
         "fitted": measures.sample_quality(ref, "gaussian", model, mean),
-        "holes": measures.holes(ref, mean, logvar),
+        "holes": prior_holes.holes(ref, mean, logvar),
         "scale": measures.code_scale(ref, mean, logvar),
         "n_classes": len(data.map_arrays(ref.data)[2]),
         "noun": catalog.noun(ref.data),
@@ -131,6 +131,6 @@ def verdict(kind: str, row: dict) -> str:
         parts.append(
             "— a scale mismatch, not the holes the textbook picture draws"
             if holes < 0.1
-            else "— here the textbook picture holds: the codes spread wide and leave the prior's centre empty"
+            else "— holes as the textbook picture draws them: much of the prior's mass lies where its codes are sparse"
         )
     return "; ".join(parts) + "."

@@ -13,10 +13,9 @@ from ui import settings
 from ui.services import data
 from ui.services.models import ModelRef
 from vae_core.analysis import directions, quality, samplers
-from vae_core.analysis import holes as hole_measures  # this module has a cached holes()
+from vae_core.analysis import holes as hole_measures
 from vae_core.data import attributes
 from vae_core.io import classifier_file
-from vae_core.model.posterior import Posterior
 
 SOURCES = {
     "prior": "N(0, I), the prior",
@@ -69,43 +68,6 @@ def classify(ref: ModelRef, images: torch.Tensor) -> np.ndarray | None:
     if judge is None or tuple(judge[0].image_shape) != tuple(images.shape[1:]):
         return None
     return judge[0].predict_proba(images).numpy()
-
-
-@st.cache_data(max_entries=32, show_spinner="Measuring the prior's holes…")
-def holes(ref: ModelRef, _mean, _logvar) -> dict:
-    """Share of prior mass where the aggregate posterior is below a tenth of the prior; in many
-    dimensions through a fitted mixture (the mixture of narrow posteriors looks empty there)."""
-    mean, logvar = torch.from_numpy(_mean), torch.from_numpy(_logvar)
-    gen = torch.Generator().manual_seed(0)
-    if mean.shape[1] <= 2:
-        return hole_measures.prior_holes(mean, logvar, gen, n_samples=2000).__dict__
-    # q itself, one draw per posterior (the codes, for an autoencoder), smoothed by a mixture
-    draws = Posterior(mean, logvar).sample(gen)
-    gmm = samplers.fit_sampler(draws, samplers.SamplerSettings("gmm", n_components=10))
-    words = "a 10-component mixture fitted to draws from q"
-    return hole_measures.prior_holes_under(gmm.log_prob, mean.shape[1], gen, 2000, density=words).__dict__
-
-
-HOLES_SIGMA = (
-    3.0  # the holes overlay is drawn inside this radius of the prior (99 % of N(0, I_2)'s mass lies within 3σ)
-)
-HOLES_GRID = 160  # cells per side of the holes overlay (the browser smooths between them)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def holes_grid(ref: ModelRef, extent: tuple, _mean, _logvar) -> np.ndarray:
-    """For a 2-D latent space, the holes overlay on a grid over `extent` (row 0 at the top): the
-    shade rises smoothly from 0 to 1 across q(z) = p(z)/10 (0.5 on that line: a logistic in
-    log q/p), and only where the prior has mass worth speaking of — inside its HOLES_SIGMA
-    radius, fading out over the last 0.3σ. Beyond it, q < p/10 is true of empty space and says
-    nothing about the model."""
-    grid = hole_measures.log_ratio_grid(
-        torch.from_numpy(_mean), torch.from_numpy(_logvar), extent, resolution=HOLES_GRID
-    )
-    shade = torch.sigmoid(3.0 * (grid.threshold - grid.log_ratio.double()))
-    r = torch.sqrt(grid.xs.double()[None, :] ** 2 + grid.ys.double()[:, None] ** 2)
-    inside = ((HOLES_SIGMA - r) / 0.3).clamp(0, 1)
-    return (shade * inside).float().flip(0).numpy()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
