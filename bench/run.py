@@ -128,7 +128,7 @@ at.run()
 stem, page = {stem!r}, {page!r}
 if stem:  # choose the model in the sidebar, as a user does (its data come with it)
     box = at.sidebar.selectbox(key="model")
-    box.select_index(next(i for i, o in enumerate(box.options) if o.startswith(stem + " ·"))).run()
+    box.select_index(next(i for i, o in enumerate(box.options) if f"— {stem} ·" in o)).run()
 if page != "views/latent_map.py":
     at.switch_page(page).run()
 cold = time.perf_counter() - t0

@@ -29,6 +29,7 @@ from vae_core.analysis.holes import code_scale, prior_holes
 from vae_core.analysis.mixture_holes import holes_over_k
 from vae_core.analysis.quality import judge, sample_quality
 from vae_core.analysis.samplers import SamplerSettings, fit_sampler
+from vae_core.analysis.wording import SPREAD_NAME, spread_text
 from vae_core.io.classifier_file import classifier_for, load_classifier
 from vae_core.model.estimators import encode_all
 from vae_core.model.posterior import Posterior
@@ -53,7 +54,8 @@ def measure(model, classifier, train, val, n_samples: int = 5000, seed: int = 0)
     val_mean, val_logvar = encode_all(model, val.images)
     return {
         "quality": quality,
-        "holes": prior_holes(mean, logvar, gen),
+        # a generator of its own, as the app's ui/services/prior_holes.py: the pages print these figures
+        "holes": prior_holes(mean, logvar, torch.Generator().manual_seed(seed)),
         # q smoothed by K-component mixtures fitted to one draw per posterior, K chosen by held-out likelihood
         "holes_k": holes_over_k(mean, logvar, torch.Generator().manual_seed(seed)),
         "scale": code_scale(mean, logvar),
@@ -73,10 +75,8 @@ def quality_cell(q) -> str:
 
 
 def scale_cell(scale) -> str:
-    std = scale.std
-    if len(std) <= 2:
-        return " × ".join(f"{s:.2f}" for s in std)
-    return f"{min(std):.2f}–{max(std):.2f}"
+    """The codes' spread as every page of the app writes it (vae_core.analysis.wording)."""
+    return spread_text(scale.aggregate_std)
 
 
 def tables(results: dict, reference) -> str:
@@ -84,7 +84,7 @@ def tables(results: dict, reference) -> str:
         "Samples judged by the classifier: share it cannot name (top probability < 0.5) · entropy of the "
         f"predicted-class histogram (nats; log 10 = {math.log(10):.2f} when every digit is drawn equally).",
         "",
-        "| model | std of codes per dim (prior: 1) | N(0, I) | fitted Gaussian | 10-GMM |",
+        f"| model | {SPREAD_NAME} (prior: 1) | N(0, I) | fitted Gaussian | 10-GMM |",
         "|---|---|---|---|---|",
         f"| real validation digits | — | {quality_cell(reference)} | | |",
     ]
@@ -146,7 +146,7 @@ def claims(results: dict) -> list[str]:
         out.append(
             f"AE z=2, N(0, I) samples poor while fitted-Gaussian samples are good: {verdict}"
             f" (unrecognised {pct(prior.low_confidence)} vs {pct(fitted.low_confidence)}, class entropy "
-            f"{prior.class_entropy:.2f} vs {fitted.class_entropy:.2f}; codes' std "
+            f"{prior.class_entropy:.2f} vs {fitted.class_entropy:.2f}; {SPREAD_NAME} "
             f"{scale_cell(results['ae-z2']['scale'])} against the prior's 1)."
         )
     for name in ("kl-z2", "kl-z16"):

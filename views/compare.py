@@ -48,38 +48,36 @@ refs = {k: models.ModelRef.of(e, data_name) for k, e in trio.items()}
 loaded = {k: models.load_model(r)[0] for k, r in refs.items()}
 maps_ = {k: latents.map_projection(r, method, params) for k, r in refs.items()}
 bounds = section.shared_bounds([p for _, _, p in maps_.values()]) if shared else None
-for col, (kind, e) in zip(st.columns(3), trio.items(), strict=True):
-    proj = maps_[kind][2]
-    with col:
+val = data.dataset(data_name, "val")
+x = val.images[:: max(1, len(val) // 10)][:10]
+prior = torch.randn(10, d, generator=torch.Generator().manual_seed(0))
+# One card per model: its map, reconstructions and prior samples together.
+row = widgets.cards("cmp_cards")
+for kind, e in trio.items():
+    proj, model = maps_[kind][2], loaded[kind]
+    with row.container(width=widgets.CARD_PX, key=f"cmp_card_{kind}"):
         maps.draw(
             ctx,
             proj,
             key=f"cmp_{kind}_{d}",
             overlays=[lm.Circle(2.0)] if proj.exact else [],
-            height=420,
+            height=360,
             bounds=bounds,
             title=f"{KIND_NAMES[kind]} ({e.stem})",
             ref=refs[kind],
         )
-probe.record(compare_models=[e.path.stem for e in trio.values()])
-
-val = data.dataset(data_name, "val")
-x = val.images[:: max(1, len(val) // 10)][:10]
-prior = torch.randn(10, d, generator=torch.Generator().manual_seed(0))
-for col, (kind, model) in zip(st.columns(3), loaded.items(), strict=True):
-    with col:
-        st.markdown(f"**{KIND_NAMES[kind]}**")
         recon = latents.decode(model, latents.encode(model, x).mean)
         st.image(figures.image_grid(torch.cat([x, recon]), nrow=10, scale=2), caption="inputs / reconstructions")
         st.image(
             figures.image_grid(latents.decode(model, prior), nrow=10, scale=2),
             caption="samples: the same 10 prior draws z ~ N(0, I)",
         )
+probe.record(compare_models=[e.path.stem for e in trio.values()])
 
 st.subheader("What the measures say")
 rows = {kind: section.measure(r) for kind, r in refs.items()}
 for kind in trio:
     st.markdown(f"- **{KIND_NAMES[kind]}**: " + section.verdict(kind, rows[kind]))
-table = pd.DataFrame({KIND_NAMES[k]: section.columns(r, d) for k, r in rows.items()}).T
-st.dataframe(table)
-st.caption(section.FOOTNOTE)
+table = pd.DataFrame({KIND_NAMES[k]: section.columns(r, d) for k, r in rows.items()})  # measures as rows: it fits
+st.table(table)
+st.caption(section.footnote(data_name))

@@ -4,7 +4,7 @@ import streamlit as st
 import torch
 
 import ui.livemap as lm
-from ui.components import maps, panels, widgets
+from ui.components import maps, panels, typicality, widgets
 from ui.frame import context, probe
 from ui.render import figures
 from ui.services import data, latents
@@ -25,9 +25,15 @@ st.caption(
 def endpoint(col, key, label, default_class):
     """One end of the path, from the dataset or an upload: (image [1,1,H,W], what it is)."""
     with col:
-        source = st.radio(label, ["dataset digit", "upload"], horizontal=True, key=f"{key}_src")
+        source = st.radio(
+            label,
+            ["dataset digit", "upload"],
+            horizontal=True,
+            key=f"{key}_src",
+            format_func=lambda o: o.replace("digit", noun),
+        )
         if source == "upload" and ctx.config.image_shape == (1, 28, 28):
-            up = widgets.upload_digit(f"{key}_up")
+            up = widgets.upload_digit(f"{key}_up", catalog.upload_hint(entry.dataset))
             if up is not None:
                 return up.x, "your upload"
             st.caption(f"No usable upload yet: using the dataset {noun} below.")
@@ -35,6 +41,7 @@ def endpoint(col, key, label, default_class):
         return x, f"#{i} · class {dataset.classes[int(dataset.labels[i])]}"
 
 
+typicality.data_note(ctx)
 c1, c2 = st.columns(2)
 (x0, what0), (x1, what1) = endpoint(c1, "ia", "Start", 1), endpoint(c2, "ib", "End", 7)
 c1, c2 = st.columns(2)

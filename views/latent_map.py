@@ -28,13 +28,13 @@ st.caption(
 
 d, kind = config.latent_dim, config.kind
 method, params = widgets.projection_controls(d, key=ctx.widget_key("map"))
-c1, c2, c3, c4 = st.columns([1, 1, 1, 1.3])
+c1 = c2 = c3 = c4 = st.container(horizontal=True, vertical_alignment="bottom")  # wraps on a narrow page
 show_sigma = c1.toggle("Posterior σ ellipses", key="map_sigma", help="1σ of q(z|x) for 200 images.")
 show_prior = c2.toggle("Prior samples N(0, I)", key="map_prior")
 holes_help = f"Where {hole_words()}: the prior expects codes, the data put few."
 show_holes = c3.toggle("Prior holes", key="map_holes", help=holes_help)
 colourings = ["class", *catalog.attributes(data_name)]
-colour = c4.selectbox("Colour by", colourings, key=ctx.widget_key("map_colour"))
+colour = c4.selectbox("Colour by", colourings, key=ctx.widget_key("map_colour"), width=220)
 sel_key = ctx.widget_key(f"map_selection_{data_name}")  # kept until cleared or the model changes
 if (shared := url.selection(n)) is not None:  # a link's selection, on the session's first run
     st.session_state[sel_key] = shared
@@ -59,10 +59,13 @@ if show_holes or show_prior or colour != "class":
     from ui.services import measures  # torch: once an overlay or a colouring asks for it
 if show_holes and proj.exact and d == 2:
     box = maps.extent(proj, pad=0.3)  # wider than any view of the map: no unshaded strips at the edges
-    overlays.append(lm.Raster(measures.holes_grid(ref, box, mean, logvar), box, name=f"holes: {hole_words()}"))
+    from ui.services import prior_holes
+
+    label = f"holes: {hole_words()}, within {prior_holes.SIGMA:g}σ"
+    overlays.append(lm.Raster(prior_holes.grid(ref, box, mean, logvar), box, name=label))
 if show_prior and proj.exact:
     prior = measures.draw(ref, "prior", 400, mean, seed=1)
-    overlays.append(lm.Points(proj.transform(prior.numpy()), name="prior samples"))
+    overlays.append(lm.Points(proj.transform(prior.numpy()), name="prior samples", color="#000000", size=7))
 if proj.exact:
     overlays.append(lm.Circle(2.0))
 if show_holes and d > 2:
@@ -72,6 +75,10 @@ if show_holes and d > 2:
     )
 for note in notes:
     st.info(note)
+if data_name != ctx.entry.dataset:  # codes of data the model was not trained on: say so, measured
+    from ui.components import typicality
+
+    typicality.data_note(ctx)
 if show_prior or show_holes:
     panels.prior_report(ctx, mean, logvar, show_prior, show_holes)
 

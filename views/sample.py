@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from ui.components import panels
-from ui.frame import context
-from ui.render import figures
-from ui.services import latents, measures
+from ui.components import panels, widgets
+from ui.frame import context, probe
+from ui.render import figures, labelled, lesson_text
+from ui.services import data, latents, measures
+from vae_core.analysis.thresholds import LOW_CONFIDENCE
 from vae_core.data import catalog
 
 ctx = context.current()
@@ -19,21 +20,35 @@ st.caption(
     f"{noun}s of the training split judges each source."
 )
 c1, c2 = st.columns([1, 3])
-seed = c1.number_input("Draw", 0, 10_000, 0, key="sample_seed", help="Another number: other samples.")
+seed = c1.number_input(
+    "Seed",
+    0,
+    10_000,
+    0,
+    key="sample_seed",
+    help="The random seed of the 30 draws per source: another seed, other samples.",
+)
 mean, logvar = latents.codes(ref)
+classes = data.map_arrays(data_name)[2]
 
-cols = st.columns(3)
-for col, (source, words) in zip(cols, measures.SOURCES.items(), strict=True):
-    z = measures.draw(ref, source, 40, mean, seed=int(seed) + 1)
-    with col:
+row = widgets.cards("sample_cards")
+for source, words in measures.SOURCES.items():
+    z = measures.draw(ref, source, 30, mean, seed=int(seed) + 1)
+    images = latents.decode(model, z)
+    probs = measures.classify(ref, images)
+    with row.container(width=widgets.CARD_PX, key=f"sample_card_{source}"):
         st.markdown(f"**{words}**")
-        st.image(figures.image_grid(latents.decode(model, z), nrow=8, scale=2), width="stretch")
+        if probs is None:
+            st.image(figures.image_grid(images, nrow=8, scale=2), width="stretch")
+        else:  # each sample with the classifier's class and confidence (amber: below LOW_CONFIDENCE, unnamed)
+            names, doubt = labelled.class_labels(probs, classes, LOW_CONFIDENCE)
+            st.image(labelled.labelled_grid(images, names, doubt, nrow=5), width="stretch", output_format="PNG")
+            probe.record(**{f"sample_labels_{source}": names})
         st.caption(panels.sample_line(measures.sample_quality(ref, source, model, mean), "it"))
 scale = measures.code_scale(ref, mean, logvar)
 st.markdown(
-    "The codes' spread per dimension (the prior's is 1): "
-    + ", ".join(f"{s:.2g}" for s in scale["aggregate_std"][:16])
-    + (" …" if len(scale["aggregate_std"]) > 16 else "")
-    + ". Where it is far from 1, N(0, I) draws fall where the decoder saw few codes (or only a few classes), "
-    "and a fitted density samples better."
+    f"This model's {lesson_text.spread(scale)}: the standard deviation of the codes' distribution q(z), "
+    "√(Var μ + E σ²) in each dimension (for more than two dimensions, the lowest–highest). Where it is far "
+    "from 1, N(0, I) draws fall where the decoder saw few codes (or only a few classes), and a fitted density "
+    "samples better."
 )

@@ -8,14 +8,15 @@ approaches the KL-only end; the Compare page shows this continuum in three point
 import streamlit as st
 
 from ui.frame import context, url
-from ui.render import figures
+from ui.render import sweep_chart
 from ui.sections import sweep as section
 
 st.title("β sweep")
 st.caption(
     "Each point is a VAE trained with KL weight β on the same data and network. Rate is the KL "
-    "(how many nats the code keeps about the digit), distortion the reconstruction term; −ELBO is their "
-    "sum, so the dashed lines are models of equal ELBO. Click a point to open that model on the Latent map."
+    "(how many nats the code keeps about each image), distortion the reconstruction term; −ELBO is their "
+    "sum, so the dotted lines, labelled with it, join models of equal ELBO. Click a point to open that model "
+    "on the Latent map."
 )
 found = section.folders()
 if not found:
@@ -30,11 +31,11 @@ if not rows:
     st.info("This sweep has no finished point yet.")
     url.stop()
 event = st.plotly_chart(
-    figures.rate_distortion(rows), on_select="rerun", selection_mode="points", key=f"sweep_chart_{folder}"
+    sweep_chart.rate_distortion(rows), on_select="rerun", selection_mode="points", key=f"sweep_chart_{folder}"
 )
 frame = section.table(rows)
 st.dataframe(
-    frame.style.format(precision=3, na_rep="—"),  # a figure that does not exist: a dash, not "None"
+    frame.style.format(precision=3),
     hide_index=True,
     column_config={"file": st.column_config.TextColumn(width="large")},
 )
@@ -43,7 +44,7 @@ if picked is not None:
     context.open_model(picked)
     st.switch_page("views/latent_map.py")
 st.caption(
-    "IW-NLL: importance-weighted bound with K samples (empty where the posterior is so narrow that the "
-    "estimate is not finite). Samples named: share of N(0, I) samples the digit classifier names with "
-    "confidence ≥ 0.5; entropy of their classes (log 10 = 2.30: all equally)."
+    "IW-NLL: importance-weighted bound with K samples ('not finite (σ → 0)' where the posteriors are so narrow "
+    "that the estimate overflows: the β = 0 end). Samples named: share of N(0, I) samples the dataset's "
+    "classifier names with confidence ≥ 0.5; entropy of their classes (log 10 = 2.30: all equally)."
 )

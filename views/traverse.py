@@ -1,5 +1,5 @@
 """Traverse: the decoded manifold over two latent dimensions, one slider per dimension, and
-directions in z that change a digit's shape or class."""
+directions in z that change an image's shape or class."""
 
 import numpy as np
 import streamlit as st
@@ -10,6 +10,7 @@ from ui.frame import context
 from ui.sections import traverse as section
 from ui.services import data, latents
 from vae_core.analysis import latent
+from vae_core.data import catalog
 from vae_core.model.losses import gaussian_kl
 
 ctx = context.current()
@@ -17,15 +18,22 @@ model, data_name = ctx.model, ctx.data_name
 dataset = data.dataset(data_name)
 d = ctx.config.latent_dim
 st.title("Traverse")
+noun = catalog.noun(data_name)
 
 mean, logvar = latents.codes(ctx.ref)
 order = latent.dimension_order(torch.from_numpy(mean), torch.from_numpy(logvar)).tolist()
 kl_dim = gaussian_kl(torch.from_numpy(mean), torch.from_numpy(logvar)).mean(0).numpy()  # inf for an AE
 names = [f"z{j + 1}" + (f" (KL {kl_dim[j]:.2f})" if np.isfinite(kl_dim[j]) else "") for j in range(d)]
 
-start = st.radio("Start from", ["the origin (z = 0)", "a digit's code"], horizontal=True, key="trav_start")
+start = st.radio(
+    "Start from",
+    ["the origin (z = 0)", "a digit's code"],
+    horizontal=True,
+    key="trav_start",
+    format_func=lambda o: o.replace("a digit", catalog.a_noun(data_name)),
+)
 if start == "a digit's code":
-    i, x = widgets.digit_picker(dataset, ctx.widget_key("trav"), "Digit", 3)
+    i, x = widgets.digit_picker(dataset, ctx.widget_key("trav"), noun.capitalize(), 3)
     base, source = latents.encode(model, x).mean[0].numpy(), int(dataset.labels[i])
 else:
     i, base, source = None, np.zeros(d, np.float32), None
@@ -41,11 +49,11 @@ with slider_tab:
     section.sliders(ctx, dec, base, names, order, key=ctx.widget_key(f"sl_{data_name}_{i}"))
 with direction_tab:
     st.caption(
-        "Shape attributes measured on every digit (ink area, stroke thickness, slant, width, height, as in "
+        f"Shape attributes measured on every {noun} ({catalog.attribute_words(data_name)}, as in "
         "Morpho-MNIST) have directions in z that predict them; moving a code along one changes that attribute."
     )
     section.attribute_edit(ctx, base)
     if source is None:
-        st.info("Start from a digit's code to move it from its class toward another one.")
+        st.info(f"Start from {catalog.a_noun(data_name)}'s code to move it from its class toward another one.")
     else:
         section.class_arithmetic(ctx, base, source)

@@ -36,9 +36,9 @@ def app(page: str | None = None) -> AppTest:
 
 
 def pick(at: AppTest, stem: str) -> AppTest:
-    """Choose the model whose file is `stem` in the sidebar picker (its labels start with the stem)."""
+    """Choose the model whose file is `stem` in the sidebar picker ("<group> — <stem> · <what>")."""
     box = at.sidebar.selectbox(key="model")
-    box.select_index(next(i for i, o in enumerate(box.options) if o.startswith(f"{stem} ·"))).run()
+    box.select_index(next(i for i, o in enumerate(box.options) if f"— {stem} ·" in o)).run()
     return at
 
 
@@ -53,7 +53,7 @@ def test_entry_shows_the_latent_map_with_the_shipped_models():
     assert at.title[0].value == "Latent map"
     labels = at.sidebar.selectbox(key="model").options
     for name in ("vae-z2", "ae-z2", "kl-z2", "vae-z16", "ae-z16", "kl-z16"):
-        assert any(label.startswith(f"{name} ·") for label in labels), name
+        assert any(f"— {name} ·" in label for label in labels), name
     assert "Showing **vae-z2**" in at.sidebar.caption[0].value
 
 
@@ -96,7 +96,7 @@ def test_the_shipped_fashion_models_show_all_54000_training_images_and_compare_a
     at = app()
     labels = at.sidebar.selectbox(key="model").options
     for name in FASHION:
-        assert any(label.startswith(f"{name} ·") for label in labels), name
+        assert any(f"— {name} ·" in label for label in labels), name
     pick(at, "fashion-vae-z16")
     assert not at.exception and not at.error, [e.value for e in at.error]
     caption = at.caption[0].value

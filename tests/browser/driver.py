@@ -36,7 +36,7 @@ NAV_TITLES = TITLES = {
     "Latent map": "Latent map",
     "Interpolate": "Interpolate",
     "Traverse": "Traverse",
-    "Encode": "Encode your digit",
+    "Encode": re.compile(r"^Encode your (digit|image)$"),  # the noun follows the model's data
     "Sample": "Sample",
     "Compare": "AE vs KL-only vs VAE",
     "β sweep": "β sweep",
@@ -106,7 +106,7 @@ def choose(pg, label: str, option: str | re.Pattern, scope=None):
 
 def pick_model(pg, stem: str):
     """Choose a model in the sidebar picker (as a user: open the list, click the name)."""
-    name = re.compile(rf"(^|· ){re.escape(stem)}( ·| \()")  # the file's name, as a whole word of the label
+    name = re.compile(rf"— {re.escape(stem)} ·")  # labels read "<group> — <stem> · <what>"
     choose(pg, "Model", name, scope=pg.locator('[data-testid="stSidebar"]'))
     settle(pg)
 

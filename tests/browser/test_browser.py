@@ -5,16 +5,27 @@ Screenshots of every page land in test-artifacts/screenshots/ for a person to lo
 
 import re
 
+import pytest
 from driver import NAV_TITLES, PIXELS, READ_CANVAS, SLIDERS, WAIT_MS, goto, no_exception, settle, shot, wait_map
+from look import cut_labels, drawn, hover_a_point, overflow, width
 from playwright.sync_api import expect
 
 
-def test_every_page_opens_without_an_exception(new_page):
+@pytest.mark.parametrize("px", [1400, 800])
+def test_every_page_opens_without_an_exception(new_page, px):
+    """Every page, drawn, at a wide and a narrow window: nothing sticks out of the column, no label
+    is cut. The screenshots at 1400 px (and the hero: a hovered point) are the README's pictures
+    (python -m scripts.docs_screenshots copies them to docs/)."""
     pg = new_page()
+    width(pg, px)
     for i, nav in enumerate(NAV_TITLES):
         goto(pg, nav)
+        drawn(pg)
         no_exception(pg)
-        shot(pg, f"{i + 1}-{nav.lower().replace(' ', '_')}")
+        assert overflow(pg) == [] and cut_labels(pg) == [], (nav, overflow(pg), cut_labels(pg))
+        shot(pg, f"{i + 1}-{nav.lower().replace(' ', '_')}" + ("" if px == 1400 else f"-{px}"))
+        if i == 0 and px == 1400:
+            hover_a_point(pg, "hero-latent-map")
 
 
 def test_moving_a_slider_redraws_the_image_in_the_browser(new_page):

@@ -113,11 +113,17 @@ def test_manifold_grid_is_decoded_in_the_browser_and_reports_a_click(offline, se
     values = latent.grid_values(15, 0.95, "quantile")
     with torch.inference_mode():
         want = model.decode(latent.manifold_grid(torch.zeros(2), (0, 1), values)).numpy()[:, 0]
-    shown = np.array(frame.evaluate(READ_CANVAS, ["[data-testid=lm-grid-canvas]", 2])).reshape(15 * 28, 15 * 28)
+    grid = "[data-testid=lm-grid-canvas]"
+    left, width, height = frame.evaluate(
+        f"() => {{ const c = document.querySelector('{grid}'); return [+c.dataset.left, c.width, c.height]; }}"
+    )
+    shown = np.array(frame.evaluate(READ_CANVAS, [grid, 2])).reshape(height // 2, width // 2)
+    shown = shown[: 15 * 28, left // 2 : left // 2 + 15 * 28]  # the images, without the axes' ticks and titles
     tiles = shown.reshape(15, 28, 15, 28).transpose(0, 2, 1, 3).reshape(225, 28, 28)
     assert np.abs(tiles - np.rint(want * 255)).max() <= 1
-    box = frame.locator("[data-testid=lm-grid-canvas]").bounding_box()  # page coordinates
-    page.mouse.click(box["x"] + box["width"] * (3.5 / 15), box["y"] + box["height"] * (7.5 / 15))
+    box = frame.locator(grid).bounding_box()  # page coordinates; the canvas may be shown smaller than its pixels
+    scale = box["width"] / width
+    page.mouse.click(box["x"] + (left + 3.5 * 56) * scale, box["y"] + 7.5 * 56 * scale)
     page.get_by_text(re.compile(r"^cell=\(7, 3\)")).wait_for(timeout=WAIT)
     page.screenshot(path=str(ARTIFACTS / "7-grid.png"), full_page=True)
     page.close()

@@ -61,7 +61,7 @@ def fake(low_prior, low_fitted, holes, kl, acc, floor=0.0):
             0.1,
             16,
         ),
-        "scale": type("S", (), {"std": [8.0, 8.0]})(),
+        "scale": type("S", (), {"std": [8.0, 8.0], "aggregate_std": [8.0, 8.0]})(),
         "recon": SampleQuality(500, 0.5, 0.5, 0.0, 2.3, [0.1] * 10, accuracy=acc),
         "kl": kl,
         "n_codes": 4500,

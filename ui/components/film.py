@@ -10,6 +10,7 @@ import streamlit as st
 
 import ui.livemap as lm
 from ui import settings
+from ui.render.figures import LOSS_SERIES
 from ui.services import data, map_assets
 
 
@@ -28,11 +29,11 @@ def frames_2d(codes: np.ndarray) -> tuple[np.ndarray, tuple[str, str]]:
 
 
 def losses(history: list[dict], epochs: list[int]) -> dict[str, list]:
-    """The validation loss series at the film's epochs (epoch 0, before training, has none)."""
+    """The validation loss series at the film's epochs (epoch 0, before training, has none),
+    named as on the loss chart (figures.LOSS_SERIES)."""
     by_epoch = {h["epoch"]: h for h in history}
-    names = {"val_neg_elbo": "−ELBO", "val_recon": "reconstruction", "val_kl": "KL"}
     out = {}
-    for key, label in names.items():
+    for key, label, _ in LOSS_SERIES:
         ys = [by_epoch.get(e, {}).get(key) for e in epochs]
         if any(y is not None and np.isfinite(y) for y in ys):
             out[label] = ys
@@ -45,7 +46,8 @@ def _publish(film_key: str, dataset: str, _codes, epochs: tuple, _history):
     frames, axis_labels = frames_2d(_codes)
     images, labels, classes = data.film_arrays(dataset, frames.shape[1])
     points = lm.publish_points(store, frames[-1], labels, classes)
-    film = lm.publish_film(store, frames, list(epochs), losses(_history, list(epochs)))
+    colors = {name: color for _, name, color in LOSS_SERIES}
+    film = lm.publish_film(store, frames, list(epochs), losses(_history, list(epochs)), colors)
     return points, lm.publish_images(store, images), film, axis_labels
 
 

@@ -11,7 +11,8 @@ import streamlit as st
 
 from ui import settings
 from ui.frame import probe
-from ui.render import exports, figures
+from ui.render import exports, figures, lesson_text
+from ui.render.montage import montage_html
 from ui.services import data, latents
 from vae_core.data import catalog
 
@@ -48,8 +49,9 @@ def montage(data_name: str, indices: list[int]) -> None:
         + " · ".join(f"{classes[c]}: {n}" for c, n in enumerate(counts) if n)
     )
     more = f" ({len(shown)} of them, evenly spaced)" if len(indices) > MONTAGE_MAX else ""
-    grid = figures.image_grid(images[shown], nrow=20, scale=1)  # sent at 1x, shown at 2x: 4x fewer bytes
-    st.image(grid, width=2 * grid.width, caption=f"the selected {noun}s{more}")
+    titles = [f"#{i} · {classes[int(labels[i])]}" for i in shown]
+    st.html(montage_html(images[shown], titles))  # tiles that wrap to the column, whatever its width
+    st.caption(f"the selected {noun}s{more}")
 
 
 def downloads(ctx, mean, logvar, proj, indices: list[int] | None, key: str) -> None:
@@ -81,7 +83,7 @@ def downloads(ctx, mean, logvar, proj, indices: list[int] | None, key: str) -> N
 def sample_line(q: dict | None, what: str) -> str:
     """One sentence on a sampler's quality, as the classifier judged it."""
     if q is None:
-        return f"No digit classifier ships for this dataset, so samples from {what} are not judged."
+        return f"No classifier ships for this dataset, so samples from {what} are not judged."
     return (
         f"Of {q['n']:,} samples from {what}, the classifier cannot name **{q['low_confidence']:.0%}** "
         f"(confidence < 0.5); the classes they show have entropy **{q['class_entropy']:.2f}** "
@@ -98,23 +100,19 @@ def prior_report(ctx, mean, logvar, samples: bool, holes: bool) -> None:
         prior = measures.sample_quality(ref, "prior", ctx.model, mean)
         lines.append(sample_line(prior, "N(0, I)"))
         scale = measures.code_scale(ref, mean, logvar)
-        spread = float(np.median(scale["aggregate_std"]))
+        spread = lesson_text.typical_spread(scale)
         if spread > 2 or spread < 0.5:  # the prior's scale does not fit this model's codes
             fitted = measures.sample_quality(ref, "gaussian", ctx.model, mean)
+            where = "a small part of its cloud" if spread > 2 else "around a cloud much smaller than the prior"
             lines.append(
-                f"This model's codes spread **{spread:.1f}×** as wide as the prior (median over dimensions): "
-                "N(0, I) draws land in a small part of its cloud — a scale mismatch, not holes. "
+                f"This model's {lesson_text.spread(scale)}: N(0, I) draws land in {where}, a mismatch of scale "
+                "(whether it also leaves holes is measured by the Prior holes toggle). "
                 + sample_line(fitted, "a Gaussian fitted to its codes")
             )
     if holes:
-        h = measures.holes(ref, mean, logvar)
-        floor = ""
-        if h.get("floor") is not None:
-            floor = f" The same estimator gives {h['floor']:.0%} when q equals the prior."
-        lines.append(
-            f"**{h['share']:.0%}** (± {h['se']:.0%}) of the prior's mass lies where the codes' density q(z) "
-            f"is below {h['ratio']:g} × p(z) — q estimated as {h['density']}.{floor}"
-        )
+        from ui.services import prior_holes
+
+        lines.append(lesson_text.holes_sentence(prior_holes.holes(ref, mean, logvar)))
     st.info("\n\n".join(lines))
 
 

@@ -12,6 +12,14 @@ from ui.frame import url
 from ui.services.data import prepare_drawing, prepare_upload
 from ui.settings import UPLOAD_MB, UPLOAD_TYPES
 
+CARD_PX = 300  # a card (one model's map, one sampler's images): three side by side at 1400 px, one per row at 800
+
+
+def cards(key: str):
+    """A row of cards that wraps: side by side where they fit, one under another where not (a
+    third of a narrow page would squash a map into a strip). Open each with .container(width=CARD_PX)."""
+    return st.container(horizontal=True, key=key)
+
 
 def projection_controls(d: int, key: str, default: str | None = None) -> tuple[str, tuple]:
     """The projection picker and its parameters: (method, params as a hashable tuple)."""
@@ -76,8 +84,9 @@ def upload_digit(key: str, label: str = "Upload a digit") -> Input | None:
     return Input(x, f"upload:{up.file_id}")
 
 
-def drawn_digit(key: str) -> Input | None:
-    """A 280x280 canvas (white ink on black, like MNIST); the prepared drawing, or None."""
+def drawn_digit(key: str, hint: str = "Draw one digit") -> Input | None:
+    """A 280x280 canvas (white ink on black, like MNIST) under a line saying what to draw; the
+    prepared drawing, or None."""
     import json
 
     try:
@@ -85,7 +94,10 @@ def drawn_digit(key: str) -> Input | None:
     except ImportError:
         st.info("Drawing needs the streamlit-drawable-canvas package (pip install -r requirements.txt).")
         return None
-    stroke = st.slider("Brush", 8, 40, 20, key=f"{key}_brush")
+    stroke = st.slider("Brush", 8, 40, 20, key=f"{key}_brush", width=280)
+    st.caption(f"{hint} with the mouse (or a finger): white on black, large and centred. Undo, redo and clear "
+               "appear at the canvas's top right when the pointer is over it.")  # fmt: skip
+    st.space(36)  # room for that toolbar, which opens above the canvas: it must not cover the slider
     result = st_canvas(
         stroke_width=stroke,
         stroke_color="#FFFFFF",

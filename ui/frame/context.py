@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ui.frame import url
+from ui.frame import picker, url
 from ui.services.models import ModelRef, compatible_datasets, load_model, model_entries
 from ui.settings import shipped_dir, user_dir
 from vae_core.io import registry
@@ -94,12 +94,15 @@ def sidebar() -> Context | None:
             st.session_state["model"] = st.session_state.pop("_open_model")
         if st.session_state.get("model") not in good:  # first run, or the file went away
             st.session_state["model"] = default_model(list(good.values()))
+        default = default_model(list(good.values()))
+        picker.style()
         path = st.selectbox(
             "Model",
-            list(good),
-            format_func=lambda p: good[p].label,
+            picker.order(good, default),
+            format_func=lambda p: picker.label(good[p], default),
             key="model",
-            help="Shipped models and the ones you trained, by latent size.",
+            help="By the data they were trained on and where they come from (shipped, β sweep, yours); "
+            "the default first.",
         )
         entry = good[path]
         if st.session_state.get("_url_note"):

@@ -157,9 +157,10 @@ class Film:
     frames: ArrayRef  # float16 [E, N, 2]: the positions, frame by frame
     epochs: tuple[int, ...]  # epoch number of each frame
     losses: dict = field(default_factory=dict)  # {"series name": [value per frame]}
+    colors: dict = field(default_factory=dict)  # {"series name": CSS colour}, as on the page's loss chart
 
     def arg(self) -> dict:
-        return {"frames": self.frames.arg(), "epochs": list(self.epochs), "losses": self.losses}
+        return {"frames": self.frames.arg(), "epochs": list(self.epochs), "losses": self.losses, "colors": self.colors}
 
 
 class AssetStore:

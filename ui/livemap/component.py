@@ -342,6 +342,7 @@ def grid_decoder(
     key: str,
     cell_px: int = 56,
     caption: str | None = None,
+    axes: tuple[str, str] | None = None,
     timeout_s: float = TIMEOUT_S,
 ) -> GridEvent:
     """The n x n manifold over dims (rows, columns) at `values` (as vae_core.analysis.latent.manifold_grid:
@@ -364,6 +365,7 @@ def grid_decoder(
         "values": vals.tolist(),
         "cell_px": int(cell_px),
         "caption": caption,
+        "axes": [str(s)[:80] for s in (axes or (f"z{a + 1}", f"z{b + 1}"))],
     }
     value, ready, reason = _mount("grid", key, args, timeout_s)
     _record_decoder_error(value, decoder)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 
 import numpy as np
 
@@ -218,8 +219,11 @@ def publish_values(store: AssetStore, values, label: str, scale: str = "viridis"
     return ValueSet(store.put_array(v, "float32"), str(label), scale, lo, hi if hi > lo else lo + 1.0)
 
 
-def publish_film(store: AssetStore, frames, epochs=None, losses: dict | None = None) -> Film:
-    """Map positions per epoch [E, N, 2] (float16 on the wire), their epoch numbers and loss series."""
+def publish_film(
+    store: AssetStore, frames, epochs=None, losses: dict | None = None, colors: dict | None = None
+) -> Film:
+    """Map positions per epoch [E, N, 2] (float16 on the wire), their epoch numbers, loss series
+    and the series' colours (those of the page's loss chart; unnamed series get the palette's)."""
     f = np.asarray(frames, dtype=np.float32)
     if f.ndim != 3 or f.shape[2] != 2 or f.shape[0] < 1:
         raise AssetError(f"Film frames must have shape [epochs, N, 2], not {list(f.shape)}.")
@@ -236,7 +240,13 @@ def publish_film(store: AssetStore, frames, epochs=None, losses: dict | None = N
         if len(ys) != len(f):
             raise AssetError(f"Loss series {name!r} has {len(ys)} values for {len(f)} frames.")
         series[str(name)] = ys
-    return Film(_film_frames(store, f), tuple(e), series)
+    hues = {str(k): str(v) for k, v in (colors or {}).items() if str(k) in series and _css_colour(str(v))}
+    return Film(_film_frames(store, f), tuple(e), series, hues)
+
+
+def _css_colour(value: str) -> bool:
+    """A #rgb / #rrggbb colour: the only kind a series colour may be (it is drawn, never parsed as markup)."""
+    return bool(re.fullmatch(r"#[0-9a-fA-F]{3}(?:[0-9a-fA-F]{3})?", value))
 
 
 def _film_frames(store: AssetStore, f: np.ndarray) -> ArrayRef:

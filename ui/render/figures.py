@@ -169,45 +169,30 @@ def to_pil(x, size: int = 140) -> Image.Image:
     return img.resize((size, size), Image.Resampling.NEAREST)
 
 
-def mean_std_bars(mean: np.ndarray, std: np.ndarray, order=None) -> go.Figure:
-    d = len(mean)
-    order = np.arange(d) if order is None else np.asarray(order)
-    names = [f"z{i + 1}" for i in order]
-    fig = go.Figure(
-        go.Bar(
-            x=names,
-            y=mean[order],
-            error_y=dict(type="data", array=std[order], visible=True),
-            marker_color="#1f77b4",
-            name="μ ± σ",
-        )
-    )
-    fig.add_hline(y=0, line_color="grey", line_width=1)
-    fig.update_layout(
-        height=300, margin=dict(l=10, r=10, t=30, b=10), title="posterior μ ± σ per dimension", yaxis_title="z"
-    )
-    return fig
-
-
-def bars(values: np.ndarray, names, title: str, y_title: str = "nats") -> go.Figure:
-    fig = go.Figure(go.Bar(x=list(names), y=values, marker_color="#ff7f0e"))
-    fig.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), title=title, yaxis_title=y_title)
-    return fig
+# The validation loss series (history key, name, colour): one home for the loss chart and the
+# training film's sparkline, so a colour means the same series in both.
+LOSS_SERIES = (
+    ("val_neg_elbo", "−ELBO", "#d62728"),
+    ("val_recon", "reconstruction", "#1f77b4"),
+    ("val_kl", "KL", "#2ca02c"),
+)
 
 
 def loss_curves(history: list[dict], marked_epoch: int | None = None) -> go.Figure:
-    """Validation losses per epoch (nats per image): reconstruction and negative ELBO on top, the
-    KL below on its own axis — it is tens of nats beside a reconstruction of a hundred or more,
-    and would sit flat at the bottom of a shared one."""
+    """Validation losses per epoch (nats per image): −ELBO and reconstruction on one axis on top
+    (−ELBO = reconstruction + KL, so its line is the upper one), the KL below on its own axis —
+    it is tens of nats beside a reconstruction of a hundred or more, and would sit flat at the
+    bottom of a shared one."""
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.06)
     epochs = [h["epoch"] for h in history]
-    panels = (("val_recon", "reconstruction", 1), ("val_neg_elbo", "negative ELBO", 1), ("val_kl", "KL", 2))
-    for key, name, row in panels:
+    for key, name, color in LOSS_SERIES:
         ys = [h.get(key) for h in history]
         if any(y is not None and np.isfinite(y) for y in ys):
-            fig.add_trace(go.Scatter(x=epochs, y=ys, mode="lines+markers", name=name), row=row, col=1)
+            line = dict(color=color)
+            trace = go.Scatter(x=epochs, y=ys, mode="lines+markers", name=name, line=line, marker=dict(color=color))
+            fig.add_trace(trace, row=2 if key == "val_kl" else 1, col=1)
     if marked_epoch is not None:
         fig.add_vline(x=marked_epoch, line_color="grey", line_dash="dot")
     fig.update_yaxes(title_text="nats per image", row=1, col=1)
@@ -274,54 +259,6 @@ def selected_indices(event, n: int) -> list[int]:
     except (AttributeError, TypeError, ValueError, OverflowError):
         return []
     return sorted(set(out))
-
-
-def rate_distortion(rows: list[dict]) -> go.Figure:
-    """Distortion against rate for the points of a β sweep, one line per latent size, β on each
-    point; dashed lines of equal −ELBO (rate + distortion = c). customdata: the row's index."""
-    fig = go.Figure()
-    sizes = sorted({r["latent_dim"] for r in rows})
-    for k, d in enumerate(sizes):
-        idx = sorted((i for i, r in enumerate(rows) if r["latent_dim"] == d), key=lambda i: rows[i]["beta"])
-        pts = [rows[i] for i in idx if rows[i]["rate"] is not None and rows[i]["distortion"] is not None]
-        keep = [i for i in idx if rows[i] in pts]
-        fig.add_trace(
-            go.Scatter(
-                x=[r["rate"] for r in pts],
-                y=[r["distortion"] for r in pts],
-                mode="lines+markers+text",
-                text=[f"β={r['beta']:g}" for r in pts],
-                textposition="top right",
-                name=f"z = {d}",
-                customdata=keep,
-                marker=dict(size=11, color=PALETTE[k % len(PALETTE)]),
-                hovertemplate="β=%{text}<br>rate %{x:.1f} nats<br>distortion %{y:.1f} nats<extra>z = "
-                + str(d)
-                + "</extra>",
-            )
-        )
-    xs = [r["rate"] for r in rows if r["rate"] is not None and r["rate"] > 0]
-    totals = sorted(r["neg_elbo"] for r in rows if r["neg_elbo"] is not None)
-    if xs and totals:
-        rate = np.geomspace(min(xs) / 1.5, max(xs) * 1.5, 60)
-        for c in totals[:: max(1, len(totals) // 4)]:  # curves of equal -ELBO on the log rate axis
-            keep = rate < c
-            fig.add_trace(
-                go.Scatter(x=rate[keep], y=c - rate[keep], mode="lines", line=dict(dash="dot", color="grey", width=1),
-                           name=f"−ELBO = {c:.0f}", hoverinfo="name", showlegend=False)
-            )  # fmt: skip
-    fig.update_layout(
-        height=520,
-        margin=dict(l=10, r=10, t=30, b=10),
-        xaxis_title="rate: KL(q(z|x) ‖ p(z)), nats",
-        yaxis_title="distortion: −E_q[log p(x|z)], nats",
-        legend_title_text="latent size",
-    )
-    fig.update_xaxes(type="log", tickvals=[1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000])
-    ys = [r["distortion"] for r in rows if r["distortion"] is not None]
-    if ys:
-        fig.update_yaxes(range=[min(ys) * 0.9, max(ys) * 1.1])
-    return fig
 
 
 def latent_scatter_3d(xyz: np.ndarray, labels: np.ndarray, classes, axis_labels, height: int = 620) -> go.Figure:

@@ -10,23 +10,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from ui.services import data, latents, measures
+from ui.render import lesson_text
+from ui.services import data, latents, measures, prior_holes
 from ui.services.models import ModelRef, load_model
 from vae_core.analysis.thresholds import ACTIVE_THRESHOLD, LOW_CONFIDENCE, hole_words
+from vae_core.analysis.wording import SPREAD_NAME, spread_text
 from vae_core.data import catalog
 
 IW_SAMPLES = measures.IW_SAMPLES
-FOOTNOTE = (
-    "Nats per image on the validation digits: Bernoulli cross-entropy on grey-level pixels, so −ELBO and the "
-    f"importance-weighted NLL (K = {IW_SAMPLES}) bound the NLL of randomly binarised digits from above; they are not "
-    "densities of grey images, nor comparable with published binarised-MNIST figures. ± is one standard error. "
-    "An autoencoder's code is a point, so its KL, ELBO and likelihood do not exist. Active units: dimensions whose "
-    f"posterior mean varies across the data (Cov > {ACTIVE_THRESHOLD:g}, Burda et al. 2016). Samples are judged by a "
-    f"digit classifier trained on real training digits only: 'unnamed' is the share it gives less than "
-    f"{LOW_CONFIDENCE:g} confidence; "
-    "entropy is that of the classes it sees (log 10 = 2.30 when all ten appear equally). Holes: the share of the "
-    f"prior's mass where {hole_words()}: the codes' density is below that share of the prior's."
-)
+
+
+def footnote(data_name: str) -> str:
+    """What the table's figures are, in the words of the data shown."""
+    title, noun = catalog.title(data_name), catalog.noun(data_name)
+    return (
+        f"Nats per image on the validation {noun}s: Bernoulli cross-entropy on grey-level pixels, so −ELBO and the "
+        f"importance-weighted NLL (K = {IW_SAMPLES}) bound the NLL of randomly binarised {noun}s from above; they "
+        f"are not densities of grey images, nor comparable with published figures on binarised {title}. ± is one "
+        "standard error. An autoencoder's code is a point, so its KL, ELBO and likelihood do not exist: — on every "
+        "page and in the README. Active units: dimensions whose posterior mean varies across the data "
+        f"(Cov > {ACTIVE_THRESHOLD:g}, Burda et al. 2016). Samples are judged by a {title} classifier trained on "
+        f"real training {noun}s only: 'unnamed' is the share it gives less than {LOW_CONFIDENCE:g} confidence; "
+        "entropy is that of the classes it sees (log 10 = 2.30 when all ten appear equally). Holes: the share of "
+        f"the prior's mass where {hole_words()}: the codes' density is below that share of the prior's."
+    )
 
 
 def shared_bounds(projs, pad: float = 0.05) -> tuple[float, float, float, float]:
@@ -48,8 +55,8 @@ def measure(ref: ModelRef) -> dict:
         "metrics": measures.metrics(ref, model, meta, IW_SAMPLES),
         "prior": measures.sample_quality(ref, "prior", model, mean),
         "fitted": measures.sample_quality(ref, "gaussian", model, mean),
-        "holes": measures.holes(ref, mean, logvar),
-        "spread": float(np.median(measures.code_scale(ref, mean, logvar)["aggregate_std"])),
+        "holes": prior_holes.holes(ref, mean, logvar),
+        "scale": measures.code_scale(ref, mean, logvar),
         "n_classes": len(data.map_arrays(ref.data)[2]),
         "noun": catalog.noun(ref.data),
     }
@@ -58,7 +65,7 @@ def measure(ref: ModelRef) -> dict:
 def nats(m: dict, name: str) -> str:
     v = m.get(name)
     if v is None or not np.isfinite(v):
-        return "— (no density)"
+        return "—"  # an autoencoder's: no density (the footnote says so)
     se = m.get(f"{name}_se")
     return f"{v:.1f} ± {se:.1f}" if se is not None and np.isfinite(se) else f"{v:.1f}"
 
@@ -78,8 +85,8 @@ def columns(row: dict, d: int) -> dict[str, str]:
         "kNN accuracy": f"{m['knn_accuracy']:.1%}",
         "N(0, I) samples: unnamed · entropy": judged(row["prior"]),
         "fitted-Gaussian samples": judged(row["fitted"]),
-        "prior holes": f"{row['holes']['share']:.0%}",
-        "codes' spread (prior 1)": f"{row['spread']:.2g}",
+        f"prior holes ({hole_words()})": lesson_text.holes_share(row["holes"]),
+        f"{SPREAD_NAME} (prior: 1)": spread_text(row["scale"]["aggregate_std"]),
     }
 
 
@@ -97,10 +104,11 @@ def verdict(kind: str, row: dict) -> str:
         )
         return (
             f"no information the decoder can use: no active unit, KL {kl if kl is not None else 0:.2f} nats.{faint} "
-            f"Its codes are the prior itself, so the prior has {holes:.0%} holes — and every decoded sample is the "
-            f"same average {row['noun']}."
+            f"Its codes are the prior itself, so the prior has {lesson_text.pct(holes)} of its mass in holes — and "
+            f"every decoded sample is the same average {row['noun']}."
         )
-    parts = [f"codes spread {row['spread']:.2g}× as wide as the prior"]
+    wide = lesson_text.typical_spread(row["scale"]) > 2
+    parts = [lesson_text.spread(row["scale"])]
     better = (
         fitted
         and prior
@@ -109,16 +117,20 @@ def verdict(kind: str, row: dict) -> str:
             or fitted["low_confidence"] < 0.8 * prior["low_confidence"]
         )
     )
-    if row["spread"] > 2 and better:
+    if wide and better:
         parts.append(
             f"so N(0, I) draws fall in a small part of its cloud (unnamed {prior['low_confidence']:.0%}, class "
             f"entropy {prior['class_entropy']:.2f}) while a Gaussian fitted to the codes samples better "
-            f"({fitted['low_confidence']:.0%}, {fitted['class_entropy']:.2f}): a scale mismatch"
+            f"({fitted['low_confidence']:.0%}, {fitted['class_entropy']:.2f})"
         )
     elif prior:
         q = prior
         parts.append(f"N(0, I) samples unnamed {q['low_confidence']:.0%}, class entropy {q['class_entropy']:.2f}")
-    parts.append(f"{holes:.0%} of the prior's mass in holes ({row['holes']['density']})")
-    if kind == "ae" and holes < 0.1:
-        parts.append("— not the holes the textbook picture draws")
+    parts.append(f"{lesson_text.holes_share(row['holes'])} of the prior's mass in holes ({row['holes']['density']})")
+    if kind == "ae" and wide:  # the words follow the measured holes: a scale mismatch is not always the whole story
+        parts.append(
+            "— a scale mismatch, not the holes the textbook picture draws"
+            if holes < 0.1
+            else "— holes as the textbook picture draws them: much of the prior's mass lies where its codes are sparse"
+        )
     return "; ".join(parts) + "."

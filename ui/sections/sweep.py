@@ -52,8 +52,16 @@ def table(rows: list[dict]) -> pd.DataFrame:
     }
     frame = pd.DataFrame([{v: r.get(k) for k, v in cols.items()} for r in rows])
     numbers = [c for c in frame.columns if c != "file"]
-    frame[numbers] = frame[numbers].apply(pd.to_numeric, errors="coerce")  # a missing figure: blank, not "None"
-    return frame.round(3)
+    frame[numbers] = frame[numbers].apply(pd.to_numeric, errors="coerce").round(3)
+    for col in numbers:  # a figure that is not there is said in words (the table would print "None")
+        if frame[col].isna().any():
+            frame[col] = [MISSING.get(col, "not measured") if pd.isna(v) else f"{v:.3f}" for v in frame[col]]
+    return frame
+
+
+# What a missing figure means, per column: the IW bound of a β = 0 model overflows (its posteriors
+# are so narrow that p(x, z) / q(z|x) is not finite in float precision).
+MISSING = {"IW-NLL": "not finite (σ → 0)"}
 
 
 def picked(event, rows: list[dict], folder: str) -> str | None:

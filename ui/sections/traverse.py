@@ -19,6 +19,7 @@ from ui.frame import probe, url
 from ui.render import figures
 from ui.services import data, latents, map_assets, measures
 from vae_core.analysis import directions, latent
+from vae_core.data import catalog
 from vae_core.data.attributes import UNITS, measure
 
 
@@ -59,7 +60,14 @@ def grid(ctx, dec, base: np.ndarray, names: list[str], order: list[int]) -> None
     z = latent.manifold_grid(torch.from_numpy(base), (a, b), values)
     if dec is not None:
         event = lm.grid_decoder(
-            dec, map_assets.store(), base, (a, b), values.numpy(), key=ctx.widget_key("grid"), caption=caption
+            dec,
+            map_assets.store(),
+            base,
+            (a, b),
+            values.numpy(),
+            key=ctx.widget_key("grid"),
+            caption=caption,
+            axes=(names[a], names[b]),
         )
         if not event.fallback:
             return panels.image_downloads(latents.decode(ctx.model, z), n, f"{ctx.entry.stem}-grid", key="grid_dl")
@@ -123,7 +131,8 @@ def attribute_edit(ctx, base: np.ndarray) -> None:
     """Move the start code along the latent direction of a shape attribute ("make this 7 thicker")."""
     dirs = measures.attribute_directions(ctx.ref, ctx.model)
     c1, c2 = st.columns(2)
-    name = c1.selectbox("Attribute", dirs.names, key="dir_attr")
+    offered = [a for a in dirs.names if a in catalog.attributes(ctx.data_name)]  # no slant for a shirt
+    name = c1.selectbox("Attribute", offered, key="dir_attr")
     row = dirs.names.index(name)
     sd = dirs.attr_std[row]
     amount = c2.slider(f"Change ({UNITS[name]})", 0.5 * sd, 3 * sd, 2 * sd, sd / 10, key=f"dir_amount_{name}")

@@ -6,6 +6,9 @@ ship as plain arrays (ui/services/first_map.py), so the first page needs neither
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
@@ -74,3 +77,43 @@ def film_arrays(name: str, n_points: int) -> tuple[np.ndarray, np.ndarray, tuple
     val = vae_core.load_dataset(name, "val", settings.DATA_ROOT)
     idx = film_index(len(val), n_points)
     return to_uint8_images(val.images[idx]), val.labels[idx].numpy(), tuple(val.classes)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A shipped example image for the Encode page (scripts/ship_examples.py)."""
+
+    dataset: str
+    label: int
+    class_name: str
+    path: Path
+
+
+def examples() -> list[Example]:
+    """The shipped example PNGs, checkpoints/examples/<dataset>-<class index>-<name>.png, by dataset."""
+    from vae_core.data import catalog
+
+    found = []
+    for path in sorted((settings.shipped_dir() / "examples").glob("*.png")):
+        name, _, rest = path.stem.partition("-")
+        index = rest.split("-", 1)[0]
+        if name in catalog.DATASETS and index.isdigit() and int(index) < len(catalog.classes(name)):
+            found.append(Example(name, int(index), catalog.classes(name)[int(index)], path))
+    return found
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def example_pixels(path: str) -> np.ndarray:
+    """An example's pixels (uint8 [H, W]), for its thumbnail."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return np.asarray(img.convert("L"))
+
+
+def prepare_example(path: str) -> tuple[np.ndarray | None, str | None]:
+    """An example prepared exactly as an upload of the same file."""
+    try:
+        return prepare_upload(Path(path).read_bytes())
+    except OSError as e:
+        return None, f"The example {Path(path).name} cannot be read: {e.strerror or e}."

@@ -13,10 +13,9 @@ from ui import settings
 from ui.services import data
 from ui.services.models import ModelRef
 from vae_core.analysis import directions, quality, samplers
-from vae_core.analysis import holes as hole_measures  # this module has a cached holes()
+from vae_core.analysis import holes as hole_measures
 from vae_core.data import attributes
 from vae_core.io import classifier_file
-from vae_core.model.posterior import Posterior
 
 SOURCES = {
     "prior": "N(0, I), the prior",
@@ -51,7 +50,7 @@ def draw(ref: ModelRef, source: str, n: int, mean: np.ndarray, seed: int = 0) ->
     return sampler(ref, source, mean).sample(n, gen).float()
 
 
-@st.cache_data(max_entries=64, show_spinner="Judging samples with the digit classifier…")
+@st.cache_data(max_entries=64, show_spinner="Judging samples with the classifier…")
 def sample_quality(ref: ModelRef, source: str, _model, _mean) -> dict | None:
     """Share of decoded samples the classifier cannot name, and class entropy; None without a classifier."""
     judge = judge_for(ref.data)
@@ -62,26 +61,13 @@ def sample_quality(ref: ModelRef, source: str, _model, _mean) -> dict | None:
     return {**q.__dict__, "judge_accuracy": judge[1].get("val_accuracy")}
 
 
-@st.cache_data(max_entries=32, show_spinner="Measuring the prior's holes…")
-def holes(ref: ModelRef, _mean, _logvar) -> dict:
-    """Share of prior mass where the aggregate posterior is below a tenth of the prior; in many
-    dimensions through a fitted mixture (the mixture of narrow posteriors looks empty there)."""
-    mean, logvar = torch.from_numpy(_mean), torch.from_numpy(_logvar)
-    gen = torch.Generator().manual_seed(0)
-    if mean.shape[1] <= 2:
-        return hole_measures.prior_holes(mean, logvar, gen, n_samples=2000).__dict__
-    # q itself, one draw per posterior (the codes, for an autoencoder), smoothed by a mixture
-    draws = Posterior(mean, logvar).sample(gen)
-    gmm = samplers.fit_sampler(draws, samplers.SamplerSettings("gmm", n_components=10))
-    words = "a 10-component mixture fitted to draws from q"
-    return hole_measures.prior_holes_under(gmm.log_prob, mean.shape[1], gen, 2000, density=words).__dict__
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def holes_grid(ref: ModelRef, extent: tuple, _mean, _logvar) -> np.ndarray:
-    """For a 2-D latent space: 1 where q(z) < p(z)/10 on a 100 x 100 grid over `extent`, row 0 at the top."""
-    grid = hole_measures.log_ratio_grid(torch.from_numpy(_mean), torch.from_numpy(_logvar), extent, resolution=100)
-    return (grid.log_ratio < grid.threshold).float().flip(0).numpy()
+def classify(ref: ModelRef, images: torch.Tensor) -> np.ndarray | None:
+    """Class probabilities [N, K] of images by the shipped classifier of ref.data; None without one
+    (or when its image size differs)."""
+    judge = judge_for(ref.data)
+    if judge is None or tuple(judge[0].image_shape) != tuple(images.shape[1:]):
+        return None
+    return judge[0].predict_proba(images).numpy()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -89,9 +75,9 @@ def code_scale(ref: ModelRef, _mean, _logvar) -> dict:
     return hole_measures.code_scale(torch.from_numpy(_mean), torch.from_numpy(_logvar)).__dict__
 
 
-@st.cache_data(max_entries=8, show_spinner="Measuring every digit's shape…")
+@st.cache_data(max_entries=8, show_spinner="Measuring every image's shape…")
 def shape_attributes(data_name: str, split: str = "train") -> dict[str, np.ndarray]:
-    """Ink area, thickness, slant, width, height of every digit of the map (Morpho-MNIST style)."""
+    """Ink area, thickness, slant, width, height of every image of the map (Morpho-MNIST style)."""
     images = data.dataset(data_name, split).images
     return {k: v.numpy() for k, v in attributes.measure(images).items()}
 
@@ -107,6 +93,33 @@ def attribute_directions(ref: ModelRef, _model) -> directions.AttributeDirection
     train_attrs = {k: torch.from_numpy(v) for k, v in shape_attributes(ref.data).items()}
     val_attrs = {k: torch.from_numpy(v) for k, v in shape_attributes(ref.data, "val").items()}
     return directions.fit_directions(train_codes, train_attrs, val_codes, val_attrs)
+
+
+# The shipped VAEs that stand for their datasets when a page asks "which data does this image look like?"
+REFERENCE_VAES = ("vae-z16", "fashion-vae-z16")
+HELD_OUT = 1000  # held-out images a typicality reference is measured on (the validation split, at most this many)
+
+
+@st.cache_data(max_entries=32, show_spinner="Measuring the model on held-out images…")
+def held_out_scores(ref: ModelRef, _model) -> tuple[np.ndarray, str]:
+    """Per-image −ELBO (an autoencoder: reconstruction) of up to HELD_OUT validation images of
+    ref.data under the model, and the figure's name (vae_core.analysis.typicality)."""
+    from vae_core.analysis.typicality import fit_scores
+
+    values, name = fit_scores(_model, data.dataset(ref.data, "val").subset(HELD_OUT).images)
+    return values.numpy(), name
+
+
+def reference_refs(image_shape) -> dict[str, ModelRef]:
+    """{dataset: its shipped reference VAE on it}, for the datasets here with images of this shape."""
+    from ui.services.models import compatible_datasets, model_entries
+
+    return {
+        e.dataset: ModelRef.of(e, e.dataset)
+        for e in model_entries()
+        if e.ok and e.source == "shipped" and e.stem in REFERENCE_VAES and e.image_shape == tuple(image_shape)
+        if e.dataset in compatible_datasets(e)
+    }
 
 
 IW_SAMPLES = 100  # K of the importance-weighted bound the pages show (the checkpoints store it for this K)

@@ -8,6 +8,8 @@ samplers     ex-post densities fitted to the codes (Gaussian, mixture)
 latent       interpolation, manifold grids, traversals, neighbours
 directions   attribute directions and class arithmetic
 projection   2-D maps of the codes: native, PCA, t-SNE, UMAP
+wording      how the lesson's figures are written (the codes' spread), for the app and the README
+typicality   how typical an image is for a model: its −ELBO as a percentile of held-out data
 elbo         one image's ELBO, every term of it (elbo_report; its stages in elbo_parts), from:
   likelihood         log p(x, z), log q from ε, what each kind of model lacks and why
   quadrature         exact log p(x) at D = 2 (exact_nll), adaptive grids per image

@@ -38,6 +38,19 @@ HAS_TEST = ("mnist", "fashion")  # a separate test split (a folder has one when 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 # Shape attributes measured from pixels (vae_core.data.attributes, after Morpho-MNIST) and their units.
 ATTRIBUTE_UNITS = {"area": "px²", "thickness": "px", "slant": "°", "width": "px", "height": "px"}
+ATTRIBUTE_WORDS = {
+    "area": "ink area",
+    "thickness": "stroke thickness",
+    "slant": "slant",
+    "width": "width",
+    "height": "height",
+}
+# What one upload should show (the Encode page's uploader): by dataset, else by what its images are.
+UPLOAD_HINTS = {
+    "fashion": "A photo of one garment, shoe or bag (the model saw them light on a black background)",
+    "digit": "A photo, scan or PNG of one handwritten digit",
+    "image": "A picture like the dataset's images",
+}
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -52,6 +65,26 @@ def title(name: str) -> str:
 def noun(name: str) -> str:
     """What one image of the dataset is called in running text."""
     return "digit" if name in DIGITS else "image"
+
+
+def a_noun(name: str) -> str:
+    """ "a digit", "an image": the noun with its article."""
+    word = noun(name)
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+def plural(name: str) -> str:
+    return noun(name) + "s"
+
+
+def upload_hint(name: str) -> str:
+    """The uploader's label: what kind of picture the model expects."""
+    return UPLOAD_HINTS.get(name, UPLOAD_HINTS[noun(name)])
+
+
+def attribute_words(name: str) -> str:
+    """The attributes that mean something for this dataset, in words: "ink area, slant, ..."."""
+    return ", ".join(ATTRIBUTE_WORDS[a] for a in attributes(name))
 
 
 def attributes(name: str) -> tuple[str, ...]:

@@ -85,6 +85,7 @@
  * @property {ArrayRef} frames  float16 [E, N, 2] positions per frame
  * @property {number[]} epochs  epoch of each frame
  * @property {Object<string, number[]>} losses  series name -> value per frame
+ * @property {Object<string, string>} colors  series name -> #rrggbb, as on the page's loss chart
  */
 
 /** overlays.py Polyline.arg()
@@ -194,6 +195,7 @@
  * @property {number[]} values    per axis, rows from high to low
  * @property {number} cell_px
  * @property {?string} caption
+ * @property {string[]} axes      the row and column dimensions' names, for the axis titles
  */
 
 /**

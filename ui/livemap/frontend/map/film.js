@@ -24,8 +24,9 @@ export class FilmPlayer {
     this.slider.setAttribute("aria-label", "epoch");
     this.label = el(host, "span", "lm-epoch");
     this.chart = el(host, "canvas", "lm-loss");
-    this.chart.width = 280;
-    this.chart.height = 78;
+    this.chart.width = 320;
+    this.chart.height = 128;
+    this.chart.setAttribute("aria-label", "validation losses per epoch");
     this.button.onclick = () => (this.playing ? this.stop() : this.play());
     this.slider.oninput = () => {
       this.stop();
@@ -71,19 +72,52 @@ export class FilmPlayer {
     this.button.textContent = "▶";
   }
 
-  // Each series on its own scale (a KL of 6 beside a reconstruction of 150 would be flat), with
-  // its value at the epoch shown in the label.
+  // The loss chart in small, with the page's loss chart's colours and axes: the KL on its own
+  // panel (a few nats beside a reconstruction of a hundred or more), every other series on one
+  // shared, labelled axis (so −ELBO = reconstruction + KL lies visibly above the reconstruction),
+  // epochs along the bottom, each series' value at the epoch shown in the legend.
   drawChart() {
     const ctx = this.chart.getContext("2d"), W = this.chart.width, H = this.chart.height;
+    const L = 40, R = 6, TOP = 16, X_AXIS = 16;
     ctx.clearRect(0, 0, W, H);
-    const x = (k) => 4 + ((W - 8) * k) / Math.max(1, this.e - 1);
-    const at = Math.round(this.t);
-    Object.entries(this.spec.losses || {}).forEach(([name, ys], s) => {
-      const vals = ys.filter((v) => v !== null);
-      if (!vals.length) return;
-      const lo = Math.min(...vals), span = Math.max(...vals) - lo || 1;
-      const y = (v) => H - 14 - ((H - 20) * (v - lo)) / span;
-      ctx.strokeStyle = ctx.fillStyle = PALETTE[s % PALETTE.length];
+    ctx.font = "10px sans-serif";
+    const losses = Object.entries(this.spec.losses || {}).filter(([, ys]) => ys.some((v) => v !== null));
+    const colors = this.spec.colors || {};
+    const color = (name, s) => colors[name] || PALETTE[s % PALETTE.length];
+    const shared = losses.filter(([name]) => name !== "KL"), own = losses.filter(([name]) => name === "KL");
+    const bottom = H - X_AXIS, split = own.length && shared.length ? bottom - 30 : bottom;
+    const panels = [];
+    if (shared.length) panels.push([shared, TOP, split - (own.length ? 6 : 0), "nats"]);
+    if (own.length) panels.push([own, shared.length ? split : TOP, bottom, "KL"]);
+    const x = (k) => L + ((W - L - R) * k) / Math.max(1, this.e - 1);
+    for (const [series, y0, y1, title] of panels) this.panel(ctx, series, y0, y1, x, title, color, losses);
+    this.xAxis(ctx, x, bottom, L, W - R);
+    this.legend(ctx, losses, color, W);
+    ctx.strokeStyle = "#888";
+    ctx.beginPath();
+    ctx.moveTo(x(this.t), TOP);
+    ctx.lineTo(x(this.t), bottom);
+    ctx.stroke();
+  }
+
+  // One panel: its series on one y scale, with the scale's ends labelled and a frame.
+  panel(ctx, series, y0, y1, x, title, color, all) {
+    const vals = series.flatMap(([, ys]) => ys.filter((v) => v !== null));
+    const lo = Math.min(...vals), hi = Math.max(...vals), span = hi - lo || 1;
+    const y = (v) => y1 - 2 - ((y1 - y0 - 4) * (v - lo)) / span;
+    ctx.strokeStyle = "rgba(128,128,128,0.45)";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x(0), y0, x(this.e - 1) - x(0), y1 - y0);
+    ctx.fillStyle = "#666";
+    ctx.textAlign = "right";
+    ctx.textBaseline = "top";
+    ctx.fillText(fmt(hi), x(0) - 3, y0);
+    ctx.textBaseline = "bottom";
+    ctx.fillText(fmt(lo), x(0) - 3, y1);
+    ctx.textBaseline = "middle";
+    ctx.fillText(title, x(0) - 3, (y0 + y1) / 2);
+    for (const [name, ys] of series) {
+      ctx.strokeStyle = color(name, all.findIndex(([n]) => n === name));
       ctx.lineWidth = 1.5;
       ctx.beginPath();
       let pen = false;
@@ -93,14 +127,35 @@ export class FilmPlayer {
         pen = true;
       });
       ctx.stroke();
-      ctx.font = "10px sans-serif";
-      const v = ys[at];
-      ctx.fillText(v === null || v === undefined ? name : `${name} ${(+v).toPrecision(4)}`, 4 + s * 95, H - 2);
-    });
-    ctx.strokeStyle = "#888";
-    ctx.beginPath();
-    ctx.moveTo(x(this.t), 0);
-    ctx.lineTo(x(this.t), H - 12);
-    ctx.stroke();
+    }
   }
+
+  xAxis(ctx, x, y, left, right) {
+    ctx.fillStyle = "#666";
+    ctx.textBaseline = "top";
+    ctx.textAlign = "left";
+    ctx.fillText(String(this.spec.epochs[0]), x(0), y + 3);
+    ctx.textAlign = "right";
+    ctx.fillText(String(this.spec.epochs[this.e - 1]), x(this.e - 1), y + 3);
+    ctx.textAlign = "center";
+    ctx.fillText("epoch", (left + right) / 2, y + 3);
+  }
+
+  legend(ctx, losses, color, W) {
+    const at = Math.round(this.t);
+    ctx.textAlign = "left";
+    ctx.textBaseline = "top";
+    let px = 4;
+    losses.forEach(([name, ys], s) => {
+      const v = ys[at];
+      const text = v === null || v === undefined ? name : `${name} ${fmt(+v)}`;
+      ctx.fillStyle = color(name, s);
+      ctx.fillText(text, px, 2);
+      px += Math.min(W / 3, ctx.measureText(text).width + 12);
+    });
+  }
+}
+
+function fmt(v) {
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toPrecision(2);
 }
