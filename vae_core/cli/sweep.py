@@ -37,7 +37,11 @@ from pathlib import Path
 from .common import OneLineParser, Terminated, emit_json, fail, sigterm_as_exit
 
 # Settings that make two trainings the same experiment (device, film and storage do not).
-IDENTITY = ("epochs", "batch_size", "lr", "seed", "warmup_epochs", "augment_shift", "schedule", "precision")
+IDENTITY = (
+    "epochs", "batch_size", "lr", "seed", "warmup_epochs", "augment_shift", "schedule", "precision", "binarize",
+)  # fmt: skip
+# What a checkpoint written before a setting existed was trained with (all was fp32 and grey-level).
+BEFORE_SETTING = {"precision": "fp32", "binarize": "none"}
 OWNED_FLAGS = ("--beta", "--latent-dim", "--seed", "--out", "--eval-iw-samples")  # set per point by the sweep
 MAX_POINTS = 1_000
 
@@ -138,7 +142,7 @@ def differences(meta: dict, expected: dict) -> list[str]:
     except (TypeError, ValueError):
         stored = {}
     diffs += [f"{k} {stored.get(k)!r}" for k, v in expected["model_config"].items() if stored.get(k) != v]
-    train = {"precision": "fp32", **meta.get("train_config", {})}  # before precision existed, all was fp32
+    train = {**BEFORE_SETTING, **meta.get("train_config", {})}
     diffs += [f"{k} {train.get(k)!r}" for k, v in expected["train_config"].items() if train.get(k) != v]
     return diffs
 

@@ -59,6 +59,13 @@ def parse_args(argv=None):
     p.add_argument("--data-root", default=None)
     p.add_argument("--out", required=True, help="checkpoint path (.safetensors)")
     p.add_argument("--save-dtype", choices=SAVE_DTYPES, default="float32", help="float16 halves the file")
+    p.add_argument(
+        "--train-split",
+        choices=("train", "trainval"),
+        default="train",
+        help="train: the training split (validation held out); trainval: every training image "
+        "(the published protocol; validation figures are then not held out)",
+    )
     p.add_argument("--dry-run", action="store_true", help="one epoch on a few batches, to check the set-up")
     p.add_argument(
         "--eval-iw-samples",
@@ -104,6 +111,7 @@ def spec_from_args(args):
         args.save_dtype,
         args.eval_iw_samples,
         args.dry_run,
+        train_split=args.train_split,
     )
 
 
@@ -177,7 +185,12 @@ def summary(meta: dict, training) -> dict:
     from ..io.jsonable import finite_or_none
 
     trainer, film = training.trainer, training.film
+    from ..data.binarize import likelihood_label
+
+    binarized = training.train_config.binarize == "dynamic"
     out = {
+        "likelihood": f"validation {likelihood_label(binarized)}"
+        + (" (in training data)" if meta.get("train_split") == "trainval" else ""),
         **{k: finite_or_none(v) for k, v in meta["metrics"].items()},
         "n_train": meta["n_train"],
         "samples_per_s": round(trainer.samples_per_s, 1),

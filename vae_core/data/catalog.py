@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 DATASETS = ("mnist5k", "mnist", "fashion", "digits")
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "trainval")  # trainval: train + val, every training image
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
 FASHION_CLASSES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot")
 IMAGE_SHAPES = {"mnist5k": (1, 28, 28), "mnist": (1, 28, 28), "fashion": (1, 28, 28), "digits": (1, 8, 8)}

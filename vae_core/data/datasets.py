@@ -74,6 +74,8 @@ def load_dataset(name: str = "mnist5k", split: str = "train", root: str | os.Pat
 def _split_or_test(name, split, x, y, classes, has_test: bool) -> Dataset:
     if split == "test" and not has_test:
         raise ValueError(f"{name} has no separate test split; use split 'val' (held out from training).")
+    if split == "trainval":  # all the training images (the published protocol trains on all 60,000)
+        return Dataset(name, split, x, y, classes)
     train_idx, val_idx = stratified_split(y, VAL_FRACTION)
     idx = train_idx if split == "train" else val_idx
     return Dataset(name, split, x[idx], y[idx], classes)

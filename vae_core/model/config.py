@@ -17,7 +17,8 @@ import numpy as np
 KINDS = ("vae", "ae", "kl")
 LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("elu", "relu")
-CHOICES = {"kind": KINDS, "likelihood": LIKELIHOODS, "activation": ACTIVATIONS}  # the text fields
+OBJECTIVES = ("elbo", "iwae")
+CHOICES = {"kind": KINDS, "likelihood": LIKELIHOODS, "activation": ACTIVATIONS, "objective": OBJECTIVES}  # text
 
 
 def setting(default, help: str):
@@ -37,6 +38,11 @@ class ModelConfig:
     likelihood: str = setting("bernoulli", "p(x|z): bernoulli (cross-entropy) or gaussian (L2)")
     sigma_dec: float = setting(0.1, "fixed std of the gaussian decoder, in pixel units")
     mc_samples: int = setting(1, "L, samples of z per image in the training estimate (paper: L=1)")
+    objective: str = setting(
+        "elbo",
+        "vae only: elbo (the L samples' bounds averaged) or iwae (the importance-weighted bound of the L "
+        "samples, Burda et al. 2016: tighter, so a better likelihood, at L times the decoder's cost)",
+    )
     image_shape: tuple[int, int, int] = setting((1, 28, 28), "C, H, W of the data")
     activation: str = setting("elu", "hidden non-linearity: elu (smooth; ~3 nats better than relu here) or relu")
 
@@ -56,6 +62,10 @@ class ModelConfig:
             _choice("kind", self.kind, KINDS),
             _choice("likelihood", self.likelihood, LIKELIHOODS),
             _choice("activation", self.activation, ACTIVATIONS),
+            _choice("objective", self.objective, OBJECTIVES),
+            None
+            if self.objective == "elbo" or self.kind == "vae"
+            else f"the iwae objective needs kind vae, not {_show(self.kind)}",
             _whole("latent size", self.latent_dim, 1, MAX_LATENT_DIM),
             _whole("mc_samples", self.mc_samples, 1, MAX_MC_SAMPLES),
             _real("beta", self.beta, 0.0, MAX_BETA),

@@ -4,12 +4,16 @@
 
 torchrun sets RANK, WORLD_SIZE and LOCAL_RANK; `init()` joins the process group (gloo on CPU,
 nccl on CUDA). Every rank holds the whole data set in memory and draws the same permutation
-each epoch (same seed), then takes its own slice of every global batch of B images: the
-global batches are those of a single process, so the result does not depend on N beyond the
-reparameterisation noise, which each rank draws from its own stream. DistributedDataParallel
-averages the gradients (Li et al. 2020, "PyTorch Distributed"); `scale_local_loss` makes that
-average the mean over the global batch even when the last batch does not split evenly.
-Only rank 0 validates, writes the checkpoint and prints.
+each epoch from the same order stream, then takes its own slice of every global batch of B
+images. The random numbers that touch the images (reparameterisation noise, pixel shifts) come
+from a separate noise stream per rank (`noise_seed`). So the global batches are those of a
+single process in epoch 1 only: the noise, and through it the weights, differ with N from the
+first step, and the order stream is shared but the models it feeds are not. The result depends on
+N only through that noise (tests/engine/test_ddp.py checks N = 1 against N = 2 within 1 nat).
+DistributedDataParallel averages the gradients (Li et al. 2020, "PyTorch Distributed");
+`scale_local_loss` makes that average the mean over the global batch even when the last batch
+does not split evenly; a last batch with fewer images than ranks is skipped by every rank (and
+not counted in the epoch's mean loss). Only rank 0 validates, writes the checkpoint and prints.
 """
 
 from __future__ import annotations
@@ -17,12 +21,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
-
-# Distinct noise streams per rank: seed + NOISE_STRIDE * (rank + 1) never meets another
-# training seed's first stream within the seed bound (TrainConfig caps seeds below 2**32).
-NOISE_STRIDE = 2**32
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,24 @@ def world_from_env(env=None) -> World:
     if size < 1 or not 0 <= rank < size or local < 0:
         raise ValueError(f"Inconsistent torchrun variables: RANK={rank}, WORLD_SIZE={size}, LOCAL_RANK={local}.")
     return World(rank, size, local)
+
+
+def noise_seed(seed: int, rank: int) -> int:
+    """The seed of rank `rank`'s noise stream: a 32-bit hash of (seed, rank) (NumPy's SeedSequence).
+
+    PyTorch's CPU generator (mt19937) keeps only the low 32 bits of a seed, so offsets above
+    2**32 (the old `seed + 2**32 * (rank + 1)`) gave every rank, and the permutation stream, the
+    same numbers. The hash differs in those 32 bits for every (seed, rank) pair in practice, and
+    N = 1 uses rank 0's, so the noise never replays the permutation's stream either.
+    """
+    return int(np.random.SeedSequence([seed, rank]).generate_state(1, np.uint32)[0])
+
+
+def streams(device: torch.device, seed: int, world: World) -> tuple[torch.Generator, torch.Generator]:
+    """(order, noise) generators of one rank: the order stream (batch permutation, dynamic
+    binarisation) is the same on every rank; the noise stream is this rank's own."""
+    order = torch.Generator(device=device).manual_seed(seed)
+    return order, torch.Generator(device=device).manual_seed(noise_seed(seed, world.rank))
 
 
 def init(world: World, device: torch.device) -> torch.device:
