@@ -71,7 +71,8 @@ def binarized_checkpoint(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("bin") / "digits-bin.safetensors"
     args = ["--dataset", "digits", "--binarize", "dynamic", "--train-split", "trainval", "--epochs", "2",
-            "--latent-dim", "2", "--hidden", "32", "--film-frames", "0", "--precision", "fp32", "--out", str(out)]  # fmt: skip
+            "--latent-dim", "2", "--hidden", "32", "--film-frames", "0", "--precision", "fp32",
+            "--out", str(out)]  # fmt: skip
     return out, args, main
 
 
