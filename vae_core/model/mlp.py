@@ -119,8 +119,9 @@ class VAE(nn.Module):
         with the prior-to-posterior ratio weighted by w = beta x warm-up: w = 1 is the IWAE bound;
         w < 1 (a KL warm-up) is a heuristic and no bound. log q from the noise (exact at any logvar)."""
         z, eps = post.sample_with_noise(generator, n=self.config.mc_samples)  # [L, N, D]
-        log_px = -self.nll(self.decode_logits(z), x)  # [L, N]
-        log_ratio = log_standard_normal(z) - log_normal_at_noise(eps, post.logvar)
+        log_px = -self.nll(self.decode_logits(z), x).float()  # [L, N]
+        # in float32 even under bf16 autocast: 8-bit mantissas would blur the importance weights
+        log_ratio = log_standard_normal(z.float()) - log_normal_at_noise(eps.float(), post.logvar.float())
         bound = torch.logsumexp(log_px + kl_weight * log_ratio, dim=0) - math.log(self.config.mc_samples)
         return LossTerms(-bound.mean(), -log_px.mean(0), post.kl())
 

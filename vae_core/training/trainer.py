@@ -124,10 +124,10 @@ class Trainer:
         cfg = self.config
         if cfg.augment_shift:
             x = random_shift(x, cfg.augment_shift, gen)
-        with autocast(self.device, self.precision):
+        with distributed.exchange(self.world), autocast(self.device, self.precision):
             loss = loss_fn(x, gen, self.beta_scale())
-        # the one host read per step: the NaN guard and the bar share it (all ranks read the same)
-        value = distributed.global_mean(loss, len(x), self.world).item()
+            # the one host read per step: the NaN guard and the bar share it (all ranks read the same)
+            value = distributed.global_mean(loss, len(x), self.world).item()
         if not math.isfinite(value):
             raise TrainingDiverged(
                 f"Training diverged at epoch {self.epoch}, step {self.step + 1}: the loss became "
@@ -136,7 +136,8 @@ class Trainer:
         for group in self.opt.param_groups:
             group["lr"] = self.learning_rate()
         self.opt.zero_grad(set_to_none=True)
-        distributed.scale_local_loss(loss, len(x), n_global, self.world).backward()
+        with distributed.exchange(self.world):  # DDP all-reduces the gradients in backward
+            distributed.scale_local_loss(loss, len(x), n_global, self.world).backward()
         self.opt.step()
         self.step += 1
         self.batch_metrics = {"loss": value}
