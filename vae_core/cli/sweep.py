@@ -272,7 +272,12 @@ def _progress(p: Point, path: Path, ok: bool, seconds: float, table) -> str:
         why = table.failures.get(p, "its checkpoint is not usable")
         return f"{what}: failed after {seconds:.0f} s ({why})"
     elbo = "n/a" if row["neg_elbo"] is None else f"{row['neg_elbo']:.1f}"
-    return f"{what}: done in {seconds:.0f} s, −ELBO {elbo}, IW-NLL {row['nll_iw'] or float('nan'):.1f}"
+    nll = "n/a" if row["nll_iw"] is None else f"{row['nll_iw']:.1f}"
+    return f"{what}: done in {seconds:.0f} s, −ELBO {elbo}, IW-NLL {nll} (nats, {_likelihood(row)}, validation)"
+
+
+def _likelihood(row: dict) -> str:
+    return row.get("likelihood") or "grey-level cross-entropy"
 
 
 def worker(parent: int, argv: list[str]) -> int:
