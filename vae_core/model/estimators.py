@@ -21,6 +21,11 @@ import torch
 
 from .losses import log_normal_at_noise, log_standard_normal
 
+# Stamped on stored evaluations: 2 = log q(z|x) from eps (round three). Version 1 divided (z - mu)^2
+# by sigma^2, which rounding biases once sigma * eps falls below float32's spacing near mu, and
+# which is 0/0 = NaN below log-variances of about -100; evaluations without the stamp are re-measured.
+IW_ESTIMATOR = 2
+
 
 class NonFiniteEstimate(ValueError):
     """An estimator gave NaN or an infinity for a model that has a density."""

@@ -23,7 +23,7 @@ from ..data import load_dataset
 from ..data.binarize import likelihood_label
 from ..io.checkpoint import save_checkpoint
 from ..model.config import ModelConfig
-from ..model.estimators import elbo_terms
+from ..model.estimators import IW_ESTIMATOR, elbo_terms
 from ..training import distributed
 from ..training.config import TrainConfig, check_fits
 from ..training.device import memory_available, resolve_device
@@ -145,6 +145,7 @@ class TrainingRun:
                 "split": "val",
                 "iw_samples": k,
                 "likelihood": likelihood_label(self.train_config.binarize == "dynamic"),
+                "iw_estimator": IW_ESTIMATOR,
                 **evaluate(self.model, val, train, iw_samples=k),
             }
 
