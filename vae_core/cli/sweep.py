@@ -34,6 +34,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..model.config import MAX_IW_SAMPLES  # no torch: a bad grid is refused before it loads
 from .common import OneLineParser, Terminated, emit_json, fail, sigterm_as_exit
 
 # Settings that make two trainings the same experiment (device, film and storage do not).
@@ -84,8 +85,8 @@ def parse_args(argv=None):
         raise ValueError(f"{owned[0]} is set by the sweep for each point; give --beta/--latent-dim/--seeds/--out-dir.")
     if args.workers is not None and not 1 <= args.workers <= 256:
         raise ValueError(f"--workers must be from 1 to 256, not {args.workers}.")
-    if not 1 <= args.eval_iw_samples <= 100_000:
-        raise ValueError(f"--eval-iw-samples must be from 1 to 100,000, not {args.eval_iw_samples}.")
+    if not 1 <= args.eval_iw_samples <= MAX_IW_SAMPLES:
+        raise ValueError(f"--eval-iw-samples must be from 1 to {MAX_IW_SAMPLES:,}, not {args.eval_iw_samples}.")
     args.train_args = passthrough
     return args
 

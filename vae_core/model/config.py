@@ -97,6 +97,7 @@ MAX_SIDE = 256  # image height and width in pixels (28 and 8 in practice)
 MAX_MC_SAMPLES = 1000  # L; the paper uses 1
 MAX_BETA = 1e4  # the KL weight; beta-VAEs use up to a few hundred
 MIN_SIGMA_DEC, MAX_SIGMA_DEC = 1e-4, 100.0  # the gaussian decoder's std, in [0, 1] pixel units
+MAX_IW_SAMPLES = 100_000  # K of an IW-NLL (papers use 5,000): beyond it nothing is gained but hours
 
 
 def _show(v, n: int = 40) -> str:

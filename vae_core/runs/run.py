@@ -22,7 +22,7 @@ from ..analysis.metrics import evaluate
 from ..data import load_dataset
 from ..data.binarize import likelihood_label
 from ..io.checkpoint import save_checkpoint
-from ..model.config import ModelConfig
+from ..model.config import MAX_IW_SAMPLES, ModelConfig
 from ..model.estimators import IW_ESTIMATOR, elbo_terms
 from ..training import distributed
 from ..training.config import TrainConfig, check_fits
@@ -31,7 +31,6 @@ from ..training.film import Film
 from ..training.trainer import train_model
 
 SAVE_DTYPES = {"float32": torch.float32, "float16": torch.float16}
-MAX_IW_SAMPLES = 100_000  # K of a stored evaluation: beyond it nothing measurable is gained
 TRAIN_SPLITS = ("train", "trainval")
 
 
