@@ -1,6 +1,7 @@
 """How loose the grey-level cross-entropy is as a stand-in for the binarised NLL, measured.
 
     python -m scripts.binarization_gap [--checkpoint checkpoints/vae-z2.safetensors] [--iw-samples 1000] [--draws 5]
+        [--out bench/binarization_gap.json]
 
 For the Bernoulli decoder, -log p(x|z) with grey x in [0, 1] is the expectation over binary
 images b ~ Bernoulli(x) of -log p(b|z); by Jensen's inequality the grey-level figure bounds the
@@ -33,6 +34,7 @@ def main(argv=None) -> int:
     p.add_argument("--checkpoint", default=str(ROOT / "checkpoints" / "vae-z2.safetensors"))
     p.add_argument("--iw-samples", type=int, default=1000)
     p.add_argument("--draws", type=int, default=5)
+    p.add_argument("--out", default=str(OUT), help="where the JSON goes")
     args = p.parse_args(argv)
     model, meta = vae_core.load_checkpoint(args.checkpoint)
     name = meta.get("dataset", "mnist5k")
@@ -55,7 +57,7 @@ def main(argv=None) -> int:
         "gap": gap.mean().item(),
         "gap_se": (gap.std() / math.sqrt(len(gap))).item(),
     }
-    OUT.write_text(json.dumps(result, indent=1) + "\n")
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result))
     return 0
 
