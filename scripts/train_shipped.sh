@@ -4,6 +4,9 @@
 # their t-SNE/UMAP maps. fp32 training, as the shipped files were made (the default precision
 # is now "auto", bf16 on CPUs that have it), stored as float16 with metrics re-measured on the
 # rounded weights; each file now also carries its training film. Usage: scripts/train_shipped.sh [python]
+# Reproducibility: the shipped files predate round three, which gave one process a noise stream of
+# its own (vae_core.training.distributed.noise_seed); rerunning this now gives models that differ
+# from them by that noise (same recipe, slightly different numbers). They were not retrained.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}

@@ -34,10 +34,15 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..model.config import MAX_IW_SAMPLES  # no torch: a bad grid is refused before it loads
 from .common import OneLineParser, Terminated, emit_json, fail, sigterm_as_exit
 
 # Settings that make two trainings the same experiment (device, film and storage do not).
-IDENTITY = ("epochs", "batch_size", "lr", "seed", "warmup_epochs", "augment_shift", "schedule", "precision")
+IDENTITY = (
+    "epochs", "batch_size", "lr", "seed", "warmup_epochs", "augment_shift", "schedule", "precision", "binarize",
+)  # fmt: skip
+# What a checkpoint written before a setting existed was trained with (all was fp32 and grey-level).
+BEFORE_SETTING = {"precision": "fp32", "binarize": "none"}
 OWNED_FLAGS = ("--beta", "--latent-dim", "--seed", "--out", "--eval-iw-samples")  # set per point by the sweep
 MAX_POINTS = 1_000
 
@@ -80,8 +85,8 @@ def parse_args(argv=None):
         raise ValueError(f"{owned[0]} is set by the sweep for each point; give --beta/--latent-dim/--seeds/--out-dir.")
     if args.workers is not None and not 1 <= args.workers <= 256:
         raise ValueError(f"--workers must be from 1 to 256, not {args.workers}.")
-    if not 1 <= args.eval_iw_samples <= 100_000:
-        raise ValueError(f"--eval-iw-samples must be from 1 to 100,000, not {args.eval_iw_samples}.")
+    if not 1 <= args.eval_iw_samples <= MAX_IW_SAMPLES:
+        raise ValueError(f"--eval-iw-samples must be from 1 to {MAX_IW_SAMPLES:,}, not {args.eval_iw_samples}.")
     args.train_args = passthrough
     return args
 
@@ -139,7 +144,7 @@ def differences(meta: dict, expected: dict) -> list[str]:
     except (TypeError, ValueError):
         stored = {}
     diffs += [f"{k} {stored.get(k)!r}" for k, v in expected["model_config"].items() if stored.get(k) != v]
-    train = {"precision": "fp32", **meta.get("train_config", {})}  # before precision existed, all was fp32
+    train = {**BEFORE_SETTING, **meta.get("train_config", {})}
     diffs += [f"{k} {train.get(k)!r}" for k, v in expected["train_config"].items() if train.get(k) != v]
     return diffs
 
@@ -269,7 +274,12 @@ def _progress(p: Point, path: Path, ok: bool, seconds: float, table) -> str:
         why = table.failures.get(p, "its checkpoint is not usable")
         return f"{what}: failed after {seconds:.0f} s ({why})"
     elbo = "n/a" if row["neg_elbo"] is None else f"{row['neg_elbo']:.1f}"
-    return f"{what}: done in {seconds:.0f} s, −ELBO {elbo}, IW-NLL {row['nll_iw'] or float('nan'):.1f}"
+    nll = "n/a" if row["nll_iw"] is None else f"{row['nll_iw']:.1f}"
+    return f"{what}: done in {seconds:.0f} s, −ELBO {elbo}, IW-NLL {nll} (nats, {_likelihood(row)}, validation)"
+
+
+def _likelihood(row: dict) -> str:
+    return row.get("likelihood") or "grey-level cross-entropy"
 
 
 def worker(parent: int, argv: list[str]) -> int:

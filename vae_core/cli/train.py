@@ -13,6 +13,7 @@ The engine is imported inside the functions: a bad argument is refused before to
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import MISSING, fields
 
@@ -22,6 +23,7 @@ from .common import OneLineParser, Terminated, emit_json, fail, sigterm_as_exit
 NOT_FLAGS = {"image_shape"}  # from the data
 FLAG_NAMES = {"kind": "--model"}
 SAVE_DTYPES = ("float32", "float16")
+MAX_DIST_TIMEOUT_S = 86_400  # a day: a rank waiting longer for its peers is waiting for nothing
 
 
 def _configs():
@@ -61,6 +63,20 @@ def parse_args(argv=None):
     p.add_argument("--channels", type=int, default=None, help="folder:PATH images as 1 (grey) or 3 (colour) channels")
     p.add_argument("--out", required=True, help="checkpoint path (.safetensors)")
     p.add_argument("--save-dtype", choices=SAVE_DTYPES, default="float32", help="float16 halves the file")
+    p.add_argument(
+        "--train-split",
+        choices=("train", "trainval"),
+        default="train",
+        help="train: the training split (validation held out); trainval: every training image "
+        "(the published protocol; validation figures are then not held out)",
+    )
+    p.add_argument(
+        "--dist-timeout",
+        type=float,
+        default=None,
+        help="under torchrun: the longest, in seconds, any rank waits for the others (joining, and every "
+        "step's exchange) before it exits with an error (default 300)",
+    )
     p.add_argument("--dry-run", action="store_true", help="one epoch on a few batches, to check the set-up")
     p.add_argument(
         "--eval-iw-samples",
@@ -108,6 +124,7 @@ def spec_from_args(args):
         args.dry_run,
         image_size=args.image_size,
         channels=args.channels,
+        train_split=args.train_split,
     )
 
 
@@ -125,7 +142,10 @@ def prepare(argv):
     device = resolve_device(spec.train_config.device)
     run = TrainingRun(spec, device=device, world=world)
     run.load()
-    run.device = distributed.init(world, device)  # after the data: a bad dataset fails before any rendezvous
+    timeout = distributed.DEFAULT_TIMEOUT_S if args.dist_timeout is None else args.dist_timeout
+    if not (isinstance(timeout, float) and 1 <= timeout <= MAX_DIST_TIMEOUT_S):
+        raise ValueError(f"--dist-timeout must be from 1 to {MAX_DIST_TIMEOUT_S:,} seconds, not {timeout}.")
+    run.device = distributed.init(world, device, timeout)  # after the data: a bad dataset fails before any rendezvous
     return run
 
 
@@ -181,7 +201,12 @@ def summary(meta: dict, training) -> dict:
     from ..io.jsonable import finite_or_none
 
     trainer, film = training.trainer, training.film
+    from ..data.binarize import likelihood_label
+
+    binarized = training.train_config.binarize == "dynamic"
     out = {
+        "likelihood": f"validation {likelihood_label(binarized)}"
+        + (" (in training data)" if meta.get("train_split") == "trainval" else ""),
         **{k: finite_or_none(v) for k, v in meta["metrics"].items()},
         "n_train": meta["n_train"],
         "samples_per_s": round(trainer.samples_per_s, 1),
@@ -200,6 +225,9 @@ def summary(meta: dict, training) -> dict:
 
 
 def main(argv=None) -> int:
+    # torch's C++ log (c10d's retries, with stack traces) would bury the one line a failure gets;
+    # read when torch loads, so set before it: TORCH_CPP_LOG_LEVEL=INFO brings it back.
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "FATAL")
     with sigterm_as_exit():
         return run(argv)
 

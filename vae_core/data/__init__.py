@@ -15,6 +15,7 @@ idx          LeCun's IDX format, read without trusting the file
 preprocess   an upload or a drawing -> an MNIST-style digit (prepare_image, load_image)
 greyscale    any picture -> grey at working size, and the block extremes the shrink averaged away
 augment      random shifts for training
+binarize     the published likelihood protocol: dynamic binarisation, the fixed evaluation draw
 attributes   shape attributes measured from pixels (Morpho-MNIST style)
 
 Public names are imported on first use (vae_core._lazy): a folder's decoding workers import

@@ -55,7 +55,12 @@ class Dataset:
 
 
 def split_of(data: Dataset, split: str) -> Dataset:
-    """The train or val part of `data` (stratified by label, VAL_FRACTION held out, the same everywhere)."""
+    """The train or val part of `data` (stratified by label, VAL_FRACTION held out, the same everywhere);
+    trainval is all of it (the published protocol trains on every training image)."""
+    if split == "trainval":
+        part = data.take(torch.arange(len(data.labels)))
+        part.split = split
+        return part
     train_idx, val_idx = stratified_split(data.labels, VAL_FRACTION)
     part = data.take(train_idx if split == "train" else val_idx)
     part.split = split

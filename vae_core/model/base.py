@@ -2,6 +2,7 @@
 
 Kingma & Welling (2013), "Auto-Encoding Variational Bayes":
     vae  loss = -E_q[log p(x|z)] + beta * KL(q(z|x) || N(0, I))      (the negative ELBO, eq. 3)
+         or, with objective="iwae", the importance-weighted bound of L samples (Burda et al. 2016)
     ae   loss = -log p(x | z = mean(x))      reconstruction only, deterministic code, no KL
     kl   loss = beta * KL(q(z|x) || N(0, I)) prior matching only
 
@@ -24,7 +25,7 @@ import torch
 from torch import nn
 
 from .config import KERNEL, PADDING, STRIDE, ModelConfig
-from .losses import bernoulli_nll, gaussian_nll
+from .losses import bernoulli_nll, gaussian_nll, log_normal_at_noise, log_standard_normal
 from .plan import network_plan
 from .posterior import Posterior
 
@@ -130,6 +131,8 @@ class LatentVariableModel(nn.Module):
         if cfg.kind == "ae":
             recon = self.nll(self.decode_logits(post.mean), x)
             return LossTerms(recon.mean(), recon, kl)
+        if cfg.objective == "iwae":
+            return self._iwae_loss(post, x, generator, cfg.beta * beta_scale)
         z = post.sample(generator, n=cfg.mc_samples)  # [L, N, D]
         if cfg.kind == "kl":
             # Only the decoder learns from reconstruction; the encoder sees the KL alone.
@@ -137,6 +140,17 @@ class LatentVariableModel(nn.Module):
             return LossTerms(cfg.beta * beta_scale * kl.mean() + recon.mean(), recon, kl)
         recon = self.nll(self.decode_logits(z), x).mean(0)  # L-sample MC estimate (eq. 7)
         return LossTerms(recon.mean() + cfg.beta * beta_scale * kl.mean(), recon, kl)
+
+    def _iwae_loss(self, post: Posterior, x: torch.Tensor, generator, kl_weight: float) -> LossTerms:
+        """-log 1/L sum_l p(x|z_l) [p(z_l) / q(z_l|x)]^w, z_l ~ q(z|x): Burda et al. (2016), eq. 8,
+        with the prior-to-posterior ratio weighted by w = beta x warm-up: w = 1 is the IWAE bound;
+        w < 1 (a KL warm-up) is a heuristic and no bound. log q from the noise (exact at any logvar)."""
+        z, eps = post.sample_with_noise(generator, n=self.config.mc_samples)  # [L, N, D]
+        log_px = -self.nll(self.decode_logits(z), x).float()  # [L, N]
+        # in float32 even under bf16 autocast: 8-bit mantissas would blur the importance weights
+        log_ratio = log_standard_normal(z.float()) - log_normal_at_noise(eps.float(), post.logvar.float())
+        bound = torch.logsumexp(log_px + kl_weight * log_ratio, dim=0) - math.log(self.config.mc_samples)
+        return LossTerms(-bound.mean(), -log_px.mean(0), post.kl())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruction through the posterior mean: [N, C, H, W] -> [N, C, H, W] in [0, 1]."""

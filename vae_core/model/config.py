@@ -19,7 +19,9 @@ KINDS = ("vae", "ae", "kl")
 ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 ACTIVATIONS = ("elu", "relu")
-CHOICES = {"kind": KINDS, "arch": ARCHS, "likelihood": LIKELIHOODS, "activation": ACTIVATIONS}  # the text fields
+OBJECTIVES = ("elbo", "iwae")
+# the text fields
+CHOICES = {"kind": KINDS, "arch": ARCHS, "likelihood": LIKELIHOODS, "activation": ACTIVATIONS, "objective": OBJECTIVES}
 # The conv family's layers (Higgins et al. 2017, table 1; Burgess et al. 2018, appendix A.1): 4x4
 # kernels, stride 2, padding 1, so each convolution halves the side and each transposed one doubles it.
 KERNEL, STRIDE, PADDING = 4, 2, 1
@@ -49,6 +51,11 @@ class ModelConfig:
     likelihood: str = setting("bernoulli", "p(x|z): bernoulli (cross-entropy) or gaussian (L2)")
     sigma_dec: float = setting(0.1, "fixed std of the gaussian decoder, in pixel units")
     mc_samples: int = setting(1, "L, samples of z per image in the training estimate (paper: L=1)")
+    objective: str = setting(
+        "elbo",
+        "vae only: elbo (the L samples' bounds averaged) or iwae (the importance-weighted bound of the L "
+        "samples, Burda et al. 2016: tighter, so a better likelihood, at L times the decoder's cost)",
+    )
     image_shape: tuple[int, int, int] = setting((1, 28, 28), "C, H, W of the data")
     activation: str = setting("elu", "hidden non-linearity: elu (smooth; ~3 nats better than relu here) or relu")
 
@@ -70,6 +77,10 @@ class ModelConfig:
             _choice("arch", self.arch, ARCHS),
             _choice("likelihood", self.likelihood, LIKELIHOODS),
             _choice("activation", self.activation, ACTIVATIONS),
+            _choice("objective", self.objective, OBJECTIVES),
+            None
+            if self.objective == "elbo" or self.kind == "vae"
+            else f"the iwae objective needs kind vae, not {_show(self.kind)}",
             _whole("latent size", self.latent_dim, 1, MAX_LATENT_DIM),
             _whole("mc_samples", self.mc_samples, 1, MAX_MC_SAMPLES),
             _real("beta", self.beta, 0.0, MAX_BETA),
@@ -104,6 +115,7 @@ MAX_SIDE = 256  # image height and width in pixels (28 and 8 in practice)
 MAX_MC_SAMPLES = 1000  # L; the paper uses 1
 MAX_BETA = 1e4  # the KL weight; beta-VAEs use up to a few hundred
 MIN_SIGMA_DEC, MAX_SIGMA_DEC = 1e-4, 100.0  # the gaussian decoder's std, in [0, 1] pixel units
+MAX_IW_SAMPLES = 100_000  # K of an IW-NLL (papers use 5,000): beyond it nothing is gained but hours
 
 
 def _show(v, n: int = 40) -> str:

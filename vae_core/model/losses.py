@@ -49,9 +49,15 @@ def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, sigma: float) -> torch.Ten
     return sq / (2 * sigma**2) + 0.5 * n_pixels * (LOG_2PI + 2 * math.log(sigma))
 
 
-def log_normal(z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """log N(z; mean, diag exp(logvar)), summed over the last dimension."""
-    return -0.5 * (LOG_2PI + logvar + (z - mean).pow(2) / logvar.exp()).sum(-1)
+def log_normal_at_noise(eps: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(z; mean, diag exp(logvar)) at z = mean + exp(logvar / 2) * eps, summed over the last
+    dimension: -1/2 * sum_j (log 2 pi + logvar_j + eps_j^2).
+
+    Written in eps, not as (z - mean)^2 / exp(logvar): that quotient is 0/0 = NaN in float32
+    once logvar < about -87 (exp underflows; z - mean rounds to 0), which a near-deterministic
+    posterior (beta = 0) reaches; in eps the density stays exact for any finite logvar.
+    """
+    return -0.5 * (LOG_2PI + logvar + eps.pow(2)).sum(-1)
 
 
 def log_standard_normal(z: torch.Tensor) -> torch.Tensor:

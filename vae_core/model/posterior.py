@@ -45,11 +45,16 @@ class Posterior:
         The randomness sits in eps only, so gradients flow to mean and logvar. With n, returns
         [n, N, D] (n samples per input), as the importance-weighted bound needs.
         """
+        return self.sample_with_noise(generator, n)[0]
+
+    def sample_with_noise(self, generator: torch.Generator | None = None, n: int | None = None):
+        """(z, eps): the draw of `sample` and the standard-normal noise it was made from, from
+        which log q(z|x) is computed exactly (losses.log_normal_at_noise)."""
         shape = self.mean.shape if n is None else (n, *self.mean.shape)
         eps = torch.randn(shape, generator=generator, dtype=self.mean.dtype, device=self.mean.device)
         if self.deterministic:
-            return self.mean.expand(shape).clone()
-        return self.mean + self.std * eps
+            return self.mean.expand(shape).clone(), eps
+        return self.mean + self.std * eps, eps
 
     def kl_per_dim(self) -> torch.Tensor:
         """Closed-form KL to N(0, I) for each latent dimension: [N, D]."""

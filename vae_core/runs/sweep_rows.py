@@ -21,17 +21,20 @@ from ..model.config import MAX_BETA, MAX_LATENT_DIM
 
 COLUMNS = (
     "beta", "latent_dim", "seed", "rate", "distortion", "neg_elbo", "nll_iw", "active_units", "knn_accuracy",
-    "sample_quality", "sample_entropy", "kind", "dataset", "epochs", "iw_samples", "status", "message", "path",
+    "sample_quality", "sample_entropy", "kind", "dataset", "epochs", "iw_samples", "likelihood", "status", "message",
+    "path",
 )  # fmt: skip
 TABLE_NAME = "sweep.json"
 MAX_TABLE_BYTES = 16 * 2**20  # ~1,000 points of 18 columns take 0.5 MB
 MAX_ROWS = 20_000  # several sweeps' grids (each at most cli.sweep.MAX_POINTS) in one folder
 MAX_TEXT = 1000  # characters of a text field (a failure's message is the longest)
 MAX_NAME_BYTES = 255  # a file name (NAME_MAX)
-STATUSES = ("done", "failed", "broken")
+# done; failed (training failed); broken; error (trained, but a figure came out NaN or infinite:
+# the estimator's message says which, never a silent gap)
+STATUSES = ("done", "failed", "broken", "error")
 NUMBERS = ("rate", "distortion", "neg_elbo", "nll_iw", "knn_accuracy", "sample_quality", "sample_entropy")
 COUNTS = {"active_units": MAX_LATENT_DIM, "epochs": 10**9, "iw_samples": 10**9}  # whole numbers >= 0, or null
-TEXTS = ("kind", "dataset", "message")
+TEXTS = ("kind", "dataset", "message", "likelihood")  # likelihood: what rate/distortion/−ELBO/IW-NLL are
 
 
 class SweepRows(list):

@@ -2,8 +2,9 @@
 
 Columns (sweep_rows.COLUMNS): β, latent size, seed, rate = KL(q(z|x) ‖ p(z)) and distortion =
 −E_q[log p(x|z)] (Alemi et al. 2018: −ELBO = rate + distortion, in nats per image), −ELBO, the
-IW-NLL with K importance samples (Burda et al. 2016), active units, kNN accuracy of the latent
-means, and sample quality (the share of N(0, I) samples the shipped classifier names, and the
+IW-NLL with K importance samples (Burda et al. 2016), what those likelihoods are ("likelihood":
+grey-level cross-entropy, or binarised NLL for a --binarize dynamic model), active units, kNN
+accuracy of the latent means, and sample quality (the share of N(0, I) samples the shipped classifier names, and the
 entropy of their classes) — all on the validation split of the data set the model was trained on.
 
 The table is rebuilt from the folder, not from one run's grid: two sweeps writing into one folder
@@ -28,11 +29,14 @@ import torch
 from ..analysis.metrics import evaluate
 from ..analysis.quality import sample_quality as judge
 from ..data import load_dataset
+from ..data.binarize import binarized_once, likelihood_label
 from ..io.atomic import atomic_write
 from ..io.checkpoint import load_checkpoint
 from ..io.classifier_file import classifier_for, load_classifier
 from ..io.header import CheckpointError, printable, read_meta
 from ..io.jsonable import finite_or_none
+from ..model.config import MAX_IW_SAMPLES
+from ..model.estimators import IW_ESTIMATOR, NonFiniteEstimate
 from .sweep_rows import COLUMNS, MAX_TEXT, TABLE_NAME, SweepRows, read_table, row_problem
 
 __all__ = ["COLUMNS", "SweepRows", "Table", "read_table"]
@@ -67,11 +71,17 @@ def sample_quality(model, meta: dict, classifiers=CLASSIFIERS) -> tuple[float | 
 
 def point_row(point, path: Path, iw_samples: int, any_k: bool = False) -> dict:
     """A finished point's metrics: read from the checkpoint when it stored them with the same K
-    (or any K with any_k: another sweep's point keeps its own), computed here otherwise (a reused
-    checkpoint trained without --eval-iw-samples K)."""
+    (or any K with any_k: another sweep's point keeps its own) and the current IW estimator,
+    computed here otherwise (a reused checkpoint trained without --eval-iw-samples K, or one
+    evaluated before round three, whose IW-NLL may be NaN or biased: vae_core.model.estimators)."""
     model, meta = load_checkpoint(path)
     ev = meta.get("evaluation") or {}
-    if ev.get("split") != "val" or not (ev.get("iw_samples") == iw_samples or any_k):
+    own_k = (
+        ev.get("iw_samples") if type(ev.get("iw_samples")) is int and 1 <= ev["iw_samples"] <= MAX_IW_SAMPLES else None
+    )
+    if ev.get("split") != "val" or ev.get("iw_estimator") != IW_ESTIMATOR:
+        ev = _evaluate(model, meta, own_k if any_k and own_k else iw_samples)
+    elif not (ev.get("iw_samples") == iw_samples or any_k):
         ev = _evaluate(model, meta, iw_samples)
     return {
         "beta": point.beta,
@@ -88,15 +98,24 @@ def point_row(point, path: Path, iw_samples: int, any_k: bool = False) -> dict:
         "dataset": meta.get("dataset"),
         "epochs": meta.get("train_config", {}).get("epochs"),
         "iw_samples": ev.get("iw_samples", iw_samples),
+        "likelihood": likelihood_label(_binarized(meta)),
         "status": "done",
         "message": "",
         "path": path.name,
     }
 
 
+def _binarized(meta: dict) -> bool:
+    return (meta.get("train_config") or {}).get("binarize") == "dynamic"
+
+
 def _evaluate(model, meta: dict, iw_samples: int) -> dict:
+    """Validation metrics on the protocol the model was trained for (binarised NLL on the fixed draw
+    for --binarize dynamic, like the evaluation stored at training; grey-level cross-entropy else)."""
     name = meta.get("dataset", "mnist5k")
     val, train = load_dataset(name, "val"), load_dataset(name, "train")
+    if _binarized(meta):
+        val, train = binarized_once(val), binarized_once(train)
     return {**evaluate(model, val, train, iw_samples=iw_samples, seed=meta.get("seed", 0)), "iw_samples": iw_samples}
 
 
@@ -188,7 +207,10 @@ def _row_or_none(path: Path, iw_samples: int, own: bool) -> dict | None:
         if type(seed) is not int:
             return None
         config = meta["model_config"]
-        row = point_row(GridPoint(float(config["beta"]), int(config["latent_dim"]), seed), path, iw_samples, not own)
+        point = GridPoint(float(config["beta"]), int(config["latent_dim"]), seed)
+        row = point_row(point, path, iw_samples, not own)
+    except NonFiniteEstimate as e:  # trained, but its IW-NLL is not a number: an error, shown as one
+        row = {**failed_row(point, str(e)), "status": "error", "path": path.name}
     except (CheckpointError, OSError, KeyError, TypeError, ValueError):
         return None
     return row if row_problem(row) is None else None

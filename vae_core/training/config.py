@@ -24,6 +24,7 @@ from ..model.plan import activation_count, parameter_count
 from .device import DEVICES, PRECISIONS
 
 SCHEDULES = ("constant", "cosine")
+BINARIZE = ("none", "dynamic")
 # (low, high) inclusive, for the numeric fields. Generous for real work, small enough that the
 # worst accepted value still runs: 10,000 epochs of mnist5k is a day on one core.
 BOUNDS = {
@@ -36,7 +37,7 @@ BOUNDS = {
     "film_frames": (0, 1_000),
     "film_points": (0, 10_000),
 }
-CHOICES = {"schedule": SCHEDULES, "precision": PRECISIONS, "device": DEVICES}  # the text fields
+CHOICES = {"schedule": SCHEDULES, "precision": PRECISIONS, "device": DEVICES, "binarize": BINARIZE}  # text fields
 INT_FIELDS = ("epochs", "batch_size", "seed", "augment_shift", "film_frames", "film_points")
 
 
@@ -48,6 +49,11 @@ class TrainConfig:
     seed: int = setting(0, "seeds initialisation, batch order and the reparameterisation noise")
     warmup_epochs: float = setting(0.0, "KL weight ramps linearly 0 -> beta over this many epochs")
     augment_shift: int = setting(1, "random translation of up to this many pixels (fights overfitting)")
+    binarize: str = setting(
+        "none",
+        "none (grey levels), or dynamic: a fresh Bernoulli draw of every training image each epoch "
+        "(the published likelihood protocol; vae_core.data.binarize)",
+    )
     schedule: str = setting("cosine", "learning rate: constant, or cosine decay to 0 (Loshchilov & Hutter, 2017)")
     precision: str = setting("auto", "auto (bf16 where native and as good, else fp32), fp32, or bf16 autocast")
     device: str = setting("auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps")

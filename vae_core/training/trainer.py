@@ -17,12 +17,13 @@ from collections import defaultdict
 import torch
 
 from ..data.augment import random_shift
+from ..data.binarize import binarize, binarized_once
 from ..data.datasets import Dataset
 from ..model.build import build_model
 from ..model.estimators import elbo_terms
 from . import distributed
 from .config import TrainConfig, check_fits
-from .device import autocast, generator, memory_available, resolve_device, resolve_precision
+from .device import autocast, memory_available, resolve_device, resolve_precision
 
 
 class TrainingDiverged(RuntimeError):
@@ -40,6 +41,8 @@ class Trainer:
         self.precision = resolve_precision(config.precision, self.device)
         self.model, self.config, self.train_data, self.val_data = model.to(self.device), config, train, val
         self.x_train = train.images.to(self.device)  # moved once; batches are slices of it
+        if val is not None and config.binarize == "dynamic":  # validate on the protocol trained for
+            val = binarized_once(val)
         self.x_val = val.images.to(self.device) if val is not None else None
         self.callbacks: dict[str, list] = defaultdict(list)
         self.stop_event = threading.Event()
@@ -69,14 +72,11 @@ class Trainer:
 
     def run(self) -> list[dict]:
         cfg, world = self.config, self.world
-        order_gen = generator(self.device, cfg.seed)  # the same permutation on every rank
-        # One process draws everything from one stream (as before torchrun existed: same results);
-        # ranks draw their noise from their own streams, or they would share it.
-        noise_gen = (
-            order_gen
-            if not world.distributed
-            else generator(self.device, cfg.seed + distributed.NOISE_STRIDE * (world.rank + 1))
-        )
+        # Two streams: the batch order (and the dynamic binarisation) is the same on every rank;
+        # the noise that touches images (eps, shifts) is each rank's own, N = 1 included, so it
+        # never replays the order stream. (Since round three: the N = 1 noise stream changed, so a
+        # retraining of a model shipped before it differs from that file by noise, not by recipe.)
+        order_gen, noise_gen = distributed.streams(self.device, cfg.seed, world)
         loss_fn = distributed.wrap(self.model, world, self.device)
         # fused: one kernel for all parameters instead of a Python loop over them (1.4x steps/s here)
         self.opt = torch.optim.Adam(
@@ -101,30 +101,33 @@ class Trainer:
         return self.history
 
     def _epoch(self, loss_fn, order_gen, noise_gen) -> float | None:
-        """One pass over the global permutation; the mean training loss, or None if cancelled."""
+        """One pass over the global permutation; the mean training loss over the images used,
+        or None if cancelled."""
         cfg, world, n = self.config, self.world, len(self.x_train)
         self.model.train()
-        total = 0.0
+        total, used = 0.0, 0
         order = torch.randperm(n, generator=order_gen, device=self.device)
+        x = binarize(self.x_train, order_gen) if cfg.binarize == "dynamic" else self.x_train
         for i in range(0, n, cfg.batch_size):
             idx = order[i : i + cfg.batch_size]
             if len(idx) < world.size:  # a last global batch too small to split: every rank skips it
                 continue
             local = idx[distributed.local_slice(0, len(idx), world)]
-            total += self._step(loss_fn, self.x_train[local], len(idx), noise_gen) * len(idx)
+            total += self._step(loss_fn, x[local], len(idx), noise_gen) * len(idx)
+            used += len(idx)
             self.fire("on_batch_end")
             if self.cancelled:
                 return None
-        return total / n
+        return total / max(used, 1)
 
     def _step(self, loss_fn, x: torch.Tensor, n_global: int, gen: torch.Generator) -> float:
         cfg = self.config
         if cfg.augment_shift:
             x = random_shift(x, cfg.augment_shift, gen)
-        with autocast(self.device, self.precision):
+        with distributed.exchange(self.world), autocast(self.device, self.precision):
             loss = loss_fn(x, gen, self.beta_scale())
-        # the one host read per step: the NaN guard and the bar share it (all ranks read the same)
-        value = distributed.global_mean(loss, len(x), self.world).item()
+            # the one host read per step: the NaN guard and the bar share it (all ranks read the same)
+            value = distributed.global_mean(loss, len(x), self.world).item()
         if not math.isfinite(value):
             raise TrainingDiverged(
                 f"Training diverged at epoch {self.epoch}, step {self.step + 1}: the loss became "
@@ -133,7 +136,8 @@ class Trainer:
         for group in self.opt.param_groups:
             group["lr"] = self.learning_rate()
         self.opt.zero_grad(set_to_none=True)
-        distributed.scale_local_loss(loss, len(x), n_global, self.world).backward()
+        with distributed.exchange(self.world):  # DDP all-reduces the gradients in backward
+            distributed.scale_local_loss(loss, len(x), n_global, self.world).backward()
         self.opt.step()
         self.step += 1
         self.batch_metrics = {"loss": value}
