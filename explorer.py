@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.frame import context, url
+from ui.frame import browser, context, url
 from ui.frame.pages import VIEWS
 from vae_core.io.header import CheckpointError
 
@@ -20,6 +20,7 @@ st.set_page_config(page_title="VAE latent-space explorer", page_icon=ICON, layou
 PAGES = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(VIEWS)]
 
 page = st.navigation(PAGES)
+browser.install()  # before anything writes the URL: mirror writes replace the history entry
 url.begin()
 st.session_state["ctx"] = ctx = context.sidebar()
 try:

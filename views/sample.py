@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.components import panels
+from ui.components import linked, panels
 from ui.frame import context
 from ui.render import figures
 from ui.services import latents, measures
@@ -19,7 +19,7 @@ st.caption(
     f"{noun}s of the training split judges each source."
 )
 c1, c2 = st.columns([1, 3])
-seed = c1.number_input("Draw", 0, 10_000, 0, key="sample_seed", help="Another number: other samples.")
+seed = linked.number(c1, "Draw", 0, 10_000, 0, key="sample_seed", name="seed", help="Another number: other samples.")
 mean, logvar = latents.codes(ref)
 
 cols = st.columns(3)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from ui.frame import url
+from ui.components import linked
 from ui.services.data import prepare_drawing, prepare_upload
 from ui.settings import UPLOAD_MB, UPLOAD_TYPES
 
@@ -16,43 +16,40 @@ from ui.settings import UPLOAD_MB, UPLOAD_TYPES
 def projection_controls(d: int, key: str, default: str | None = None) -> tuple[str, tuple]:
     """The projection picker and its parameters: (method, params as a hashable tuple)."""
     names = {"native": "native (z)", "pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-    options = list(names)
-    url.restore_projection(key)
-    method = st.segmented_control(
-        "Projection",
-        options,
-        format_func=names.get,
-        key=f"{key}_method",
-        default=default or ("native" if d == 2 else "pca"),
+    default = default or ("native" if d == 2 else "pca")
+    method = linked.segmented(
+        st, "Projection", names, key=f"{key}_method", name="proj", default=default, format_func=names.get
     )
-    method = method or "pca"
     params: dict = {}
     if method == "umap":
         c1, c2 = st.columns(2)
-        params["n_neighbors"] = c1.slider("n_neighbors", 5, 100, 15, key=f"{key}_nn")
-        params["min_dist"] = c2.slider("min_dist", 0.0, 0.99, 0.1, 0.01, key=f"{key}_md")
+        params["n_neighbors"] = linked.slider(c1, "n_neighbors", 5, 100, 15, key=f"{key}_nn", name="n_neighbors")
+        params["min_dist"] = linked.slider(c2, "min_dist", 0.0, 0.99, 0.1, 0.01, key=f"{key}_md", name="min_dist")
     elif method == "tsne":
-        params["perplexity"] = float(st.slider("perplexity", 5, 100, 30, key=f"{key}_perp"))
+        params["perplexity"] = float(linked.slider(st, "perplexity", 5, 100, 30, key=f"{key}_perp", name="perplexity"))
     if method == "native" and d > 2:
         st.caption(f"z has {d} dimensions: the native map shows the two with the most KL.")
-    url.put(proj=method, **params)
     return method, tuple(sorted(params.items()))
 
 
-def digit_picker(data, key: str, label: str, default_class: int = 0):
-    """Pick a digit of the dataset by class and index within the class: (dataset index, image [1,1,H,W])."""
+def digit_picker(data, key: str, label: str, default_class: int = 0, name: str = "digit"):
+    """Pick a digit of the dataset by class and index within the class: (dataset index, image [1,1,H,W]).
+    Both are part of the view: URL keys `{name}_class` and `{name}_index`."""
     labels = np.asarray(data.labels)
     c1, c2 = st.columns(2)
-    c = c1.selectbox(
+    c = linked.select(
+        c1,
         f"{label}: class",
         range(len(data.classes)),
-        index=default_class % len(data.classes),
-        format_func=lambda i: data.classes[i],
         key=f"{key}_class",
+        name=f"{name}_class",
+        default=default_class % len(data.classes),
+        format_func=lambda i: data.classes[i],
     )
     members = np.flatnonzero(labels == c)
-    j = c2.number_input(f"{label}: index in class", 0, max(0, len(members) - 1), 0, key=f"{key}_idx")
-    i = int(members[int(j)])
+    top = max(0, len(members) - 1)
+    j = linked.number(c2, f"{label}: index in class", 0, top, 0, key=f"{key}_idx", name=f"{name}_index")
+    i = int(members[min(int(j), top)])
     return i, data.images[i : i + 1]
 
 
@@ -124,12 +121,8 @@ def latest_input(key: str, inputs: dict[str, Input | None]) -> str | None:
 
 def class_filter(classes, key: str) -> list[int] | None:
     """Which classes the map draws in colour (the others are dimmed): their indices, or None for all."""
-    shown = st.multiselect(
-        "Classes shown",
-        list(range(len(classes))),
-        default=list(range(len(classes))),
-        format_func=classes.__getitem__,
-        key=key,
+    shown = linked.multiselect(
+        st, "Classes shown", range(len(classes)), key=key, name="classes", format_func=classes.__getitem__
     )
     return None if len(shown) == len(classes) else [int(c) for c in shown]
 
