@@ -98,7 +98,7 @@ if recorded is not None:
     with st.expander("Training film: how this map formed"):
         codes, epochs, history = recorded["codes"], recorded["epochs"], ctx.meta.get("history", [])
         film_key, film_data = f"{ref.path}:{ref.mtime}", ctx.meta.get("dataset", data_name)
-        film.show(film_key, film_data, codes, epochs, history, key=ctx.widget_key("map_film"))
+        film.show(film_key, film_data, codes, epochs, history, key=ctx.widget_key("map_film"), name=ctx.entry.stem)
 if linked.toggle(
     st, "3-D view", key=ctx.widget_key("map_3d_on"), name="3d", help="The codes in three dimensions (a plotly scatter)."
 ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,19 +63,52 @@ class Input:
 
 
 def upload_digit(key: str, label: str = "Upload a digit") -> Input | None:
-    """A file uploader; the prepared digit, or None (errors shown on the page, never raised)."""
-    up = st.file_uploader(label, type=UPLOAD_TYPES, key=key, help=f"Up to {UPLOAD_MB} MB.", max_upload_size=UPLOAD_MB)
+    """A file uploader; the prepared digit, or None (errors shown on the page, never raised).
+
+    Streamlit empties an uploader when its page is left; the prepared digit is kept (per
+    uploader) until the user removes or replaces the file, so coming back shows it again."""
+    kept = f"_kept_{key}"
+    up = st.file_uploader(
+        label,
+        type=UPLOAD_TYPES,
+        key=key,
+        help=f"Up to {UPLOAD_MB} MB.",
+        max_upload_size=UPLOAD_MB,
+        on_change=_forget_removed,
+        args=(key, kept),
+    )
     if up is None:
-        return None
+        if (earlier := st.session_state.get(kept)) is None:
+            return None
+        name, given = earlier
+        c1, c2 = st.columns([4, 1], vertical_alignment="center")
+        c1.caption(f"Still using your earlier upload `{name}`; upload another file to replace it.")
+        if c2.button("Remove", key=f"{key}_forget"):
+            st.session_state.pop(kept, None)
+            st.rerun()
+        return given
     x, error = prepare_upload(up.getvalue())
     if error:
         st.error(f"{up.name}: {error}")
+        st.session_state.pop(kept, None)
         return None
-    return Input(x, f"upload:{up.file_id}")
+    given = Input(x, f"upload:{up.file_id}")
+    st.session_state[kept] = (re.sub(r"[^\w .()-]", "?", up.name)[:60], given)  # shown as text, never markup
+    return given
+
+
+def _forget_removed(key: str, kept: str) -> None:
+    """The user removed the file (the uploader changed to empty): forget the kept digit too."""
+    if st.session_state.get(key) is None:
+        st.session_state.pop(kept, None)
 
 
 def drawn_digit(key: str) -> Input | None:
-    """A 280x280 canvas (white ink on black, like MNIST); the prepared drawing, or None."""
+    """A 280x280 canvas (white ink on black, like MNIST); the prepared drawing, or None.
+
+    The strokes and their prepared digit are kept (per canvas): a canvas mounted again after the
+    page was left starts from the strokes it had, and the kept digit stands in until the canvas
+    sends its pixels."""
     import json
 
     try:
@@ -82,7 +116,10 @@ def drawn_digit(key: str) -> Input | None:
     except ImportError:
         st.info("Drawing needs the streamlit-drawable-canvas package (pip install -r requirements.txt).")
         return None
-    stroke = st.slider("Brush", 8, 40, 20, key=f"{key}_brush")
+    kept, initial = f"_kept_{key}", f"_initial_{key}"
+    if key not in st.session_state:  # (re)mounted: start from the kept strokes, for the whole visit
+        st.session_state[initial] = (st.session_state.get(kept) or ([], None))[0]
+    stroke = st.slider("Brush", 8, 40, 20, key=f"{key}_brush", persist_state="session")
     result = st_canvas(
         stroke_width=stroke,
         stroke_color="#FFFFFF",
@@ -90,17 +127,25 @@ def drawn_digit(key: str) -> Input | None:
         height=280,
         width=280,
         drawing_mode="freedraw",
+        initial_drawing={"objects": st.session_state[initial]} if st.session_state.get(initial) else None,
         return_image_data=True,
         key=key,
     )
     objects = (result.json_data or {}).get("objects", []) if result is not None else []
-    if not objects or result.image_data is None:
+    if not objects:
+        st.session_state.pop(kept, None)
         return None
+    if result.image_data is None:  # not sent since it was mounted again: the kept drawing, if it is this one
+        earlier = st.session_state.get(kept)
+        return earlier[1] if earlier and earlier[0] == objects else None
     x, error = prepare_drawing(np.asarray(result.image_data, dtype=np.uint8))
     if error:
         st.info(f"Draw a digit: {error}")
+        st.session_state[kept] = (objects, None)
         return None
-    return Input(x, "drawing:" + hashlib.sha1(json.dumps(objects, sort_keys=True).encode()).hexdigest())
+    given = Input(x, "drawing:" + hashlib.sha1(json.dumps(objects, sort_keys=True).encode()).hexdigest())
+    st.session_state[kept] = (objects, given)
+    return given
 
 
 def latest_input(key: str, inputs: dict[str, Input | None]) -> str | None:
