@@ -31,10 +31,11 @@ def segmented(where, label: str, options, *, key: str, name: str, default, forma
     check = url.Choice(tuple(options))
     url.seed(key, name, check, default)
     _fits(key, options, default)
+    if key not in st.session_state:
+        st.session_state[key] = default  # (not default=: a widget given both logs a warning)
     value = where.segmented_control(
         label,
         options,
-        default=default,
         required=True,
         format_func=format_func,
         key=key,

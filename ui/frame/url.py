@@ -19,114 +19,67 @@ view. Writes replace the history entry (ui/frame/browser.py): only a new page is
 from __future__ import annotations
 
 import functools
-import math
 import os
 import re
-from dataclasses import dataclass
 
 import streamlit as st
 
+from ui.frame.url_checks import Choice as Choice  # the checks, re-exported for widgets that seed from the URL
+from ui.frame.url_checks import Flag as Flag
+from ui.frame.url_checks import Number as Number
+from ui.frame.url_checks import Subset as Subset
+from ui.frame.url_checks import Vector as Vector
 from vae_core.io.projection_cache import file_digest
 
 DIGEST = 12  # hex characters of the sha256: plenty to tell a few hundred files apart
 MAX_SELECTION = 100_000  # indices a link may select
 MAX_TEXT = 20_000  # characters of one URL value (a selection of many lasso runs is the longest)
-MAX_NUMBER_TEXT = 32  # characters of one number: "1e308" fits, a megabyte of digits does not
 
-
-NONE = "none"  # an empty multiselect (an absent key means its default)
-
-
-# --- the checks: one per kind of value; parse() raises ValueError with a short reason ---
-
-
-@dataclass(frozen=True)
-class Choice:
-    """One of a widget's options, written as str(option)."""
-
-    options: tuple
-
-    def parse(self, raw: str):
-        for option in self.options:
-            if str(option) == raw:
-                return option
-        raise ValueError("not one of the choices")
-
-    def text(self, value) -> str:
-        return str(value)
-
-
-@dataclass(frozen=True)
-class Number:
-    """A finite number in [lo, hi]; an integer when `integer`."""
-
-    lo: float
-    hi: float
-    integer: bool = False
-
-    def parse(self, raw: str):
-        if len(raw) > MAX_NUMBER_TEXT:
-            raise ValueError("too long for a number")
-        try:
-            value = int(raw) if self.integer else float(raw)
-        except ValueError:
-            raise ValueError("not a whole number" if self.integer else "not a number") from None
-        if not math.isfinite(value):
-            raise ValueError("not a finite number")
-        slack = 0 if self.integer else 1e-5 * max(abs(self.lo), abs(self.hi), 1e-12)  # text() keeps 6 digits
-        if not self.lo - slack <= value <= self.hi + slack:
-            raise ValueError(f"outside {self.lo:g} to {self.hi:g}")
-        return min(max(value, self.lo), self.hi)
-
-    def text(self, value) -> str:
-        return str(int(value)) if self.integer else f"{float(value):.6g}"
-
-
-@dataclass(frozen=True)
-class Flag:
-    def parse(self, raw: str) -> bool:
-        if raw not in ("0", "1"):
-            raise ValueError("not 0 or 1")
-        return raw == "1"
-
-    def text(self, value) -> str:
-        return "1" if value else "0"
-
-
-@dataclass(frozen=True)
-class Subset:
-    """Some of a widget's options (a multiselect), comma-separated, in the options' order."""
-
-    options: tuple
-
-    def parse(self, raw: str) -> list:
-        if raw == NONE:
-            return []
-        parts = raw.split(",")
-        if len(parts) > len(self.options):
-            raise ValueError("more items than there are choices")
-        picked = {Choice(self.options).parse(p) for p in parts}
-        return [o for o in self.options if o in picked]
-
-    def text(self, value) -> str:
-        return ",".join(str(v) for v in value) if len(value) else NONE
-
-
-@dataclass(frozen=True)
-class Vector:
-    """d finite numbers of magnitude at most `bound` (a latent code)."""
-
-    d: int
-    bound: float
-
-    def parse(self, raw: str) -> list[float]:
-        parts = raw.split(",")
-        if len(parts) != self.d:
-            raise ValueError(f"not {self.d} numbers")
-        return [Number(-self.bound, self.bound).parse(p) for p in parts]
-
-    def text(self, value) -> str:
-        return ",".join(f"{float(v):.3g}" for v in value)
+# Every URL key, once (the one home of their names); put() refuses any other.
+KEYS = {
+    "model": "every page: the model, by the first 12 hex digits of its file's sha256",
+    "data": "every page: the dataset whose codes are shown",
+    "proj": "a map's projection (native, pca, tsne, umap)",
+    "n_neighbors": "UMAP's neighbours",
+    "min_dist": "UMAP's minimum distance",
+    "perplexity": "t-SNE's perplexity",
+    "sel": "Latent map: the selected indices (3,10-12)",
+    "sigma": "Latent map: σ ellipses shown (0/1)",
+    "prior": "Latent map: prior samples shown (0/1)",
+    "holes": "Latent map: prior holes shown (0/1)",
+    "colour": "Latent map: what colours the points",
+    "classes": "Latent map: the classes drawn in colour",
+    "3d": "Latent map: the 3-D view shown (0/1)",
+    "3d_view": "Latent map: the 3-D view's projection",
+    "start_from": "Interpolate: the start is a dataset image or an upload",
+    "start_class": "Interpolate: the start's class",
+    "start_index": "Interpolate: the start's index within its class",
+    "end_from": "Interpolate: the end is a dataset image or an upload",
+    "end_class": "Interpolate: the end's class",
+    "end_index": "Interpolate: the end's index within its class",
+    "path": "Interpolate: linear or spherical",
+    "steps": "Interpolate: decoded steps",
+    "start": "Traverse: start from the origin or a digit's code",
+    "digit_class": "Traverse: the start digit's class",
+    "digit_index": "Traverse: the start digit's index within its class",
+    "tab": "Traverse: the open tab",
+    "rows": "Traverse: the grid's row dimension",
+    "cols": "Traverse: the grid's column dimension",
+    "grid": "Traverse: the grid's size",
+    "range": "Traverse: the grid's range in prior quantiles or σ",
+    "q": "Traverse: the grid's quantile",
+    "s": "Traverse: the grid's ± σ",
+    "z": "Traverse: the sliders' code",
+    "export": "Traverse: the exported traversal's dimension",
+    "attr": "Traverse: the attribute direction",
+    "amount": "Traverse: how far along it",
+    "toward": "Traverse: the class a code moves toward",
+    "input": "Encode: the open tab (upload or draw)",
+    "seed": "Sample: the samples' seed",
+    "size": "Compare: the latent size compared",
+    "same_axes": "Compare: shared axes (0/1)",
+    "sweep": "β sweep: the sweep shown, by its label",
+}
 
 
 # --- when the URL speaks ---
@@ -290,6 +243,9 @@ def begin() -> None:
 
 def put(**values) -> None:
     """A page's current choices, for the URL (written when the run ends). None or "" leaves a key out."""
+    unknown = set(values) - set(KEYS)
+    if unknown:
+        raise KeyError(f"URL keys live in ui/frame/url.py's KEYS; not there: {sorted(unknown)}")
     st.session_state.setdefault("_url_values", {}).update(values)
 
 
