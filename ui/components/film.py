@@ -96,9 +96,11 @@ def show(
     key: str,
     height: int = 420,
     name: str = "training",
+    download: str = "deferred",
 ):
     """Draw the film (codes [E, M, D]) on a live map, with a GIF to download (NAME-film.gif);
-    `film_key` names this film's content."""
+    `film_key` names this film's content. download: "deferred" (built when clicked), "cached"
+    (built once per film_key: for a page that redraws itself) or "later" (a film still growing)."""
     codes = np.asarray(codes)
     event = None
     if settings.live_map():
@@ -108,13 +110,23 @@ def show(
         )
     else:
         st.caption("The training film plays on the live map (turned off here); the GIF below has every frame.")
+    if download == "later":
+        st.caption("The film can be downloaded as a GIF once training has ended.")
+        return event
     labels = data.film_arrays(dataset, codes.shape[1])[1]
     st.download_button(
         "Download the film (GIF)",
-        lambda: gif(codes, list(epochs), labels),  # drawn only when clicked
+        # Built when clicked; in a fragment that redraws every second the click would find that
+        # deferred build gone, so there the bytes are made once per film (film_key) and sent.
+        _gif(film_key, codes, tuple(epochs), labels) if download == "cached" else lambda: gif(codes, epochs, labels),
         f"{name}-film.gif",
         "image/gif",
         key=f"{key}_gif",
         on_click="ignore",
     )
     return event
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _gif(film_key: str, _codes, epochs: tuple, _labels) -> bytes:
+    return gif(_codes, list(epochs), _labels)

@@ -95,15 +95,15 @@ def file_cell(job: dict) -> str:
 def table(jobs: list[dict]) -> None:
     rows = [
         {
-            "job": j["id"],
+            "job": j["id"],  # what a narrow page must show first comes first; the long file name last
             "state": STATES.get(j["state"], j["state"]),
-            "model": name(j),
-            "file": file_cell(j),
+            "yours": "yes" if j["own"] else "",
             "progress": j["step"] / j["total_steps"] if j["total_steps"] else 0.0,
+            "model": name(j),
             "elapsed": duration(j["elapsed_s"]),
             "ETA": duration(j["eta_s"]) if j["state"] == "running" else "—",
             "samples/s": round(j["samples_per_s"] or 0),
-            "yours": "yes" if j["own"] else "",
+            "file": file_cell(j),
         }
         for j in jobs
     ]
@@ -154,7 +154,17 @@ def detail(manager, job: dict) -> None:
                 film_key = f"job{job['id']}:{len(job['film_epochs'])}"
                 stem = Path(job["saved"] or job["out"]).stem
                 epochs, history = job["film_epochs"], job["history"]
-                film.show(film_key, job["dataset"], codes.float().numpy(), epochs, history, "tr_film", name=stem)
+                download = "later" if job["state"] in ("queued", "running") else "cached"
+                film.show(
+                    film_key,
+                    job["dataset"],
+                    codes.float().numpy(),
+                    epochs,
+                    history,
+                    "tr_film",
+                    name=stem,
+                    download=download,
+                )
                 n = codes.shape[1]
                 st.caption(
                     f"The latent codes of {n:,} validation images, epoch by epoch: press ▶ or drag the scrubber."
@@ -168,6 +178,10 @@ def jobs_view(manager) -> None:
     if not jobs:
         st.info("No training job on this server yet. Choose settings above and press **Start training**.")
         return
+    saved = {j["id"] for j in jobs if j["saved"]}
+    if saved - st.session_state.setdefault("_tr_saved_seen", saved):  # a model was just written: the
+        st.session_state["_tr_saved_seen"] = saved  # whole page runs again, so the model picker and
+        st.rerun()  # "Your models" list it (this fragment alone cannot redraw them)
     st.subheader(f"Jobs on this server ({len(jobs)})")
     table(jobs)
     by_id = {j["id"]: j for j in jobs}

@@ -32,7 +32,7 @@ def your_models(manager) -> None:
             f"The models you train are saved in `{settings.user_dir().name}/`; here you can rename or delete them."
         )
         return
-    path = st.selectbox("Model", list(mine), format_func=lambda p: mine[p].name, key="my_model")
+    path = st.selectbox("Your model", list(mine), format_func=lambda p: mine[p].name, key="my_model")
     entry = mine[path]
     claimed = [j["out"] for j in manager.jobs() if j["state"] in ACTIVE]
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
