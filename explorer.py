@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.components import notes
-from ui.frame import context, url
+from ui.frame import browser, context, url
 from ui.frame.pages import VIEWS
 from vae_core.io.header import CheckpointError
 
@@ -21,6 +21,7 @@ st.set_page_config(page_title="VAE latent-space explorer", page_icon=ICON, layou
 PAGES = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(VIEWS)]
 
 page = st.navigation(PAGES)
+browser.install()  # before anything writes the URL: mirror writes replace the history entry
 url.begin()
 notes.new_run()
 st.session_state["ctx"] = ctx = context.sidebar()

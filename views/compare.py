@@ -5,7 +5,7 @@ import streamlit as st
 import torch
 
 import ui.livemap as lm
-from ui.components import maps, widgets
+from ui.components import linked, maps, widgets
 from ui.frame import context, probe, url
 from ui.render import figures
 from ui.sections import compare as section
@@ -30,17 +30,18 @@ if not trios:
     url.stop()
 sizes = sorted(trios)
 default = entry.latent_dim if entry.latent_dim in trios else sizes[0]
-d = (
-    st.segmented_control("Latent size", sizes, default=default, format_func=lambda s: f"z = {s}", key="cmp_d")
-    or default
+d = linked.segmented(
+    st, "Latent size", sizes, key="cmp_d", name="size", default=default, format_func=lambda s: f"z = {s}"
 )
 trio = trios[d]
 st.caption("Comparing " + " · ".join(f"**{trio[k].stem}**" for k in ("ae", "kl", "vae")) + f" (z = {d}).")
 method, params = widgets.projection_controls(d, key=f"cmp_map_{d}", default="native" if d == 2 else "pca")
-shared = st.toggle(
+shared = linked.toggle(
+    st,
     "Same axes for all three",
-    value=True,
     key="cmp_shared",
+    name="same_axes",
+    default=True,
     help="On shared axes the autoencoder's spread is visible at once; turn off to see each shape.",
 )
 

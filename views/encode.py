@@ -5,7 +5,7 @@ import streamlit as st
 import torch
 
 import ui.livemap as lm
-from ui.components import maps, typicality, widgets
+from ui.components import linked, maps, typicality, widgets
 from ui.frame import context, probe, url
 from ui.render import figures
 from ui.sections import encode as section
@@ -22,7 +22,7 @@ if tuple(ctx.config.image_shape) != (1, 28, 28):
     st.info("This model works on 8×8 images; pick a 28×28 model to encode uploads and drawings.")
     url.stop()
 
-upload_tab, draw_tab = st.tabs(["Upload", "Draw"])
+(upload_tab, draw_tab), _ = linked.tabs({"upload": "Upload", "draw": "Draw"}, key="enc_tab", name="input")
 with upload_tab:
     uploaded = widgets.upload_digit("enc_upload", catalog.upload_hint(own))
 with draw_tab:

@@ -4,7 +4,7 @@ import streamlit as st
 import torch
 
 import ui.livemap as lm
-from ui.components import maps, panels, typicality, widgets
+from ui.components import linked, maps, panels, typicality, widgets
 from ui.frame import context, probe
 from ui.render import figures
 from ui.services import data, latents
@@ -22,14 +22,15 @@ st.caption(
 )
 
 
-def endpoint(col, key, label, default_class):
+def endpoint(col, key, label, default_class, name):
     """One end of the path, from the dataset or an upload: (image [1,1,H,W], what it is)."""
     with col:
-        source = st.radio(
+        source = linked.radio(
+            st,
             label,
             ["dataset digit", "upload"],
-            horizontal=True,
             key=f"{key}_src",
+            name=f"{name}_from",
             format_func=lambda o: o.replace("digit", noun),
         )
         if source == "upload" and ctx.config.image_shape == (1, 28, 28):
@@ -37,16 +38,16 @@ def endpoint(col, key, label, default_class):
             if up is not None:
                 return up.x, "your upload"
             st.caption(f"No usable upload yet: using the dataset {noun} below.")
-        i, x = widgets.digit_picker(dataset, ctx.widget_key(key), label, default_class)
+        i, x = widgets.digit_picker(dataset, ctx.widget_key(key), label, default_class, name=name)
         return x, f"#{i} · class {dataset.classes[int(dataset.labels[i])]}"
 
 
 typicality.data_note(ctx)
 c1, c2 = st.columns(2)
-(x0, what0), (x1, what1) = endpoint(c1, "ia", "Start", 1), endpoint(c2, "ib", "End", 7)
+(x0, what0), (x1, what1) = endpoint(c1, "ia", "Start", 1, "start"), endpoint(c2, "ib", "End", 7, "end")
 c1, c2 = st.columns(2)
-method = c1.segmented_control("Path", ["linear", "spherical"], default="linear", key="interp_method") or "linear"
-steps = c2.slider("Steps", 3, 20, 10, key="interp_steps")
+method = linked.segmented(c1, "Path", ["linear", "spherical"], key="interp_method", name="path", default="linear")
+steps = linked.slider(c2, "Steps", 3, 20, 10, key="interp_steps", name="steps")
 
 post = latents.encode(model, torch.cat([torch.as_tensor(x0), torch.as_tensor(x1)]))
 z0, z1 = post.mean[0], post.mean[1]

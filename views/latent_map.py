@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 import ui.livemap as lm
-from ui.components import film, maps, panels, widgets
+from ui.components import film, linked, maps, panels, widgets
 from ui.frame import context, probe, url
 from ui.services import data, latents, map_assets, models
 from vae_core.analysis.thresholds import hole_words
@@ -29,12 +29,14 @@ st.caption(
 d, kind = config.latent_dim, config.kind
 method, params = widgets.projection_controls(d, key=ctx.widget_key("map"))
 c1 = c2 = c3 = c4 = st.container(horizontal=True, vertical_alignment="bottom")  # wraps on a narrow page
-show_sigma = c1.toggle("Posterior σ ellipses", key="map_sigma", help="1σ of q(z|x) for 200 images.")
-show_prior = c2.toggle("Prior samples N(0, I)", key="map_prior")
+show_sigma = linked.toggle(
+    c1, "Posterior σ ellipses", key="map_sigma", name="sigma", help="1σ of q(z|x) for 200 images."
+)
+show_prior = linked.toggle(c2, "Prior samples N(0, I)", key="map_prior", name="prior")
 holes_help = f"Where {hole_words()}: the prior expects codes, the data put few."
-show_holes = c3.toggle("Prior holes", key="map_holes", help=holes_help)
+show_holes = linked.toggle(c3, "Prior holes", key="map_holes", name="holes", help=holes_help)
 colourings = ["class", *catalog.attributes(data_name)]
-colour = c4.selectbox("Colour by", colourings, key=ctx.widget_key("map_colour"), width=220)
+colour = linked.select(c4, "Colour by", colourings, key=ctx.widget_key("map_colour"), name="colour", width=220)
 sel_key = ctx.widget_key(f"map_selection_{data_name}")  # kept until cleared or the model changes
 if (shared := url.selection(n)) is not None:  # a link's selection, on the session's first run
     st.session_state[sel_key] = shared
@@ -103,8 +105,10 @@ if recorded is not None:
     with st.expander("Training film: how this map formed"):
         codes, epochs, history = recorded["codes"], recorded["epochs"], ctx.meta.get("history", [])
         film_key, film_data = f"{ref.path}:{ref.mtime}", ctx.meta.get("dataset", data_name)
-        film.show(film_key, film_data, codes, epochs, history, key=ctx.widget_key("map_film"))
-if st.toggle("3-D view", key=ctx.widget_key("map_3d_on"), help="The codes in three dimensions (a plotly scatter)."):
+        film.show(film_key, film_data, codes, epochs, history, key=ctx.widget_key("map_film"), name=ctx.entry.stem)
+if linked.toggle(
+    st, "3-D view", key=ctx.widget_key("map_3d_on"), name="3d", help="The codes in three dimensions (a plotly scatter)."
+):
     panels.view_3d(ctx, mean, logvar, labels, classes)
 url.put(sel=url.format_indices(event.selection))
 if not event.selection:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.components import panels, widgets
+from ui.components import linked, panels, widgets
 from ui.frame import context, probe
 from ui.render import figures, labelled, lesson_text
 from ui.services import data, latents, measures
@@ -20,12 +20,14 @@ st.caption(
     f"{noun}s of the training split judges each source."
 )
 c1, c2 = st.columns([1, 3])
-seed = c1.number_input(
+seed = linked.number(
+    c1,
     "Seed",
     0,
     10_000,
     0,
     key="sample_seed",
+    name="seed",
     help="The random seed of the 30 draws per source: another seed, other samples.",
 )
 mean, logvar = latents.codes(ref)

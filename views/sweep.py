@@ -7,6 +7,7 @@ approaches the KL-only end; the Compare page shows this continuum in three point
 
 import streamlit as st
 
+from ui.components import linked
 from ui.frame import context, url
 from ui.render import sweep_chart
 from ui.sections import sweep as section
@@ -25,7 +26,8 @@ if not found:
         "--out-dir user_models/sweep-mine`."
     )
     url.stop()
-folder = st.selectbox("Sweep", list(found), format_func=found.get, key="sweep_folder")
+by_label = {label: path for path, label in found.items()}  # the URL names a sweep by its label, never by a path
+folder = by_label[linked.select(st, "Sweep", by_label, key="sweep_folder", name="sweep")]
 rows = section.rows(folder)
 if not rows:
     st.info("This sweep has no finished point yet.")

@@ -9,6 +9,7 @@ import torch
 import vae_core
 from ui import settings
 from ui.sections import train as section
+from ui.sections import train_models
 from ui.services import models
 from vae_core.data import DATASETS, is_available
 from vae_core.io.registry import KIND_NAMES
@@ -29,6 +30,7 @@ if picked is not None and not picked.retrainable:
         "it again, or train a model of ours below."
     )
 manager = models.job_manager()
+KEEP = "session"  # the form keeps its values when the user leaves the page and comes back
 RECIPE = TrainConfig()  # the shipped recipe: TrainConfig's defaults
 QUICK_EPOCHS = 60  # the shipped recipe runs 150; 60 finishes in about a minute within a few nats of it
 devices = (
@@ -37,11 +39,15 @@ devices = (
     + (["mps"] if torch.backends.mps.is_available() else [])
 )
 
+names = [n for n in DATASETS if is_available(n, settings.DATA_ROOT)]
+choices = {"tr_kind": list(KIND_NAMES), "tr_data": names, "tr_device": devices, "tr_precision": list(PRECISIONS)}
+section.restore_form(manager, choices)  # a refresh keeps the form: this browser's last recipe
+
 with st.form("train_form", enter_to_submit=False):  # Enter in a number box must not start a job
     c1, c2, c3 = st.columns(3)
-    kind = c1.selectbox("Kind", list(KIND_NAMES), format_func=KIND_NAMES.get, key="tr_kind")
-    latent_dim = c2.number_input("Latent size", 1, MAX_LATENT_DIM, 16, 1, key="tr_d")
-    beta = c3.number_input("β (KL weight)", 0.0, float(MAX_BETA), 1.0, 0.5, key="tr_beta")
+    kind = c1.selectbox("Kind", list(KIND_NAMES), format_func=KIND_NAMES.get, key="tr_kind", persist_state=KEEP)
+    latent_dim = c2.number_input("Latent size", 1, MAX_LATENT_DIM, 16, 1, key="tr_d", persist_state=KEEP)
+    beta = c3.number_input("β (KL weight)", 0.0, float(MAX_BETA), 1.0, 0.5, key="tr_beta", persist_state=KEEP)
     c1, c2, c3 = st.columns(3)
     epochs = c1.number_input(
         "Epochs",
@@ -49,20 +55,27 @@ with st.form("train_form", enter_to_submit=False):  # Enter in a number box must
         QUICK_EPOCHS,
         1,
         key="tr_epochs",
+        persist_state=KEEP,
         help=f"The shipped models ran {RECIPE.epochs}.",
     )
-    names = [n for n in DATASETS if is_available(n, settings.DATA_ROOT)]
-    dataset = c2.selectbox("Dataset", names, key="tr_data")
-    seed = c3.number_input("Seed", *BOUNDS["seed"], 0, 1, key="tr_seed")
+    dataset = c2.selectbox("Dataset", names, key="tr_data", persist_state=KEEP)
+    seed = c3.number_input("Seed", *BOUNDS["seed"], 0, 1, key="tr_seed", persist_state=KEEP)
     with st.expander("Advanced"):
         a1, a2, a3, a4 = st.columns(4)
-        lr = a1.number_input("Learning rate", *BOUNDS["lr"], RECIPE.lr, 1e-4, format="%.4f", key="tr_lr")
-        shift = a2.number_input("Random shift (px)", *BOUNDS["augment_shift"], RECIPE.augment_shift, 1, key="tr_shift")
-        device = a3.selectbox("Device", devices, key="tr_device", help="auto: a GPU when there is one, else the CPU.")
+        lr = a1.number_input(
+            "Learning rate", *BOUNDS["lr"], RECIPE.lr, 1e-4, format="%.4f", key="tr_lr", persist_state=KEEP
+        )
+        shift = a2.number_input(
+            "Random shift (px)", *BOUNDS["augment_shift"], RECIPE.augment_shift, 1, key="tr_shift", persist_state=KEEP
+        )
+        device = a3.selectbox(
+            "Device", devices, key="tr_device", persist_state=KEEP, help="auto: a GPU when there is one, else the CPU."
+        )
         precision = a4.selectbox(
             "Precision",
             PRECISIONS,
             key="tr_precision",
+            persist_state=KEEP,
             help="auto: bf16 where the device runs it natively and as well.",
         )
     submitted = st.form_submit_button("Start training", type="primary")
@@ -95,3 +108,4 @@ if submitted:
         st.error(str(e))
 
 section.jobs_view(manager)
+train_models.your_models(manager)

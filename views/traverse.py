@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui.components import widgets
+from ui.components import linked, widgets
 from ui.frame import context
 from ui.sections import traverse as section
 from ui.services import data, latents
@@ -25,21 +25,24 @@ order = latent.dimension_order(torch.from_numpy(mean), torch.from_numpy(logvar))
 kl_dim = gaussian_kl(torch.from_numpy(mean), torch.from_numpy(logvar)).mean(0).numpy()  # inf for an AE
 names = [f"z{j + 1}" + (f" (KL {kl_dim[j]:.2f})" if np.isfinite(kl_dim[j]) else "") for j in range(d)]
 
-start = st.radio(
+starts = {"origin": "the origin (z = 0)", "digit": "a digit's code"}
+start = linked.radio(
+    st,
     "Start from",
-    ["the origin (z = 0)", "a digit's code"],
-    horizontal=True,
+    starts,
     key="trav_start",
-    format_func=lambda o: o.replace("a digit", catalog.a_noun(data_name)),
+    name="start",
+    format_func=lambda o: starts[o].replace("a digit", catalog.a_noun(data_name)),
 )
-if start == "a digit's code":
+if start == "digit":
     i, x = widgets.digit_picker(dataset, ctx.widget_key("trav"), noun.capitalize(), 3)
     base, source = latents.encode(model, x).mean[0].numpy(), int(dataset.labels[i])
 else:
     i, base, source = None, np.zeros(d, np.float32), None
 
 dec = section.decoder(ctx)  # None: the server decodes the grid and the sliders (a note says why)
-grid_tab, slider_tab, direction_tab = st.tabs(["Manifold grid", "Dimension sliders", "Directions"])
+tabs = {"grid": "Manifold grid", "sliders": "Dimension sliders", "directions": "Directions"}
+(grid_tab, slider_tab, direction_tab), _ = linked.tabs(tabs, key="trav_tab", name="tab")
 with grid_tab:
     if d < 2:
         st.info("This model has a single latent dimension; use the sliders.")

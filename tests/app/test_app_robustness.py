@@ -62,7 +62,7 @@ def test_pages_render_while_a_job_trains_and_the_job_outlives_the_session(tmp_pa
         assert manager.snapshot(job.id)["state"] == "running"  # the page did not wait for the job
         print(f"page render during training: {render_s:.2f} s")
         other = app("views/train.py")  # another new session sees the running job
-        assert any(f"Job {job.id}" in p.proto.text for p in other.get("progress") if hasattr(p, "proto"))
+        assert any(f"Job {job.id}: running" in m.value for m in other.markdown)
     finally:
         manager.cancel(job.id)
         assert manager.wait(job.id, timeout=10)["state"] == "cancelled"

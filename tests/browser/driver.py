@@ -183,3 +183,40 @@ def isolated(px):
 
     d, _ = cKDTree(px).query(px, k=2)
     return int(np.argsort(-d[:, 1])[len(px) // 20])
+
+
+def maps_answered(pg):
+    """Every live map on the page has drawn and its first answer has come back from the server
+    (the page ran again, telling it ready_known): no component message is still on its way to
+    start a run. Back and Forward are pressed only then: a component's run that crosses a
+    history step is run by Streamlit for the page it came from."""
+    from playwright.sync_api import Error
+
+    for attempt in range(5):
+        try:
+            for i in range(pg.locator(LIVEMAP).count()):
+                frame = pg.locator(LIVEMAP).nth(i).element_handle().content_frame()
+                frame.wait_for_function(
+                    "() => window.livemap && livemap.widget && livemap.widget.args"
+                    " && livemap.widget.args.ready_known === true",
+                    timeout=WAIT_MS,
+                )
+            settle(pg)
+            return
+        except (Error, AttributeError) as e:  # a follow-up run replaced an iframe: look again
+            if attempt == 4:
+                raise
+            if "detached" not in str(e) and not isinstance(e, AttributeError):
+                raise
+
+
+def shots(pg, name: str):
+    """Full-page screenshots at 1400 and 800 px wide (the issue's two widths), then back to 1400."""
+    size = pg.viewport_size
+    for width in (1400, 800):
+        pg.set_viewport_size({"width": width, "height": size["height"]})
+        pg.wait_for_function("(w) => document.documentElement.clientWidth === w", arg=width, timeout=WAIT_MS)
+        pg.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")  # laid out
+        settle(pg)
+        shot(pg, f"{name}-{width}")
+    pg.set_viewport_size(size)

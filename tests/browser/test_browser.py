@@ -97,7 +97,7 @@ def test_a_fresh_job_trains_plays_its_film_and_outlives_a_refresh_read_only_else
     start_tiny_job(pg, epochs=10_000)  # a long one (hours), owned by the first session
     pg.get_by_role("button", name="Cancel").wait_for(timeout=WAIT_MS)
     other.bring_to_front()  # a page in the background polls slowly (the browser throttles its timers)
-    other.get_by_text("Started in another browser session", exact=False).wait_for(timeout=WAIT_MS)
+    other.get_by_text("Started in another browser", exact=False).wait_for(timeout=WAIT_MS)
     assert other.get_by_role("button", name="Cancel").count() == 0
     pg.bring_to_front()
     pg.get_by_role("button", name="Cancel").click()

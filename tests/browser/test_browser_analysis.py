@@ -74,7 +74,7 @@ def test_a_shared_link_reproduces_the_model_projection_and_selection(new_page):
 
 def test_a_link_to_weights_that_are_not_here_falls_back_with_a_note(new_page):
     pg = new_page("?model=0123456789ab&proj=pca")
-    pg.get_by_text("The link names a model that is not here", exact=False).wait_for(timeout=WAIT_MS)
+    pg.get_by_text("no model here has these weights", exact=False).wait_for(timeout=WAIT_MS)
     pg.get_by_text("Showing vae-z2", exact=False).wait_for(timeout=WAIT_MS)
     no_exception(pg)
 

@@ -40,6 +40,44 @@ def losses(history: list[dict], epochs: list[int]) -> dict[str, list]:
     return out
 
 
+GIF_PX = 360  # a frame's side
+GIF_MS = 150  # per epoch; the last frame is held 10x longer before the loop starts again
+
+
+def gif(codes: np.ndarray, epochs: list[int], labels: np.ndarray) -> bytes:
+    """The film as an animated GIF: each epoch's codes as dots coloured by class, on the axes of
+    the whole film (the scrubber's), the epoch written in a corner."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from ui.render.figures import PALETTE
+
+    frames, _ = frames_2d(codes)
+    lo, hi = np.percentile(frames.reshape(-1, 2), [0.5, 99.5], axis=0)  # a stray code must not shrink the rest
+    pad = 0.05 * np.maximum(hi - lo, 1e-6)
+    lo, hi = lo - pad, hi + pad
+    palette = [255, 255, 255, 0, 0, 0]  # 0: paper, 1: ink, then the classes' colours (exact: a paletted image)
+    for c in PALETTE:
+        palette += [int(c[i : i + 2], 16) for i in (1, 3, 5)]
+    pics = []
+    for frame, epoch in zip(frames, epochs, strict=True):
+        pic = Image.new("P", (GIF_PX, GIF_PX), 0)
+        pic.putpalette(palette)
+        draw = ImageDraw.Draw(pic)
+        xy = (frame - lo) / (hi - lo) * (GIF_PX - 1)
+        for (x, y), label in zip(xy, labels, strict=True):
+            if 0 <= x < GIF_PX and 0 <= y < GIF_PX:
+                y = GIF_PX - 1 - y  # up is up
+                draw.rectangle((x - 1, y - 1, x + 1, y + 1), fill=2 + int(label) % len(PALETTE))
+        draw.text((6, 4), f"epoch {epoch}", fill=1)
+        pics.append(pic)
+    durations = [GIF_MS] * (len(pics) - 1) + [GIF_MS * 10]
+    buf = io.BytesIO()
+    pics[0].save(buf, "GIF", save_all=True, append_images=pics[1:], duration=durations, loop=0)
+    return buf.getvalue()
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _publish(film_key: str, dataset: str, _codes, epochs: tuple, _history):
     store = map_assets.store()
@@ -51,12 +89,46 @@ def _publish(film_key: str, dataset: str, _codes, epochs: tuple, _history):
     return points, lm.publish_images(store, images), film, axis_labels
 
 
-def show(film_key: str, dataset: str, codes, epochs: list[int], history: list[dict], key: str, height: int = 420):
-    """Draw the film (codes [E, M, D]) on a live map; `film_key` names this film's content."""
-    if not settings.live_map():
-        st.caption("The training film plays on the live map (turned off here).")
-        return None
-    points, images, film, axis_labels = _publish(film_key, dataset, np.asarray(codes), tuple(epochs), history)
-    return lm.latent_map(
-        points, map_assets.store(), key=key, images=images, film=film, axis_labels=axis_labels, height=height
+def show(
+    film_key: str,
+    dataset: str,
+    codes,
+    epochs: list[int],
+    history: list[dict],
+    key: str,
+    height: int = 420,
+    name: str = "training",
+    download: str = "deferred",
+):
+    """Draw the film (codes [E, M, D]) on a live map, with a GIF to download (NAME-film.gif);
+    `film_key` names this film's content. download: "deferred" (built when clicked), "cached"
+    (built once per film_key: for a page that redraws itself) or "later" (a film still growing)."""
+    codes = np.asarray(codes)
+    event = None
+    if settings.live_map():
+        points, images, film, axis_labels = _publish(film_key, dataset, codes, tuple(epochs), history)
+        event = lm.latent_map(
+            points, map_assets.store(), key=key, images=images, film=film, axis_labels=axis_labels, height=height
+        )
+    else:
+        st.caption("The training film plays on the live map (turned off here); the GIF below has every frame.")
+    if download == "later":
+        st.caption("The film can be downloaded as a GIF once training has ended.")
+        return event
+    labels = data.film_arrays(dataset, codes.shape[1])[1]
+    st.download_button(
+        "Download the film (GIF)",
+        # Built when clicked; in a fragment that redraws every second the click would find that
+        # deferred build gone, so there the bytes are made once per film (film_key) and sent.
+        _gif(film_key, codes, tuple(epochs), labels) if download == "cached" else lambda: gif(codes, epochs, labels),
+        f"{name}-film.gif",
+        "image/gif",
+        key=f"{key}_gif",
+        on_click="ignore",
     )
+    return event
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _gif(film_key: str, _codes, epochs: tuple, _labels) -> bytes:
+    return gif(_codes, list(epochs), _labels)

@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from ui import settings
+from ui.components import linked
 from ui.frame import probe
 from ui.render import exports, figures, lesson_text
 from ui.render.montage import montage_html
@@ -141,10 +142,9 @@ def view_3d(ctx, mean: np.ndarray, logvar: np.ndarray, labels: np.ndarray, class
         )
         return
     names = {"native": "native (3 highest-KL axes)", "pca": "PCA", "umap": "UMAP (3 components)"}
-    method = st.segmented_control(
-        "3-D view", list(names), format_func=names.get, default="pca", key=ctx.widget_key("map_3d")
+    method = linked.segmented(
+        st, "3-D view", names, key=ctx.widget_key("map_3d"), name="3d_view", default="pca", format_func=names.get
     )
-    method = method or "pca"
     if method == "umap" and len(mean) > settings.MAX_3D_POINTS:
         st.caption(f"UMAP is fitted to a random {settings.MAX_3D_POINTS:,} of the {len(mean):,} codes.")
     idx, xyz, axes = latents.embed_3d(ctx.ref, method, mean, logvar)

@@ -89,12 +89,12 @@ def sidebar() -> Context | None:
             st.warning(f"No usable model in {shipped_dir().name}/ or {user_dir().name}/: train one on the Train page.")
             _show_bad(bad)
             return None
-        url.restore_model(good)
+        default = default_model(list(good.values()))
+        url.restore_model(good, default)
         if st.session_state.get("_open_model") in good:  # another page asked for this model
             st.session_state["model"] = st.session_state.pop("_open_model")
         if st.session_state.get("model") not in good:  # first run, or the file went away
-            st.session_state["model"] = default_model(list(good.values()))
-        default = default_model(list(good.values()))
+            st.session_state["model"] = default
         picker.style()
         path = st.selectbox(
             "Model",
@@ -105,8 +105,6 @@ def sidebar() -> Context | None:
             "the default first.",
         )
         entry = good[path]
-        if st.session_state.get("_url_note"):
-            st.info(st.session_state.pop("_url_note"))
         st.caption(f"Showing **{entry.stem}**: {entry.description}")
         key = model_key(entry)
         names = compatible_datasets(entry)

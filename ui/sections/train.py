@@ -1,6 +1,8 @@
 """The Train page's view of the server's jobs: every session sees all of them (queued, running,
-done, failed, cancelled, with their models); only the session that started a job may cancel
-it. Drawn in a fragment that polls the job manager once a second."""
+done, failed, cancelled, with their models); only the browser that started a job may cancel it,
+also after a refresh (its owner is the browser's id, ui/frame/browser.py, not the websocket
+session), and a refreshed form shows what that browser last submitted. Drawn in a fragment that
+polls the job manager once a second."""
 
 from __future__ import annotations
 
@@ -10,18 +12,64 @@ import pandas as pd
 import streamlit as st
 
 from ui.components import film
-from ui.frame import context, probe
+from ui.frame import browser, context, probe
 from ui.render import figures
 from vae_core.io.registry import KIND_NAMES
 
 FOLLOW = "follow"
 
 
-def owner() -> str:
-    """This browser session's opaque token: the jobs it starts are its own to cancel."""
-    import uuid
+STATES = {  # what each state means, in words: shown whole, never cut to fit a column
+    "queued": "queued (waits for the job ahead)",
+    "running": "running",
+    "done": "done (saved)",
+    "failed": "failed (nothing saved)",
+    "cancelled": "cancelled (nothing saved)",
+}
+FORM = (
+    "tr_kind",
+    "tr_d",
+    "tr_beta",
+    "tr_epochs",
+    "tr_data",
+    "tr_seed",
+    "tr_lr",
+    "tr_shift",
+    "tr_device",
+    "tr_precision",
+)
 
-    return st.session_state.setdefault("job_owner", uuid.uuid4().hex)
+
+def owner() -> str:
+    """This browser's opaque id: the jobs it starts are its own to cancel, across refreshes."""
+    return browser.identity()
+
+
+def restore_form(manager, choices: dict[str, list]) -> None:
+    """On a session's first visit (a refresh, a new tab of this browser): the form shows the
+    recipe of this browser's newest job, where it still fits the form's choices and bounds."""
+    if st.session_state.get("_tr_form_seen"):
+        return
+    st.session_state["_tr_form_seen"] = True
+    mine = [j for j in manager.jobs(viewer=owner()) if j["own"]]
+    if not mine:
+        return
+    job, recipe = mine[0], mine[0]["recipe"]
+    values = {
+        "tr_kind": job["kind"],
+        "tr_d": job["latent_dim"],
+        "tr_beta": float(job["beta"]),
+        "tr_epochs": recipe["epochs"],
+        "tr_data": job["dataset"],
+        "tr_seed": recipe["seed"],
+        "tr_lr": float(recipe["lr"]),
+        "tr_shift": recipe["augment_shift"],
+        "tr_device": recipe["device"],
+        "tr_precision": recipe["precision"],
+    }
+    for key, value in values.items():
+        if key not in choices or value in choices[key]:
+            st.session_state[key] = value
 
 
 def duration(seconds) -> str:
@@ -35,25 +83,37 @@ def name(job: dict) -> str:
     return f"{KIND_NAMES.get(job['kind'], job['kind'])}, z = {job['latent_dim']} on {job['dataset']}"
 
 
+def file_cell(job: dict) -> str:
+    """The file a job wrote; the one it will write while it runs; none for a job that wrote nothing."""
+    if job["saved"]:
+        return Path(job["saved"]).name
+    if job["state"] in ("queued", "running"):
+        return f"{Path(job['out']).name} (when done)"
+    return "—"
+
+
 def table(jobs: list[dict]) -> None:
     rows = [
         {
-            "job": j["id"],
-            "state": j["state"],
-            "model": name(j),
-            "file": Path(j["saved"] or j["out"]).name,
+            "job": j["id"],  # what a narrow page must show first comes first; the long file name last
+            "state": STATES.get(j["state"], j["state"]),
+            "yours": "yes" if j["own"] else "",
             "progress": j["step"] / j["total_steps"] if j["total_steps"] else 0.0,
+            "model": name(j),
             "elapsed": duration(j["elapsed_s"]),
             "ETA": duration(j["eta_s"]) if j["state"] == "running" else "—",
             "samples/s": round(j["samples_per_s"] or 0),
-            "yours": "yes" if j["own"] else "",
+            "file": file_cell(j),
         }
         for j in jobs
     ]
     st.dataframe(
         pd.DataFrame(rows),
         hide_index=True,
-        column_config={"progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0)},
+        column_config={
+            "state": st.column_config.TextColumn("state", width="medium"),
+            "progress": st.column_config.ProgressColumn("progress", min_value=0.0, max_value=1.0),
+        },
     )
 
 
@@ -71,8 +131,9 @@ def detail(manager, job: dict) -> None:
     timing = f"elapsed {duration(job['elapsed_s'])}"
     if job["state"] == "running":
         timing += f" · about {duration(job['eta_s'])} left · {job['samples_per_s'] or 0:,.0f} samples/s"
-    text = f"Job {job['id']} · {name(job)} · epoch {job['epoch']}/{job['epochs']} · {job['state']} · {timing}"
-    st.progress(min(frac, 1.0), text=text)
+    state = STATES.get(job["state"], job["state"])
+    st.markdown(f"**Job {job['id']}: {state}** · {name(job)}")
+    st.progress(min(frac, 1.0), text=f"epoch {job['epoch']}/{job['epochs']} · {timing}")
     show = {"done": st.success, "failed": st.error, "cancelled": st.warning}.get(job["state"], st.caption)
     show(job["message"])
     if job["state"] in ("queued", "running"):
@@ -80,7 +141,7 @@ def detail(manager, job: dict) -> None:
             if st.button("Cancel", key=f"cancel_{job['id']}"):
                 manager.cancel(job["id"], owner())
         else:
-            st.caption("Started in another browser session: you can watch it, not cancel it.")
+            st.caption("Started in another browser: you can watch it, not cancel it.")
     if job["state"] == "done" and job["saved"] and st.button("Open it on the Latent map", key=f"open_{job['id']}"):
         context.open_model(job["saved"])
         st.switch_page("views/latent_map.py")
@@ -91,8 +152,18 @@ def detail(manager, job: dict) -> None:
             codes = job["film_codes"]
             if codes is not None:
                 film_key = f"job{job['id']}:{len(job['film_epochs'])}"
+                stem = Path(job["saved"] or job["out"]).stem
+                epochs, history = job["film_epochs"], job["history"]
+                download = "later" if job["state"] in ("queued", "running") else "cached"
                 film.show(
-                    film_key, job["dataset"], codes.float().numpy(), job["film_epochs"], job["history"], "tr_film"
+                    film_key,
+                    job["dataset"],
+                    codes.float().numpy(),
+                    epochs,
+                    history,
+                    "tr_film",
+                    name=stem,
+                    download=download,
                 )
                 n = codes.shape[1]
                 st.caption(
@@ -107,6 +178,10 @@ def jobs_view(manager) -> None:
     if not jobs:
         st.info("No training job on this server yet. Choose settings above and press **Start training**.")
         return
+    saved = {j["id"] for j in jobs if j["saved"]}
+    if saved - st.session_state.setdefault("_tr_saved_seen", saved):  # a model was just written: the
+        st.session_state["_tr_saved_seen"] = saved  # whole page runs again, so the model picker and
+        st.rerun()  # "Your models" list it (this fragment alone cannot redraw them)
     st.subheader(f"Jobs on this server ({len(jobs)})")
     table(jobs)
     by_id = {j["id"]: j for j in jobs}

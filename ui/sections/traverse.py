@@ -14,13 +14,15 @@ import torch
 
 import ui.livemap as lm
 from ui import settings
-from ui.components import notes, panels
+from ui.components import linked, notes, panels
 from ui.frame import probe, url
 from ui.render import figures
 from ui.services import data, latents, map_assets, measures
 from vae_core.analysis import directions, latent
 from vae_core.data import catalog
 from vae_core.data.attributes import UNITS, measure
+
+SLIDER_BOUND = 4.0  # the sliders' range, ± (ui.livemap.slider_decoder's and the server sliders')
 
 
 def decoder(ctx):
@@ -41,18 +43,22 @@ def decoder(ctx):
 def grid(ctx, dec, base: np.ndarray, names: list[str], order: list[int]) -> None:
     c1, c2, c3 = st.columns(3)
     # Keyed by the model: its dimensions and their KL are not another model's.
-    a = c1.selectbox("Rows vary", order, format_func=names.__getitem__, index=0, key=ctx.widget_key("grid_a"))
+    a = linked.select(c1, "Rows vary", order, key=ctx.widget_key("grid_a"), name="rows", format_func=names.__getitem__)
     rest = [j for j in order if j != a]
-    b = c2.selectbox("Columns vary", rest, format_func=names.__getitem__, key=ctx.widget_key(f"grid_b{a}"))
-    n = c3.slider("Grid size", 5, 25, 15, key="grid_n")
+    b = linked.select(
+        c2, "Columns vary", rest, key=ctx.widget_key("grid_b"), name="cols", format_func=names.__getitem__
+    )
+    n = linked.slider(c3, "Grid size", 5, 25, 15, key="grid_n", name="grid")
     c1, c2 = st.columns(2)
     modes = {"quantile": "prior quantiles", "sigma": "σ units"}
-    mode = c1.segmented_control("Range", list(modes), default="quantile", key="grid_mode", format_func=modes.get)
-    if (mode or "quantile") == "quantile":
-        span = c2.slider("Quantiles from 1−q to q", 0.80, 0.999, 0.95, 0.005, key="grid_q")
+    mode = linked.segmented(
+        c1, "Range", modes, key="grid_mode", name="range", default="quantile", format_func=modes.get
+    )
+    if mode == "quantile":
+        span = linked.slider(c2, "Quantiles from 1−q to q", 0.80, 0.999, 0.95, 0.005, key="grid_q", name="q")
     else:
-        span = c2.slider("± σ", 0.5, 5.0, 2.5, 0.25, key="grid_s")
-    values = latent.grid_values(n, span, mode or "quantile")
+        span = linked.slider(c2, "± σ", 0.5, 5.0, 2.5, 0.25, key="grid_s", name="s")
+    values = latent.grid_values(n, span, mode)
     caption = (
         f"{names[a]} from top {values[-1]:.2f} to bottom {values[0]:.2f}; {names[b]} left to right. "
         "For z = 2 this is the whole plane, as in Kingma & Welling's Figure 4."
@@ -82,7 +88,7 @@ def sliders(ctx, dec, base: np.ndarray, names: list[str], order: list[int], key:
         "Dimensions ordered by their KL: the informative ones come first. "
         "Dimensions with KL near 0 are inactive: the decoder ignores them."
     )
-    shared = url.code(len(base))  # a link's slider positions (first run): they become the start
+    shared = url.code(len(base), SLIDER_BOUND)  # a link's slider positions: they become the start
     if shared is not None:
         st.session_state[f"{key}_start"] = st.session_state[f"{key}_z"] = shared
     start = np.asarray(st.session_state.get(f"{key}_start", base), np.float32)
@@ -92,7 +98,7 @@ def sliders(ctx, dec, base: np.ndarray, names: list[str], order: list[int], key:
             if event.z is not None:
                 st.session_state[f"{key}_z"] = event.z.tolist()
                 probe.record(traverse_z=event.z.tolist())
-            url.put(z=",".join(f"{v:.3g}" for v in st.session_state.get(f"{key}_z", base)))
+            url.put(z=url.Vector(len(base), SLIDER_BOUND).text(st.session_state.get(f"{key}_z", base)))
             return traversal_export(ctx, base, names, order)
         notes.once(event.reason)
     server_sliders(ctx, base, names, order, key)
@@ -107,7 +113,8 @@ def server_sliders(ctx, base: np.ndarray, names: list[str], order: list[int], ke
     with left:
         cols = st.columns(2)
         for k, j in enumerate(order):
-            z[j] = cols[k % 2].slider(names[j], -4.0, 4.0, float(np.clip(base[j], -4, 4)), 0.05, key=f"{key}_{j}")
+            lo, hi = -SLIDER_BOUND, SLIDER_BOUND
+            z[j] = cols[k % 2].slider(names[j], lo, hi, float(np.clip(base[j], lo, hi)), 0.05, key=f"{key}_{j}")
     image = latents.decode(ctx.model, z[None])
     probe.record(traverse_image=image.numpy().round(4).tobytes())
     right.image(figures.to_pil(image[0], 280), caption="decoded from the sliders' z")
@@ -120,7 +127,9 @@ def server_sliders(ctx, base: np.ndarray, names: list[str], order: list[int], ke
 def traversal_export(ctx, base: np.ndarray, names: list[str], order: list[int]) -> None:
     """One dimension swept from -3 to 3 from the start code, as a GIF or a PNG strip."""
     with st.expander("Export a traversal"):
-        j = st.selectbox("Dimension", order, format_func=names.__getitem__, key=ctx.widget_key("trav_export"))
+        j = linked.select(
+            st, "Dimension", order, key=ctx.widget_key("trav_export"), name="export", format_func=names.__getitem__
+        )
         z = latent.traversal(torch.from_numpy(base), j, torch.linspace(-3, 3, 13))
         images = latents.decode(ctx.model, z)
         st.image(figures.image_grid(images, nrow=13, scale=2), caption=f"{names[j]} from −3 to 3")
@@ -132,10 +141,12 @@ def attribute_edit(ctx, base: np.ndarray) -> None:
     dirs = measures.attribute_directions(ctx.ref, ctx.model)
     c1, c2 = st.columns(2)
     offered = [a for a in dirs.names if a in catalog.attributes(ctx.data_name)]  # no slant for a shirt
-    name = c1.selectbox("Attribute", offered, key="dir_attr")
+    name = linked.select(c1, "Attribute", offered, key="dir_attr", name="attr")
     row = dirs.names.index(name)
-    sd = dirs.attr_std[row]
-    amount = c2.slider(f"Change ({UNITS[name]})", 0.5 * sd, 3 * sd, 2 * sd, sd / 10, key=f"dir_amount_{name}")
+    sd = float(dirs.attr_std[row])
+    amount = linked.slider(
+        c2, f"Change ({UNITS[name]})", 0.5 * sd, 3 * sd, 2 * sd, sd / 10, key=f"dir_amount_{name}", name="amount"
+    )
     deltas = torch.linspace(-amount, amount, 9)
     z = dirs.traverse(torch.from_numpy(base).double(), name, deltas).float()
     images = latents.decode(ctx.model, z)
@@ -157,8 +168,13 @@ def class_arithmetic(ctx, base: np.ndarray, source: int) -> None:
     mean, _ = latents.codes(ctx.ref)
     means = directions.class_means(torch.from_numpy(mean), torch.from_numpy(labels), len(classes))
     others = [c for c in range(len(classes)) if c != source]
-    target = st.selectbox(
-        f"From class {classes[source]} toward", others, format_func=classes.__getitem__, key="dir_target"
+    target = linked.select(
+        st,
+        f"From class {classes[source]} toward",
+        others,
+        key="dir_target",
+        name="toward",
+        format_func=classes.__getitem__,
     )
     z = directions.toward_class(torch.from_numpy(base), source, target, means, steps=9)
     images = latents.decode(ctx.model, z)

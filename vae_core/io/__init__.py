@@ -7,6 +7,7 @@ registry          which model files are here, usable or not with the reason (no 
 projection_cache  fitted maps on disk: shipped (read only) and the app's cache (bounded)
 classifier_file   the sample-judging classifier's files
 paths             an output path checked before any work
+user_models       a user's own model files renamed or deleted (their folder only, atomic, hostile names refused)
 jsonable          strict JSON values (inf/NaN as null)
 onnx_graph        one ONNX graph checked without running it (untrusted: bounds, domains, external data)
 onnx_folder       an ONNX model folder: described for the registry, loaded and probed for use

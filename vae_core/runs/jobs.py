@@ -6,9 +6,12 @@ by side would each run at half speed and finish no sooner), later ones wait in t
 with a message. A job's output path is checked (writable, a file name that fits) and reserved
 at submission, so no two jobs ever write the same file, and the checkpoint is written
 atomically only when training ended normally: a cancelled or diverged job writes nothing.
-Each job belongs to the session that submitted it (an opaque `owner` token): everyone sees the
-whole server's list, only the owner may cancel. Snapshots carry elapsed time, samples/s, an
-ETA and the training film's frames so far (vae_core.training.film).
+Each job belongs to whoever submitted it (an opaque `owner` token: the app passes a per-browser
+id, so a refresh keeps the job its owner's): everyone sees the whole server's list, only the
+owner may cancel. A snapshot carries the job's recipe (to refill a form after a refresh) and
+`saved`, the file written, which stays None for a cancelled or failed job (nothing was
+written), with elapsed time, samples/s, an ETA and the training film's frames so far
+(vae_core.training.film).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import queue
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..io.paths import check_output_path
@@ -40,7 +43,7 @@ class Job:
     dataset: str
     out: Path
     data_root: str | None = None
-    owner: str | None = None  # opaque session token of the submitter; only it may cancel
+    owner: str | None = None  # opaque token of the submitter (the app: a per-browser id); only it may cancel
     state: str = "queued"
     message: str = ""
     step: int = 0
@@ -258,6 +261,8 @@ def _public(job: Job, viewer: str | None = None) -> dict:
         "dataset": job.dataset,
         "kind": job.model_config.kind,
         "latent_dim": job.model_config.latent_dim,
+        "beta": job.model_config.beta,
+        "recipe": asdict(job.train_config),  # the training settings it was submitted with
         "device": job.device or job.train_config.device,
         "own": job.owner is not None and viewer == job.owner,
         "submitted": job.submitted,
