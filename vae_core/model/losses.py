@@ -60,6 +60,13 @@ def log_normal_at_noise(eps: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor
     return -0.5 * (LOG_2PI + logvar + eps.pow(2)).sum(-1)
 
 
+def log_normal(z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """log N(z; mean, diag exp(logvar)) at any z (a grid of codes, not draws), summed over the last
+    dimension. For draws from q use log_normal_at_noise: this quotient is 0/0 in float32 once
+    logvar < about -87; the ELBO page's grid calls it in float64."""
+    return -0.5 * (LOG_2PI + logvar + (z - mean).pow(2) / logvar.exp()).sum(-1)
+
+
 def log_standard_normal(z: torch.Tensor) -> torch.Tensor:
     """log N(z; 0, I), summed over the last dimension."""
     return -0.5 * (LOG_2PI + z.pow(2)).sum(-1)
