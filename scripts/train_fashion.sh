@@ -9,7 +9,7 @@
 # One training at a time on two threads, under nice. Usage: scripts/train_fashion.sh [python]
 # The files predate round three's per-process noise stream (vae_core.training.distributed.noise_seed):
 # a retraining now differs from them by noise, not by recipe; they were not retrained. Their figures
-# are grey-level cross-entropies; the published protocol is scripts/train_fashion_binarized.sh.
+# are grey-level cross-entropies; the published protocol: README, "Fashion-MNIST on the published protocol".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:-.venv/bin/python}

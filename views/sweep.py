@@ -28,9 +28,11 @@ if not found:
     url.stop()
 by_label = {label: path for path, label in found.items()}  # the URL names a sweep by its label, never by a path
 folder = by_label[linked.select(st, "Sweep", by_label, key="sweep_folder", name="sweep")]
-rows = section.rows(folder)
+rows, unusable = section.rows(folder)
+if unusable:
+    st.warning(unusable)
 if not rows:
-    st.info("This sweep has no finished point yet.")
+    st.info("This sweep has no finished point yet." if not unusable else "No point of this sweep can be shown.")
     url.stop()
 event = st.plotly_chart(
     sweep_chart.rate_distortion(rows), on_select="rerun", selection_mode="points", key=f"sweep_chart_{folder}"

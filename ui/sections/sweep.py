@@ -22,17 +22,19 @@ def folders() -> dict[str, str]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _rows(folder: str, mtime: float) -> list[dict]:
+def _rows(folder: str, mtime: float) -> sweep_table.SweepRows:
     return sweep_table.read_table(folder)
 
 
-def rows(folder: str) -> list[dict]:
-    """The finished points of a sweep, read once per version of its sweep.json."""
+def rows(folder: str) -> tuple[list[dict], str | None]:
+    """The finished points of a sweep, read once per version of its sweep.json, and why the table
+    (or some of its rows) could not be used: None when all of it was read."""
     try:
         mtime = (Path(folder) / "sweep.json").stat().st_mtime
-        return [r for r in _rows(folder, mtime) if r.get("status") == "done"]
-    except (OSError, ValueError, KeyError):
-        return []
+    except OSError:
+        return [], None  # no table yet: no point has finished
+    table = _rows(folder, mtime)
+    return [r for r in table if r.get("status") == "done"], getattr(table, "reason", None)
 
 
 def table(rows: list[dict]) -> pd.DataFrame:

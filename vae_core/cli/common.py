@@ -61,3 +61,14 @@ def sigterm_as_exit():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def run_until_sigterm(body, argv) -> int:
+    """`body(argv)` with SIGTERM as one line on stderr and exit status 128 + 15, no traceback:
+    the main() of every command that has nothing to save when it is stopped."""
+    with sigterm_as_exit():
+        try:
+            return body(argv)
+        except Terminated as e:
+            fail("terminated by SIGTERM.")
+            return int(e.code)

@@ -17,7 +17,7 @@ import sys
 
 from ..io.jsonable import finite_or_none
 from ..model.config import MAX_IW_SAMPLES  # no torch: arguments are checked before it loads
-from .common import OneLineParser, Terminated, emit_json, fail, sigterm_as_exit
+from .common import OneLineParser, emit_json, fail, run_until_sigterm
 
 MAX_SEED = 2**32 - 1
 
@@ -73,12 +73,7 @@ def load_inputs(args):
 
 
 def main(argv=None) -> int:
-    with sigterm_as_exit():
-        try:
-            return _main(argv)
-        except Terminated as e:
-            fail("terminated by SIGTERM.")
-            return int(e.code)
+    return run_until_sigterm(_main, argv)
 
 
 def _main(argv) -> int:

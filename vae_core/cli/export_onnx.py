@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .common import OneLineParser, Terminated, emit_json, fail, sigterm_as_exit
+from .common import OneLineParser, emit_json, fail, run_until_sigterm
 
 TOLERANCE = 1e-5  # codes and images (probabilities); logits are compared relative to their size
 
@@ -43,12 +43,7 @@ def differences(model, onnx_model, n: int = 64) -> dict:
 
 
 def main(argv=None) -> int:
-    with sigterm_as_exit():
-        try:
-            return _main(argv)
-        except Terminated as e:
-            fail("terminated by SIGTERM.")
-            return int(e.code)
+    return run_until_sigterm(_main, argv)
 
 
 def _main(argv) -> int:
