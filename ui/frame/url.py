@@ -1,7 +1,7 @@
 """Shareable views: what the user chose lives in the page's URL, so a copied link reproduces it.
 
     ?model=<first 12 hex of the checkpoint's sha256>&data=mnist5k&proj=umap&n_neighbors=30
-        &min_dist=0.1&sel=12,40-45&z=0.5,-1.25
+        &min_dist=0.1&sel=12,40-45&z=0.5,-1.25&image=val:1
 
 The page itself is the URL's path (st.navigation). A session reads the URL once, on its first
 run, into the widgets' state (before they are drawn, so they start there); every run then
@@ -116,7 +116,12 @@ def format_indices(indices) -> str:
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
-KEYS = ("model", "data", "proj", *PARAMS, "sel", "z")  # the URL keys this module owns
+KEYS = ("model", "data", "proj", *PARAMS, "sel", "z", "image")  # the URL keys this module owns
+
+
+def link(ctx, **values) -> dict:
+    """Query parameters of a link to another page showing this model and data, plus `values`."""
+    return {"model": digest(ctx.entry), "data": ctx.data_name, **values}
 
 
 def begin() -> None:
