@@ -47,7 +47,7 @@ if report.kind == "ae":
     url.stop()
 if report.kind == "kl":
     section.kl_only(report, noun)
-left, right = st.columns([1.1, 1], gap="large")
+left, right = section.wrapping_columns("elbo_report", [1.1, 1], gap="large")
 with left:
     section.plane_column(report, noun)
     section.fit_details(report)

@@ -45,6 +45,22 @@ class Picked:
     link: str | None  # the URL's image=... ("val:1"); None for an upload
 
 
+# Streamlit's columns stack only below a 640 px viewport; with the sidebar open an 800 px window
+# leaves the page ~420 px, and two columns of ~200 px clip the picker and crush the waterfall's
+# labels. So the page's column rows wrap when a column would be narrower than MIN_COLUMN.
+MIN_COLUMN = "22rem"
+
+
+def wrapping_columns(key: str, spec, **kwargs):
+    """st.columns(spec) in a container keyed `key`, whose columns wrap onto rows below MIN_COLUMN."""
+    st.html(
+        f'<style>.st-key-{key} [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}'
+        f' .st-key-{key} [data-testid="stColumn"] {{ min-width: min(100%, {MIN_COLUMN}); }}</style>'
+    )
+    with st.container(key=key):
+        return st.columns(spec, **kwargs)
+
+
 def index_key(data_name: str, split: str) -> str:
     return f"elbo_i_{split}@{data_name}"
 
@@ -87,7 +103,7 @@ def pick_image(ctx) -> Picked | None:
     noun = catalog.noun(data_name)
     restore(data_name)
     labels = {"train": f"training {noun}", "val": f"validation {noun}", "upload": "your upload"}
-    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    c1, c2 = wrapping_columns("elbo_pick", [3, 2], vertical_alignment="bottom")
     source = c1.segmented_control("Explain", list(labels), format_func=labels.get, key="elbo_source") or "val"
     if source == "upload":
         return _upload(ctx, noun, c2)
@@ -120,10 +136,10 @@ def _upload(ctx, noun: str, col) -> Picked | None:
 
 def show_image(picked: Picked, report=None) -> None:
     """The image, and once the report is there, its reconstruction (the decoder at μ(x))."""
-    cols = st.columns([1, 1, 4])
-    cols[0].image(figures.to_pil(picked.x[0], 112), caption=picked.caption)
+    row = st.container(horizontal=True, key="elbo_images")  # side by side at their own width, at any width
+    row.image(figures.to_pil(picked.x[0], 112), caption=picked.caption, width=140)
     if report is not None:
-        cols[1].image(figures.to_pil(report.reconstruction, 112), caption="reconstruction (decoder at μ(x))")
+        row.image(figures.to_pil(report.reconstruction, 112), caption="reconstruction (decoder at μ(x))", width=140)
 
 
 def follow(job, key: str = "elbo_progress") -> None:
