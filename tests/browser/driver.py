@@ -37,6 +37,7 @@ NAV_TITLES = TITLES = {
     "Interpolate": "Interpolate",
     "Traverse": "Traverse",
     "Encode": re.compile(r"^Encode your (digit|image)$"),  # the noun follows the model's data
+    "ELBO": "The ELBO of one image",
     "Sample": "Sample",
     "Compare": "AE vs KL-only vs VAE",
     "β sweep": "β sweep",
@@ -111,9 +112,24 @@ def pick_model(pg, stem: str):
     settle(pg)
 
 
-def shot(pg, name: str):
+def shot(pg, name: str, whole: bool = False):
+    """A screenshot of the page; `whole`: all of it, not just the window (Streamlit scrolls inside
+    its main section, so full_page alone stops at the window's height)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    size = pg.viewport_size
+    if whole:
+        height = pg.evaluate(CONTENT_HEIGHT)
+        if height > size["height"]:
+            pg.set_viewport_size({"width": size["width"], "height": height})
+            settle(pg)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if pg.viewport_size != size:
+        pg.set_viewport_size(size)
+
+
+CONTENT_HEIGHT = """() => Math.max(...Array.from(document.querySelectorAll(
+  '[data-testid="stMain"], [data-testid="stAppViewContainer"], [data-testid="stSidebarContent"]'),
+  e => e.scrollHeight))"""
 
 
 def plot_ready(pg, n_plots: int = 1):

@@ -11,7 +11,7 @@ import streamlit as st
 
 from ui import settings
 from ui.components import linked
-from ui.frame import probe
+from ui.frame import probe, url
 from ui.render import exports, figures, lesson_text
 from ui.render.montage import montage_html
 from ui.services import data, latents
@@ -38,6 +38,7 @@ def point(ctx, mean: np.ndarray, i: int) -> None:
     cols[0].image(figures.to_pil(images[i]), caption=f"#{i} · class {classes[int(labels[i])]}")
     cols[1].image(figures.to_pil(recon[0]), caption="reconstruction (decoder at μ)")
     cols[2].image(figures.image_grid(images[nearest], nrow=8), caption="8 nearest neighbours in latent space")
+    cols[0].page_link("views/elbo.py", label="See its ELBO", query_params=url.link(ctx, image=f"train:{i}"))
 
 
 def montage(data_name: str, indices: list[int]) -> None:

@@ -5,6 +5,7 @@ VIEWS = [
     ("views/interpolate.py", "Interpolate", ":material/linear_scale:"),
     ("views/traverse.py", "Traverse", ":material/tune:"),
     ("views/encode.py", "Encode", ":material/draw:"),
+    ("views/elbo.py", "ELBO", ":material/functions:"),
     ("views/sample.py", "Sample", ":material/casino:"),
     ("views/compare.py", "Compare", ":material/compare:"),
     ("views/sweep.py", "β sweep", ":material/show_chart:"),

@@ -79,6 +79,7 @@ KEYS = {
     "size": "Compare: the latent size compared",
     "same_axes": "Compare: shared axes (0/1)",
     "sweep": "β sweep: the sweep shown, by its label",
+    "image": "ELBO: the image, as split:index (train:12)",
 }
 
 
@@ -229,6 +230,11 @@ def format_indices(indices) -> str:
         else:
             runs.append([i, i])
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def link(ctx, **values) -> dict:
+    """Query parameters of a link to another page showing this model and data, plus `values`."""
+    return {"model": digest(ctx.entry), "data": ctx.data_name, **values}
 
 
 # --- one write per run ---
