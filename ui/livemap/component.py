@@ -31,7 +31,7 @@ import streamlit as st
 from streamlit.components.v1 import declare_component
 
 from .assets import AssetError, AssetStore, DecoderAsset, Film, ImageSet, PointSet, ValueSet
-from .codec import Lift, decode_selection, encode_selection
+from .codec import Lift, cell, decode_selection, encode_selection, finite_code, trigger
 
 FRONTEND = Path(__file__).resolve().parent / "frontend"
 TIMEOUT_S = 20.0  # the handshake arrives within a second normally; a busy 2-core box needs slack
@@ -104,8 +104,8 @@ def decide(meta: dict, value: dict | None, now: float, timeout_s: float) -> tupl
     given `timeout_s` from the first run that mounted it (a remount starts a new wait).
     """
     problem = value and (value.get("unsupported") or value.get("error"))
-    if problem:
-        meta["fallback"] = f"The live map cannot run in this browser: {problem}."
+    if problem:  # the browser's own words, untrusted: one short line of text
+        meta["fallback"] = f"The live map cannot run in this browser: {str(problem)[:200]}."
     elif value and value.get("ready"):
         meta["waiting_since"] = None
         return True, ""
@@ -178,7 +178,7 @@ def _map_event(value, ready: bool, reason: str, command, selection, n: int) -> M
     if command is not None:  # the page chose a selection this run: that is the answer
         return MapEvent(command, "restore", ready)
     if value and "selection" in value:  # the browser's own selection is the newest
-        return MapEvent(decode_selection(value["selection"], n), value.get("trigger"), ready)
+        return MapEvent(decode_selection(value["selection"], n), trigger(value.get("trigger")), ready)
     return MapEvent(_as_list(selection), None, ready)
 
 
@@ -264,9 +264,7 @@ def slider_decoder(
     value, ready, reason = _mount("sliders", key, args, timeout_s)
     if reason:
         return SliderEvent(fallback=True, reason=reason)
-    z = value.get("z") if value else None
-    ok = isinstance(z, list) and len(z) == d
-    return SliderEvent(np.asarray(z, np.float32) if ok else None, ready)
+    return SliderEvent(finite_code(value.get("z"), d) if value else None, ready)
 
 
 def grid_decoder(
@@ -303,10 +301,10 @@ def grid_decoder(
     value, ready, reason = _mount("grid", key, args, timeout_s)
     if reason:
         return GridEvent(fallback=True, reason=reason)
-    cell = value.get("cell") if value else None
-    if isinstance(cell, list) and len(cell) == 2:
+    picked = cell(value.get("cell"), len(vals), len(vals)) if value else None
+    if picked is not None:
         z = base.copy()
-        r, c = int(cell[0]), int(cell[1])
+        r, c = picked
         z[a], z[b] = vals[::-1][r], vals[c]
         return GridEvent((r, c), z, ready)
     return GridEvent(ready=ready)
