@@ -21,4 +21,10 @@ async def lifespan(_app):
     yield
 
 
-app = st.App("explorer.py", lifespan=lifespan)
+def routes():
+    from ui.livemap import route  # the live map's image route: any images under the pointer, one request
+
+    return [route.route()]
+
+
+app = st.App("explorer.py", lifespan=lifespan, routes=routes())

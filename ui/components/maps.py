@@ -60,6 +60,7 @@ def draw(
         bounds=bounds,
         height=height,
         title=title,
+        renderer=settings.renderer(),
     )
     if event.fallback:
         st.caption(event.reason + " Showing the simpler map instead (hover shows a sketch of the digit).")

@@ -135,6 +135,7 @@ def latent_map(
     bounds=None,
     height: int = 520,
     title: str | None = None,
+    renderer: str = "auto",
     timeout_s: float = TIMEOUT_S,
 ) -> MapEvent:
     """Draw the map in the browser: real images on hover, decoding under the pointer (with a
@@ -142,6 +143,7 @@ def latent_map(
 
     bounds: (x0, x1, y0, y1) to show at first and on "Reset view" instead of the data's extent
     (several maps with the same bounds share their axes, e.g. on the Compare page).
+    renderer: "auto" (WebGL on a GPU, else the canvas), "webgl" or "canvas" (frontend/map/points.js).
     """
     n = points.n
     _check_map(points, images, decoder, lift, values, film, highlight, n)
@@ -165,6 +167,7 @@ def latent_map(
         "bounds": extent,
         "height": int(height),
         "title": title,
+        "renderer": _renderer(renderer),
     }
     value, ready, reason = _mount("map", key, args, timeout_s)
     event = _map_event(value, ready, reason, command, selection, n)
@@ -198,6 +201,15 @@ def _selection_command(meta: dict, prev, selection, n: int) -> list[int] | None:
         encode_selection(wanted, n)  # range check, one clear line
         return wanted
     return None
+
+
+RENDERERS = ("auto", "webgl", "canvas")
+
+
+def _renderer(r: str) -> str:
+    if r not in RENDERERS:
+        raise AssetError(f"The map is drawn by one of {', '.join(RENDERERS)}, not {r!r}.")
+    return r
 
 
 def _bounds(b):

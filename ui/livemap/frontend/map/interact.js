@@ -6,6 +6,9 @@ import {MARGIN} from "./render.js";
 
 const HOVER_PX = 8; // a point counts as hovered within this many pixels
 const CLICK_PX = 4; // a press that moves less than this is a click
+const AHEAD_PX = 40; // images of the points this close to the pointer are fetched before it gets there
+const AHEAD_N = 96; // ... at most this many of them, nearest first
+const VIEW_MAX = 3000; // a view showing at most this many points has all their images fetched
 
 export function attach(map) {
   const plot = map.plot;
@@ -25,6 +28,7 @@ export function attach(map) {
   plot.addEventListener("pointerup", (ev) => {
     if (!map.drag) return;
     const [x, y] = local(ev);
+    if (map.drag.kind === "pan") settleView(map);
     finish(map, map.drag, x, y);
     map.drag = null;
     map.drawHover();
@@ -41,7 +45,9 @@ export function attach(map) {
       ev.preventDefault();
       const [x, y] = local(ev);
       map.view.zoom(x - MARGIN.left, y - MARGIN.top, Math.exp(-ev.deltaY * 0.0015));
+      map.gestureAt = performance.now();
       map.draw();
+      settleView(map);
     },
     {passive: false},
   );
@@ -55,6 +61,7 @@ function onMove(map, ev, x, y) {
     d.moved = Math.max(d.moved, Math.hypot(x - d.x0, y - d.y0));
     if (d.kind === "pan") {
       map.view.pan(x - d.x1, y - d.y1);
+      map.gestureAt = performance.now();
       map.draw();
     } else if (d.kind === "lasso") d.path.push([x, y]);
     d.x1 = x;
@@ -77,14 +84,49 @@ export function hover(map, ev, x, y) {
     map.hover = i;
     map.drawHover();
   }
-  if (i >= 0) map.showTip(i, x, y);
+  if (i >= 0) map.showTip(i, x, y, false, ev && ev.timeStamp ? ev.timeStamp : performance.now());
   else map.tip.hide();
+  if (inPlot) ahead(map, x, y);
   if (map.decoder && inPlot) map.decodeAt(dx, dy);
   if (ev && ev.timeStamp) {
     const t0 = ev.timeStamp;
     record(map.metrics.pointer, performance.now() - t0);
     requestAnimationFrame(() => record(map.metrics.pointerFrame, performance.now() - t0));
   }
+}
+
+// Fetch the images of the points around the pointer (nearest first) before it reaches them.
+function ahead(map, x, y, force = false) {
+  if (!map.images || !map.xy) return;
+  const last = map.aheadAt;
+  if (!force && last && Math.hypot(x - last[0], y - last[1]) < AHEAD_PX / 4) return;
+  map.aheadAt = [x, y];
+  const view = map.view, px = view.dataX(x - MARGIN.left), py = view.dataY(y - MARGIN.top);
+  map.images.forgetBackground();
+  map.images.want(map.pointIndex().near(px, py, AHEAD_PX / view.sx, AHEAD_PX / view.sy, AHEAD_N), true);
+  prefetchView(map);
+}
+
+// When the view shows few enough points (zoomed in), fetch all their images; `start`: also the
+// points nearest the view's centre, so the first hover of a session finds its images warm.
+export function prefetchView(map, start = false) {
+  if (!map.images || !map.xy) return;
+  const index = map.pointIndex(), [x0, x1, y0, y1] = map.view.visible();
+  if (start) {
+    const rx = (x1 - x0) / 6, ry = (y1 - y0) / 6;
+    map.images.want(index.near((x0 + x1) / 2, (y0 + y1) / 2, rx, ry, 256), false);
+  }
+  let bound = 0;
+  for (const [k0, k1] of index.visibleRuns([x0, x1, y0, y1])) bound += k1 - k0;
+  if (bound > 4 * VIEW_MAX) return; // too many in view: the pointer's neighbourhood is enough
+  const shown = index.box(x0, x1, Math.min(y0, y1), Math.max(y0, y1));
+  if (shown.length <= VIEW_MAX) map.images.want(shown, false);
+}
+
+let settleTimer = null;
+function settleView(map) {
+  clearTimeout(settleTimer);
+  settleTimer = setTimeout(() => prefetchView(map), 150);
 }
 
 function record(list, ms) {

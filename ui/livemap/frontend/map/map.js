@@ -1,16 +1,20 @@
 // The latent map: points from assets, coloured by class or a value, overlays, a training
 // film, and (interact.js) hover with the real image, decoding under the pointer, selection.
-import {ImageChunks, array} from "../core/assets.js";
+// Points are drawn by points.js (WebGL on a GPU, else our own pixel code), images come from
+// images.js (the app's image route, else static chunks), both sized for a million points.
+import {array} from "../core/assets.js";
 import {classColor, lut, rgba} from "../core/colors.js";
 import {Decoder, lift} from "../core/decoder.js";
 import {el} from "../core/dom.js";
 import {FilmPlayer} from "./film.js";
-import {attach} from "./interact.js";
+import {imageSource} from "./images.js";
+import {attach, prefetchView} from "./interact.js";
 import {drawOverlays, drawRasters, overlayLegend, rasterCanvas} from "./overlays.js";
 import {DecodePanel, Tooltip, legend} from "./panel.js";
 import {PointIndex} from "./pick.js";
-import {MARGIN, drawAxes, drawPoints} from "./render.js";
-import {decodeSelection, drawSelection, encodeSelection, selectionColors} from "./selection.js";
+import {PointsPainter} from "./points.js";
+import {MARGIN, drawAxes} from "./render.js";
+import {decodeSelection, drawSelection, encodeSelection, selectionColors, thin} from "./selection.js";
 import {View, bounds} from "./view.js";
 
 const SIDE = 150; // px of the side panel (decoded image + legend)
@@ -26,7 +30,7 @@ export class LatentMap {
     this.hover = -1;
     this.drag = null;
     this.key = {};
-    this.metrics = {pointer: [], pointerFrame: [], firstDraw: null, draws: [], chunkWait: []};
+    this.metrics = {pointer: [], pointerFrame: [], firstDraw: null, draws: [], chunkWait: [], imageWait: []};
     this.box = el(root, "div", "lm-map");
     this.titleBox = el(this.box, "div", "lm-title");
     this.toolbar = el(this.box, "div", "lm-toolbar");
@@ -38,6 +42,12 @@ export class LatentMap {
       if (name === "back") c.style.display = "none"; // a scratch layer: its pixels go under the points
       return c;
     });
+    this.glLayer = document.createElement("canvas"); // WebGL's points, between the background and the overlays
+    this.glLayer.className = "lm-layer";
+    this.glLayer.dataset.layer = "gl";
+    this.glLayer.style.display = "none";
+    this.plot.insertBefore(this.glLayer, this.layers[2]);
+    this.painter = null;
     this.tip = new Tooltip(this.plot);
     this.side = el(body, "div", "lm-side");
     this.decodeBox = el(this.side, "div");
@@ -84,6 +94,7 @@ export class LatentMap {
     const base = args.assets;
     const same = (k) => JSON.stringify(prev[k]) === JSON.stringify(args[k]);
     const newPoints = !same("points");
+    if (!this.painter) this.painter = new PointsPainter(this.glLayer, args.renderer || "auto");
     if (newPoints) {
       const [xy, labels] = await Promise.all([array(base, args.points.xy), array(base, args.points.labels)]);
       // Another projection of the same points keeps the selection (the page sends none: "keep yours");
@@ -96,7 +107,7 @@ export class LatentMap {
       }
       this.fitPending = true;
     }
-    if (!same("images")) this.images = args.images ? new ImageChunks(base, args.images, () => this.refreshTip()) : null;
+    if (!same("images")) this.images = args.images ? imageSource(base, args.images, () => this.refreshTip()) : null;
     if (!same("decoder") || !same("lift")) await this.loadDecoder(base, args);
     if (!same("values")) this.values = args.values ? await array(base, args.values) : null;
     if (newPoints || !same("film")) await this.loadFilm(base, args.film);
@@ -115,6 +126,7 @@ export class LatentMap {
     this.resize();
     if (!same("highlight") && args.highlight !== null) this.jumpTo(args.highlight);
     this.drawLegend();
+    if (newPoints || !same("images")) prefetchView(this, true);
   }
 
   async loadDecoder(base, args) {
@@ -146,22 +158,22 @@ export class LatentMap {
     this.filmBounds = b;
   }
 
-  // Per-point RGBA: class colours (dimmed classes light grey) or a value through its scale.
+  // Per-point RGBA: class colours (dimmed classes light grey) or a value through its scale;
+  // the draw order puts dimmed points first (typed arrays: a million points, no JS lists).
   recolor() {
-    const n = this.n, colors = new Uint8Array(4 * n), pickable = new Uint8Array(n);
-    const dimmed = [], shown = [];
+    const n = this.n, colors = new Uint8Array(4 * n), pickable = new Uint8Array(n), order = new Int32Array(n);
     const alpha = n > 20000 ? 150 : 200;
     const v = this.args.values, table = v ? lut(v.scale) : null;
     const pal = this.classes.map((_, c) => rgba(classColor(c)));
+    let dimmed = 0;
     for (let i = 0; i < n; i++) {
       const c = this.labels[i];
       if (this.hidden.has(c)) {
         colors.set([190, 190, 190, 60], 4 * i);
-        dimmed.push(i);
+        order[dimmed++] = i;
         continue;
       }
       pickable[i] = 1;
-      shown.push(i);
       if (table) {
         const x = this.values[i];
         if (!Number.isFinite(x)) colors.set([150, 150, 150, alpha], 4 * i);
@@ -174,11 +186,16 @@ export class LatentMap {
         colors.set([r, g, b, alpha], 4 * i);
       }
     }
+    for (let i = 0, k = dimmed; i < n; i++) if (pickable[i]) order[k++] = i;
     this.colors = colors;
     this.selColors = null;
     this.pickable = pickable;
-    this.order = Int32Array.from([...dimmed, ...shown]);
+    this.order = order;
     this.index = null;
+  }
+
+  selectionColors() {
+    return selectionColors(this);
   }
 
   pointIndex() {
@@ -199,7 +216,7 @@ export class LatentMap {
     const w = narrow ? this.box.clientWidth : this.box.clientWidth - SIDE - 8, h = this.args ? this.args.height : 400;
     this.plot.style.width = `${w}px`;
     this.dpr = window.devicePixelRatio || 1;
-    for (const c of this.layers) {
+    for (const c of [...this.layers, this.glLayer]) {
       c.width = Math.round(w * this.dpr);
       c.height = Math.round(h * this.dpr);
       c.style.width = `${w}px`;
@@ -237,7 +254,8 @@ export class LatentMap {
   drawNow() {
     const theme = this.host.theme;
     // The background layer (fill, grid, rasters) is drawn on a hidden canvas, read back, and
-    // the points are blended into those pixels: one opaque layer, no per-point canvas calls.
+    // the points are drawn into those pixels (points.js): one opaque layer. With WebGL the
+    // points go on their own layer above it instead.
     const back = this.ctx(0);
     back.fillStyle = theme.bg;
     back.fillRect(0, 0, this.layers[0].width, this.layers[0].height);
@@ -248,8 +266,7 @@ export class LatentMap {
     const d = this.dpr, plot = {x: Math.round(MARGIN.left * d), y: Math.round(MARGIN.top * d)};
     plot.w = Math.round(this.view.w * d);
     plot.h = Math.round(this.view.h * d);
-    const radius = this.n > 20000 ? 1.3 : this.n > 3000 ? 2.2 : 3;
-    drawPoints(img, this.view, this.pos, this.order, this.selCount ? selectionColors(this) : this.colors, radius, plot, d);
+    this.painter.paint(this, img, plot);
     pts.getContext("2d").putImageData(img, 0, 0);
     const front = this.ctx(2);
     drawSelection(this, front);
@@ -260,7 +277,9 @@ export class LatentMap {
     // on shared axes (Compare) can lie far outside a model's codes.
     if (this.panel && !this.panel.shown) this.decodeAt(0, 0);
     const sel = this.selCount ? ` · ${this.selCount.toLocaleString()} selected` : "";
-    this.status.textContent = `${this.n.toLocaleString()} points${sel}`;
+    this.status.textContent = `${this.n.toLocaleString()} points${sel}${this.thinned || ""}`;
+    this.status.title = `drawn with ${this.painter.last}`;
+    this.box.dataset.renderer = this.painter.last;
   }
 
   drawHover() {
@@ -308,14 +327,17 @@ export class LatentMap {
   // Selections: from the user (sent back) or restored from the arguments (echoed once, so the
   // page's event reports the restored selection, not an older one still held by Streamlit).
   select(list, trigger, echo = true) {
+    const [kept, note] = thin(list);
+    this.thinned = note;
     this.selected.fill(0);
-    for (const i of list) this.selected[i] = 1;
-    this.selCount = list.length;
+    for (const i of kept) this.selected[i] = 1;
+    this.selCount = kept.length;
+    this.selList = kept.length <= 200 ? Array.from(kept) : null;
     this.selColors = null;
     this.draw();
     if (echo) {
       this.sentSelection = true;
-      this.host.send({selection: encodeSelection(list, this.n), trigger});
+      this.host.send({selection: encodeSelection(kept, this.n), trigger});
     }
   }
 
@@ -348,19 +370,29 @@ export class LatentMap {
   }
 
   refreshTip() {
-    if (this.tip.index >= 0 && this.lastTip) this.showTip(...this.lastTip, true);
+    if (this.tip.index >= 0 && this.lastTip) this.showTip(...this.lastTip.slice(0, 3), true);
   }
 
-  showTip(i, x, y, chunkArrived = false) {
-    this.lastTip = [i, x, y];
+  // The tooltip of point i at plot pixel (x, y); t0: the pointer event's time. The time from it
+  // to the real image on screen goes to metrics.imageWait (0-ish when the image was here already).
+  showTip(i, x, y, arrived = false, t0 = performance.now()) {
+    if (!arrived) this.lastTip = [i, x, y, t0];
     const spec = this.args.images;
     const pixels = this.images ? this.images.get(i) : null;
-    if (pixels && chunkArrived && this.tipWaiting) this.metrics.chunkWait.push(performance.now() - this.tipWaiting);
-    if (pixels) this.tipWaiting = 0;
-    else if (this.images && !this.tipWaiting) this.tipWaiting = performance.now(); // first hover in a chunk
+    if (pixels && (!arrived || this.tipWaiting === i)) {
+      const since = arrived ? this.lastTip[3] : t0;
+      record(this.metrics.imageWait, performance.now() - since);
+      if (arrived) this.metrics.chunkWait.push(performance.now() - since);
+      this.tipWaiting = -1;
+    } else if (!pixels) this.tipWaiting = i;
     let caption = `#${i} · ${this.classes[this.labels[i]]}`;
     if (this.values) caption += ` · ${this.args.values.label} ${(+this.values[i]).toPrecision(3)}`;
     this.tip.show(i, x, y, caption, pixels, spec ? spec.h : 1, spec ? spec.w : 1, {w: this.plot.clientWidth, h: this.plot.clientHeight});
     if (!spec) this.tip.canvas.style.display = "none";
   }
+}
+
+function record(list, ms) {
+  list.push(ms);
+  if (list.length > 2000) list.shift();
 }
