@@ -8,6 +8,7 @@ against the issue's budgets, never asserted. Writes bench/browser_results.json.
 
     python -m bench.browser                 # everything (~5 minutes on 2 cores)
     python -m bench.browser --only app         # the app itself (start-up, reruns, pointer, sliders, 54k map)
+    python -m bench.browser --only million     # a map of a million generated digits (bench/million.py)
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def server(script: str, env: dict | None = None):
                 raise RuntimeError("streamlit did not start") from None
             time.sleep(0.1)
     try:
-        yield url, t0, {"healthy_s": time.perf_counter() - t0}
+        yield url, t0, {"healthy_s": time.perf_counter() - t0, "pid": proc.pid}
     finally:
         proc.terminate()
         proc.wait(10)
@@ -324,8 +325,10 @@ def lasso(page, frame):
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="app,live,startup", help="comma-separated: app, live, startup")
+    ap.add_argument("--only", default="app,live,startup", help="comma-separated: app, live, startup, million")
     ap.add_argument("--runs", type=int, default=5, help="fresh starts per startup condition")
+    ap.add_argument("--points", type=int, default=1_000_000, help="million: the generated map's size")
+    ap.add_argument("--cache", default=None, help="million: the app's cache folder, kept between runs")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() and only != {"app", "live", "startup"} else {}
@@ -339,6 +342,10 @@ def main(argv=None) -> None:
                 results["live"] = bench_live(b, cache)
         if "startup" in only:
             results["startup"] = bench_startup(b, args.runs)
+        if "million" in only:
+            from bench.million import bench_million
+
+            results["million"] = bench_million(b, args.points, args.cache, min(args.runs, 3))
     RESULTS.write_text(json.dumps(results, indent=1))
     print(table(results))
 

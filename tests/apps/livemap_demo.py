@@ -2,7 +2,8 @@
 
 Pick a demo with ?demo=NAME: map (vae-z2, native, mnist5k), pca (vae-z16, PCA), sliders, grid,
 big (60,000 Fashion-MNIST images through vae-z16, PCA) and film (a synthetic training film);
-&quiet=1 prints the selection's size instead of its indices (the benchmark counts bytes).
+&quiet=1 prints the selection's size instead of its indices (the benchmark counts bytes);
+&renderer=webgl|canvas draws the points with that renderer (default auto: map/points.js).
 Assets go to $VAE_EXPLORER_LIVEMAP_CACHE (or a folder in the system's temporary directory).
 """
 
@@ -123,6 +124,7 @@ def map_demo(model_name: str, data_name: str, method: str, height: int = 520):
         axis_labels=proj.axis_labels,
         equal_aspect=method == "native",
         height=height,
+        renderer=st.query_params.get("renderer", "auto"),
     )
     if event.fallback:
         st.warning(event.reason)

@@ -24,6 +24,21 @@ SOURCES = {
     "gmm": "a 10-component mixture fitted to the codes",
 }
 N_JUDGED = 2000  # samples per figure: ±1 % on a share near 10 %, and ~0.4 s of decoding and judging
+DENSITY_MAX = 20_000  # codes a density of the codes (holes, fitted samplers) is estimated from, at most
+
+
+def few(mean: np.ndarray, logvar: np.ndarray | None = None):
+    """The codes a density is estimated from: all of them, or a fixed random DENSITY_MAX of them
+    (a mixture of a million posteriors costs a million kernels per evaluation; 20,000 hold the
+    shape of q(z) to well within the estimates' own standard errors)."""
+    if len(mean) <= DENSITY_MAX:
+        return mean, logvar
+    idx = np.sort(np.random.default_rng(0).choice(len(mean), DENSITY_MAX, replace=False))
+    return mean[idx], None if logvar is None else logvar[idx]
+
+
+def _from_few(n: int) -> str:
+    return f" (from a fixed random {DENSITY_MAX:,} of the {n:,} codes)" if n > DENSITY_MAX else ""
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -40,7 +55,7 @@ def sampler(ref: ModelRef, method: str, _mean: np.ndarray) -> samplers.DensitySa
     fit = samplers.SamplerSettings(
         method=method, n_components=1 if method == "gaussian" else 10, data=f"{ref.data}/train"
     )
-    return samplers.cached_sampler(ref.path, _mean, fit, settings.cache_dir("samplers"))
+    return samplers.cached_sampler(ref.path, few(_mean)[0], fit, settings.cache_dir("samplers"))
 
 
 def draw(ref: ModelRef, source: str, n: int, mean: np.ndarray, seed: int = 0) -> torch.Tensor:
@@ -66,21 +81,23 @@ def sample_quality(ref: ModelRef, source: str, _model, _mean) -> dict | None:
 def holes(ref: ModelRef, _mean, _logvar) -> dict:
     """Share of prior mass where the aggregate posterior is below a tenth of the prior; in many
     dimensions through a fitted mixture (the mixture of narrow posteriors looks empty there)."""
-    mean, logvar = torch.from_numpy(_mean), torch.from_numpy(_logvar)
+    mean, logvar = (torch.from_numpy(a) for a in few(_mean, _logvar))
     gen = torch.Generator().manual_seed(0)
     if mean.shape[1] <= 2:
-        return hole_measures.prior_holes(mean, logvar, gen, n_samples=2000).__dict__
+        found = hole_measures.prior_holes(mean, logvar, gen, n_samples=2000).__dict__
+        return {**found, "density": str(found.get("density", "")) + _from_few(len(_mean))}
     # q itself, one draw per posterior (the codes, for an autoencoder), smoothed by a mixture
     draws = Posterior(mean, logvar).sample(gen)
     gmm = samplers.fit_sampler(draws, samplers.SamplerSettings("gmm", n_components=10))
-    words = "a 10-component mixture fitted to draws from q"
+    words = "a 10-component mixture fitted to draws from q" + _from_few(len(_mean))
     return hole_measures.prior_holes_under(gmm.log_prob, mean.shape[1], gen, 2000, density=words).__dict__
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def holes_grid(ref: ModelRef, extent: tuple, _mean, _logvar) -> np.ndarray:
     """For a 2-D latent space: 1 where q(z) < p(z)/10 on a 100 x 100 grid over `extent`, row 0 at the top."""
-    grid = hole_measures.log_ratio_grid(torch.from_numpy(_mean), torch.from_numpy(_logvar), extent, resolution=100)
+    mean, logvar = few(_mean, _logvar)
+    grid = hole_measures.log_ratio_grid(torch.from_numpy(mean), torch.from_numpy(logvar), extent, resolution=100)
     return (grid.log_ratio < grid.threshold).float().flip(0).numpy()
 
 
@@ -93,7 +110,11 @@ def code_scale(ref: ModelRef, _mean, _logvar) -> dict:
 def shape_attributes(data_name: str, split: str = "train") -> dict[str, np.ndarray]:
     """Ink area, thickness, slant, width, height of every digit of the map (Morpho-MNIST style)."""
     images = data.dataset(data_name, split).images
-    return {k: v.numpy() for k, v in attributes.measure(images).items()}
+    if isinstance(images, torch.Tensor):
+        return {k: v.numpy() for k, v in attributes.measure(images).items()}
+    step = 65_536  # compact images (a million generated digits): measured batch by batch, never all as floats
+    parts = [attributes.measure(images[a : a + step]) for a in range(0, len(images), step)]
+    return {k: torch.cat([p[k] for p in parts]).numpy() for k in parts[0]}
 
 
 @st.cache_resource(max_entries=16, show_spinner="Fitting the attribute directions…")

@@ -18,7 +18,7 @@ void main() {
 }`;
 
 const FS = `
-precision mediump float;
+precision highp float;
 varying vec4 color;
 uniform float size;
 void main() {

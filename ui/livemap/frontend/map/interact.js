@@ -46,6 +46,7 @@ export function attach(map) {
       const [x, y] = local(ev);
       map.view.zoom(x - MARGIN.left, y - MARGIN.top, Math.exp(-ev.deltaY * 0.0015));
       map.gestureAt = performance.now();
+      map.inputAt = map.inputAt || ev.timeStamp;
       map.draw();
       settleView(map);
     },
@@ -62,6 +63,7 @@ function onMove(map, ev, x, y) {
     if (d.kind === "pan") {
       map.view.pan(x - d.x1, y - d.y1);
       map.gestureAt = performance.now();
+      map.inputAt = map.inputAt || ev.timeStamp;
       map.draw();
     } else if (d.kind === "lasso") d.path.push([x, y]);
     d.x1 = x;

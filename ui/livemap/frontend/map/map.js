@@ -30,7 +30,9 @@ export class LatentMap {
     this.hover = -1;
     this.drag = null;
     this.key = {};
-    this.metrics = {pointer: [], pointerFrame: [], firstDraw: null, draws: [], chunkWait: [], imageWait: []};
+    // Benchmark hooks: pointer -> hover drawn, input -> pan/zoom frame drawn, draw durations and
+    // what drew them, pointer -> the real image on screen (0-ish when it was fetched ahead).
+    this.metrics = {pointer: [], pointerFrame: [], firstDraw: null, draws: [], drawKinds: [], gesture: [], chunkWait: [], imageWait: []};
     this.box = el(root, "div", "lm-map");
     this.titleBox = el(this.box, "div", "lm-title");
     this.toolbar = el(this.box, "div", "lm-toolbar");
@@ -236,7 +238,11 @@ export class LatentMap {
       this.frame = null;
       const t0 = performance.now();
       this.drawNow();
-      this.metrics.draws.push(performance.now() - t0);
+      const t1 = performance.now();
+      record(this.metrics.draws, t1 - t0);
+      record(this.metrics.drawKinds, this.painter.last);
+      if (this.inputAt) record(this.metrics.gesture, t1 - this.inputAt);
+      this.inputAt = 0;
       if (this.metrics.firstDraw === null) {
         this.metrics.firstDraw = performance.now();
         document.body.dataset.drawn = "1";
