@@ -22,9 +22,9 @@ async def lifespan(_app):
 
 
 def routes():
-    from ui.livemap import route  # the live map's image route: any images under the pointer, one request
+    from ui.livemap import route  # the live map's routes: images under the pointer, its files as stored
 
-    return [route.route()]
+    return route.routes()
 
 
 app = st.App("explorer.py", lifespan=lifespan, routes=routes())

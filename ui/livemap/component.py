@@ -30,6 +30,7 @@ import numpy as np
 import streamlit as st
 from streamlit.components.v1 import declare_component
 
+from . import route
 from .assets import AssetError, AssetStore, DecoderAsset, Film, ImageSet, PointSet, ValueSet
 from .codec import Lift, cell, decode_selection, encode_selection, finite_code, trigger
 
@@ -70,8 +71,12 @@ def _frontend():
 
 
 def serve(store: AssetStore) -> str:
-    """Register the store's folder as a static path and return its URL relative to the iframe."""
+    """Register the store's folder as a static path and return its URL relative to the iframe:
+    the app's asset route where the server has it (route.py: files as stored, no re-compression),
+    else a components-v1 static path."""
     tag = hashlib.sha256(str(store.root).encode()).hexdigest()[:12]
+    if route.installed():
+        return route.serve_folder(tag, store.root)
     comp = declare_component(f"assets_{tag}", path=str(store.root))
     return f"../{comp.name}/"
 

@@ -1,11 +1,17 @@
-"""The images under the pointer, any of them, in one request: an HTTP route of the app's server.
+"""The images under the pointer, any of them, in one request, and the map's files as they are:
+two HTTP routes of the app's server.
 
 Static chunk files (assets.py ImageSet) fetch images by index ranges; on a map of a million
 points the images near the pointer (or in a zoomed view) are scattered over thousands of
 chunks, and writing those chunks means compressing 784 MB. So when the app is served as an
-st.App (app.py passes `route()` to it), the browser POSTs the indices it wants (the point under
+st.App (app.py passes `routes()` to it), the browser POSTs the indices it wants (the point under
 the pointer, its neighbours, the points in view) and gets their pixels back in that order,
 gathered from the uint8 array the server already holds (memory-mapped for big datasets).
+
+The asset route serves the live map's content-addressed files (assets.py) like the components'
+static route does, but as stored: the server's gzip middleware compresses every response again
+on every request, which for a million points' positions (8 MB of floats, barely compressible)
+took 2.4-3.1 s of a first draw here; on loopback raw bytes take milliseconds.
 
 What the browser sends is untrusted: the set must be one this server registered (a content
 digest, hex), the body at most MAX_IDS little-endian uint32 indices (read no further than
@@ -23,11 +29,14 @@ from collections import OrderedDict
 import numpy as np
 
 PATH = "/_livemap/images/{digest}"
+ASSETS = "/_livemap/assets/{tag}/{name}"
+NAME = re.compile(r"^[0-9a-f]{24}(-[0-9]{1,7})?(\.[a-z0-9]{1,4}){1,2}$")  # content hash, chunk number, suffixes
 MAX_IDS = 4096  # images per request: 3 MB of 28x28 digits, 16 MB of 64x64 colour images
 MAX_SOURCES = 16  # image sets held for the route (the maps' datasets; least recently used out)
 DIGEST = re.compile(r"^[0-9a-f]{16,64}$")
 
 _sources: OrderedDict[str, np.ndarray] = OrderedDict()
+_folders: dict[str, object] = {}  # asset store tag -> its folder (a Path)
 _lock = threading.Lock()
 _installed = False
 
@@ -48,6 +57,21 @@ def register(digest: str, images: np.ndarray) -> None:
             _sources.popitem(last=False)
 
 
+def serve_folder(tag: str, folder) -> str:
+    """Serve the asset store `folder` under `tag`; the URL of its files, relative to the component's page."""
+    _folders[tag] = folder
+    return f"../..{ASSETS.format(tag=tag, name='')}"
+
+
+def asset_path(tag: str, name: str):
+    """The file `name` of the store `tag`, or None: only names the stores write (no paths, no dots)."""
+    folder = _folders.get(tag)
+    if folder is None or not NAME.match(name):
+        return None
+    path = folder / name
+    return path if path.is_file() else None
+
+
 def gather(digest: str, body: bytes) -> tuple[bytes | None, str]:
     """(the images' bytes in the order asked, "") or (None, the reason for a 400)."""
     with _lock:
@@ -62,16 +86,16 @@ def gather(digest: str, body: bytes) -> tuple[bytes | None, str]:
     return np.ascontiguousarray(images[ids.astype(np.int64)]).tobytes(), ""
 
 
-def route():
-    """The Starlette route for st.App(routes=[...]); marks the route as installed."""
+def routes():
+    """The image and asset routes for st.App(routes=[...]) (app.py); marks them as installed."""
     from starlette.concurrency import run_in_threadpool
-    from starlette.responses import PlainTextResponse, Response
+    from starlette.responses import FileResponse, PlainTextResponse, Response
     from starlette.routing import Route
 
     global _installed
     _installed = True
 
-    async def endpoint(request):
+    async def images(request):
         body = bytearray()
         async for part in request.stream():  # read at most what a valid request holds
             body += part
@@ -84,4 +108,11 @@ def route():
         headers = {"Cache-Control": "no-store", "Content-Encoding": "identity"}
         return Response(data, media_type="application/octet-stream", headers=headers)
 
-    return Route(PATH, endpoint, methods=["POST"])
+    async def assets(request):
+        path = asset_path(request.path_params["tag"], request.path_params["name"])
+        if path is None:
+            return PlainTextResponse("no such asset", status_code=404)
+        headers = {"Cache-Control": "public, max-age=31536000, immutable", "Content-Encoding": "identity"}
+        return FileResponse(path, media_type="application/octet-stream", headers=headers)
+
+    return [Route(PATH, images, methods=["POST"]), Route(ASSETS, assets, methods=["GET"])]

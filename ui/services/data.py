@@ -38,6 +38,12 @@ def _generated(name: str) -> bool:
     return synthetic.is_generated(name)
 
 
+def _generated_arrays(name: str):
+    from vae_core.data import synthetic
+
+    return synthetic.on_disk(name)
+
+
 def _making(name: str) -> str:
     return f"Generating {catalog.title(name)} (once; then read from disk)"
 
@@ -66,8 +72,8 @@ def map_arrays(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """A map's points as numpy: (images uint8 [N, H, W], labels int64 [N], class names), the
     shipped arrays when they exist for this dataset, else the loaded training split's (bytes
     kept as bytes: a million generated digits are not copied)."""
-    if catalog.is_synthetic(name):
-        dataset(name)  # made on the encode lane first
+    if catalog.is_synthetic(name) and not _generated(name):
+        dataset(name)  # made on the encode lane first (raises tasks.Pending until then)
     return _map_arrays(name)
 
 
@@ -77,6 +83,10 @@ def _map_arrays(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     if shipped is not None:
         return shipped
     from ui.livemap.publish import to_uint8_images
+
+    made = _generated_arrays(name) if catalog.is_synthetic(name) else None
+    if made is not None:  # generated digits on disk: bytes and labels, without torch
+        return made[0][:, 0], made[1], catalog.classes(name)
 
     d = _dataset(name)
     raw = d.images.uint8()[:, 0] if hasattr(d.images, "uint8") else d.images

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -64,13 +65,14 @@ def codes(ref: ModelRef) -> tuple[np.ndarray, np.ndarray]:
     held = _held().get(ref)
     if held is not None:
         return held
-    model = load_model(ref)[0]
-    key, folder = _cache_key(ref, model.config.latent_dim), settings.cache_dir("codes")
-    from vae_core.io import code_cache
+    from vae_core.io import code_cache, registry
 
-    found = code_cache.read(folder, key, n, model.config.latent_dim)
+    d = registry.describe(Path(ref.path), "").latent_dim  # the header's: torch loads only to encode
+    key, folder = _cache_key(ref, d), settings.cache_dir("codes")
+    found = code_cache.read(folder, key, n, d)
     if found is not None:
         return _held().put(ref, found)
+    model = load_model(ref)[0]
     if n <= SYNC_MAX:
         with st.spinner(f"Encoding {n:,} images…"):
             return _held().put(ref, _encode(ref, model)(None))
@@ -87,8 +89,6 @@ def codes(ref: ModelRef) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _title(ref: ModelRef, n: int) -> str:
-    from pathlib import Path
-
     return f"Encoding {n:,} images of {ref.data} under {Path(ref.path).stem} (once; then read from disk)"
 
 

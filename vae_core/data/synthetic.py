@@ -82,14 +82,29 @@ def digest(name: str, seed: int = 0) -> str:
     return hashlib.sha256(f"synthetic/{VERSION}/{parse(name)}/{seed}".encode()).hexdigest()
 
 
+def _paths(name: str, folder: Path | None, seed: int) -> tuple[Path, Path]:
+    stem = f"synthetic-{VERSION}-{parse(name)}-{seed}"
+    folder = cache_folder() if folder is None else Path(folder)
+    return folder / f"{stem}.npy", folder / f"{stem}-labels.npy"
+
+
+def on_disk(name: str, folder: Path | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
+    """(images uint8 [N, 1, 28, 28] memory-mapped, labels int64 [N]) of `name` when both are on
+    disk as we wrote them, else None. No torch: a map of generated digits draws without it."""
+    n = parse(name)
+    images_path, labels_path = _paths(name, folder, seed)
+    try:
+        rows = np.load(images_path, mmap_mode="r", allow_pickle=False)
+        labels = np.load(labels_path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    ok = rows.dtype == np.uint8 and rows.shape == (n, 1, 28, 28) and labels.dtype == np.int64 and labels.shape == (n,)
+    return (rows, labels) if ok and 0 <= labels.min() and labels.max() <= 9 else None
+
+
 def is_generated(name: str, folder: Path | None = None, seed: int = 0) -> bool:
     """Whether `name`'s images are on disk already (loading them is then instant)."""
-    path = (cache_folder() if folder is None else Path(folder)) / f"synthetic-{VERSION}-{parse(name)}-{seed}.npy"
-    try:
-        rows = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        return False
-    return rows.dtype == np.uint8 and rows.shape == (parse(name), 1, 28, 28)
+    return on_disk(name, folder, seed) is not None
 
 
 def generated(name: str, source, source_labels, folder: Path | None = None, seed: int = 0):
@@ -101,8 +116,12 @@ def generated(name: str, source, source_labels, folder: Path | None = None, seed
     import torch
 
     labels = torch.from_numpy(source_labels.numpy()[pick].astype(np.int64))
-    folder = cache_folder() if folder is None else Path(folder)
-    rows = _cached(folder / f"synthetic-{VERSION}-{n}-{seed}.npy", lambda out: generate(digits, pick, out, seed + 1), n)
+    images_path, labels_path = _paths(name, folder, seed)
+    rows = _cached(images_path, lambda out: generate(digits, pick, out, seed + 1), n)
+    try:
+        np.save(labels_path, labels.numpy())  # for torch-free readers (on_disk)
+    except OSError:
+        pass
     return ByteImages(rows), labels, digest(name, seed)
 
 

@@ -50,7 +50,7 @@ export class DensityLayer {
     this.buffers(w, h);
     const acc = this.acc, sxy = index.sxy, scol = index.scol;
     const sx = view.sx * dpr, sy = view.sy * dpr, ox = view.ox * dpr, oy = view.oy * dpr;
-    let drawn = 0;
+    let drawn = 0, ymin = h, ymax = -1;
     for (const [k0, k1] of index.visibleRuns(view.visible())) {
       for (let k = k0 + ((stride - (k0 % stride)) % stride); k < k1; k += stride) {
         const px = (ox + sxy[2 * k] * sx + 0.5) | 0, py = (oy - sxy[2 * k + 1] * sy + 0.5) | 0;
@@ -60,40 +60,36 @@ export class DensityLayer {
         acc[p + 1] += a * scol[c + 1];
         acc[p + 2] += a * scol[c + 2];
         acc[p + 3] += a;
+        if (py < ymin) ymin = py;
+        if (py > ymax) ymax = py;
         drawn++;
       }
     }
-    this.spread(w, h);
-    this.shade(img, plot);
+    if (drawn) this.spreadAndShade(img, plot, ymin, ymax);
     return drawn;
   }
 
-  // A separable [0.5, 1, 0.5] kernel in x then y: each bin becomes a dot of about 3x3 pixels.
-  spread(w, h) {
-    const a = this.acc, t = this.tmp, row = 4 * w;
-    for (let y = 0; y < h; y++) {
+  // A separable [0.5, 1, 0.5] kernel (each bin becomes a dot of about 3x3 pixels) and the
+  // compositing, fused: the horizontal pass into tmp, then per pixel the vertical pass and the
+  // blend over the background, only on the rows points reached, skipping empty pixels.
+  spreadAndShade(img, plot, ymin, ymax) {
+    const w = plot.w, h = plot.h, a = this.acc, t = this.tmp, row = 4 * w;
+    for (let y = Math.max(0, ymin - 2); y <= Math.min(h - 1, ymax + 2); y++) {  // rows beyond: no points, zeros
       const r = y * row;
       for (let x = 4; x < row - 4; x++) t[r + x] = a[r + x] + 0.5 * (a[r + x - 4] + a[r + x + 4]);
     }
-    for (let y = 1; y < h - 1; y++) {
-      const r = y * row;
-      for (let x = 0; x < row; x++) a[r + x] = t[r + x] + 0.5 * (t[r + x - row] + t[r + x + row]);
-    }
-  }
-
-  shade(img, plot) {
-    const a = this.acc, buf = img.data, W = img.width, lut = coverageTable(), top = LUT_MAX * LUT_STEPS;
-    for (let y = 0; y < plot.h; y++) {
-      let p = y * plot.w * 4;
+    const buf = img.data, W = img.width, lut = coverageTable(), top = LUT_MAX * LUT_STEPS;
+    for (let y = Math.max(1, ymin - 1); y <= Math.min(h - 2, ymax + 1); y++) {
+      let p = y * row;
       let q = ((plot.y + y) * W + plot.x) * 4;
-      for (let x = 0; x < plot.w; x++, p += 4, q += 4) {
-        const s = a[p + 3];
+      for (let x = 0; x < w; x++, p += 4, q += 4) {
+        const s = t[p + 3] + 0.5 * (t[p + 3 - row] + t[p + 3 + row]);
         if (s <= 0) continue;
         const k = (s * (LUT_STEPS / 255)) | 0;
         const cov = lut[k < top ? k : top], inv = cov / s, keep = 1 - cov;
-        buf[q] = buf[q] * keep + a[p] * inv;
-        buf[q + 1] = buf[q + 1] * keep + a[p + 1] * inv;
-        buf[q + 2] = buf[q + 2] * keep + a[p + 2] * inv;
+        buf[q] = buf[q] * keep + (t[p] + 0.5 * (t[p - row] + t[p + row])) * inv;
+        buf[q + 1] = buf[q + 1] * keep + (t[p + 1] + 0.5 * (t[p + 1 - row] + t[p + 1 + row])) * inv;
+        buf[q + 2] = buf[q + 2] * keep + (t[p + 2] + 0.5 * (t[p + 2 - row] + t[p + 2 + row])) * inv;
       }
     }
   }

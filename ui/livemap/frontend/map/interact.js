@@ -97,15 +97,24 @@ export function hover(map, ev, x, y) {
   }
 }
 
-// Fetch the images of the points around the pointer (nearest first) before it reaches them.
+// Fetch the images of the points the pointer is about to reach: around it, and along its path
+// if it keeps its velocity for the next LOOKAHEAD frames (nearest first at each step).
+const LOOKAHEAD = 8; // frames of 16 ms
 function ahead(map, x, y, force = false) {
   if (!map.images || !map.xy) return;
-  const last = map.aheadAt;
-  if (!force && last && Math.hypot(x - last[0], y - last[1]) < AHEAD_PX / 4) return;
-  map.aheadAt = [x, y];
-  const view = map.view, px = view.dataX(x - MARGIN.left), py = view.dataY(y - MARGIN.top);
+  const last = map.aheadAt, now = performance.now();
+  if (!force && last && Math.hypot(x - last[0], y - last[1]) < 3) return;
+  const dt = last ? Math.max(8, now - last[2]) : 16;
+  const vx = last && !force ? ((x - last[0]) / dt) * 16 : 0, vy = last && !force ? ((y - last[1]) / dt) * 16 : 0;
+  map.aheadAt = [x, y, now];
+  const view = map.view, index = map.pointIndex(), ids = [];
+  const rx = AHEAD_PX / view.sx, ry = AHEAD_PX / view.sy;
+  for (let f = 0; f <= LOOKAHEAD; f += 2) {
+    const px = view.dataX(x + vx * f - MARGIN.left), py = view.dataY(y + vy * f - MARGIN.top);
+    for (const i of index.near(px, py, rx, ry, f ? AHEAD_N / 8 : AHEAD_N / 2)) ids.push(i);
+  }
   map.images.forgetBackground();
-  map.images.want(map.pointIndex().near(px, py, AHEAD_PX / view.sx, AHEAD_PX / view.sy, AHEAD_N), true);
+  map.images.want(ids, true);
   prefetchView(map);
 }
 

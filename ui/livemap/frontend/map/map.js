@@ -8,6 +8,8 @@ import {Decoder, lift} from "../core/decoder.js";
 import {el} from "../core/dom.js";
 import {FilmPlayer} from "./film.js";
 import {imageSource} from "./images.js";
+import {record, refreshTip, showTip} from "./tip.js";
+import {buildToolbar, setMode} from "./toolbar.js";
 import {attach, prefetchView} from "./interact.js";
 import {drawOverlays, drawRasters, overlayLegend, rasterCanvas} from "./overlays.js";
 import {DecodePanel, Tooltip, legend} from "./panel.js";
@@ -56,37 +58,14 @@ export class LatentMap {
     this.legendBox = el(this.side, "div", "lm-legend");
     this.filmBox = el(this.box, "div");
     this.status = null;
-    this.buildToolbar();
+    buildToolbar(this);
     attach(this);
     new ResizeObserver(() => this.resize()).observe(this.plot);
     window.addEventListener("resize", () => this.resize()); // the page (and so the iframe) got wider or narrower
   }
 
-  buildToolbar() {
-    const modes = [["pan", "Pan", "drag to pan, wheel to zoom, click a point to select it"],
-      ["box", "Box", "drag a rectangle to select"], ["lasso", "Lasso", "draw around points to select"]];
-    this.modeButtons = modes.map(([m, label, tip]) => {
-      const b = el(this.toolbar, "button", "lm-btn", label);
-      b.title = tip;
-      b.dataset.mode = m;
-      b.onclick = () => this.setMode(m);
-      return b;
-    });
-    const clear = el(this.toolbar, "button", "lm-btn", "Clear");
-    clear.onclick = () => this.select([], "clear");
-    const reset = el(this.toolbar, "button", "lm-btn", "Reset view");
-    reset.onclick = () => this.fitView();
-    const png = el(this.toolbar, "button", "lm-btn", "PNG");
-    png.onclick = () => import("../export/export.js").then((m) => m.exportPng(this));
-    const svg = el(this.toolbar, "button", "lm-btn", "SVG");
-    svg.onclick = () => import("../export/export.js").then((m) => m.exportSvg(this));
-    this.status = el(this.toolbar, "span", "lm-status", "loading…");
-    this.setMode("pan");
-  }
-
   setMode(m) {
-    this.mode = m;
-    for (const b of this.modeButtons) b.classList.toggle("lm-on", b.dataset.mode === m);
+    setMode(this, m);
   }
 
   // New arguments from a rerun: load what changed (assets by name, so usually nothing), redraw.
@@ -98,7 +77,9 @@ export class LatentMap {
     const newPoints = !same("points");
     if (!this.painter) this.painter = new PointsPainter(this.glLayer, args.renderer || "auto");
     if (newPoints) {
+      const t0 = performance.now();
       const [xy, labels] = await Promise.all([array(base, args.points.xy), array(base, args.points.labels)]);
+      this.metrics.fetchMs = performance.now() - t0;
       // Another projection of the same points keeps the selection (the page sends none: "keep yours");
       // other data come with the page's own selection command.
       const keep = this.selected && this.selected.length === args.points.n;
@@ -109,7 +90,7 @@ export class LatentMap {
       }
       this.fitPending = true;
     }
-    if (!same("images")) this.images = args.images ? imageSource(base, args.images, () => this.refreshTip()) : null;
+    if (!same("images")) this.images = args.images ? imageSource(base, args.images, () => refreshTip(this)) : null;
     if (!same("decoder") || !same("lift")) await this.loadDecoder(base, args);
     if (!same("values")) this.values = args.values ? await array(base, args.values) : null;
     if (newPoints || !same("film")) await this.loadFilm(base, args.film);
@@ -201,7 +182,11 @@ export class LatentMap {
   }
 
   pointIndex() {
-    if (!this.index) this.index = new PointIndex(this.pos, this.n, this.pickable);
+    if (!this.index) {
+      const t0 = performance.now();
+      this.index = new PointIndex(this.pos, this.n, this.pickable);
+      this.metrics.indexMs = performance.now() - t0;
+    }
     return this.index;
   }
 
@@ -369,36 +354,14 @@ export class LatentMap {
     this.panel.show(this.decoder.decode(z), x, y);
   }
 
+  showTip(i, x, y, arrived, t0) {
+    showTip(this, i, x, y, arrived, t0);
+  }
+
   // Map coordinates -> this iframe's client coordinates (tests and the benchmark aim with it).
   toClient(x, y) {
     const r = this.plot.getBoundingClientRect();
     return [r.left + MARGIN.left + this.view.px(x), r.top + MARGIN.top + this.view.py(y)];
   }
-
-  refreshTip() {
-    if (this.tip.index >= 0 && this.lastTip) this.showTip(...this.lastTip.slice(0, 3), true);
-  }
-
-  // The tooltip of point i at plot pixel (x, y); t0: the pointer event's time. The time from it
-  // to the real image on screen goes to metrics.imageWait (0-ish when the image was here already).
-  showTip(i, x, y, arrived = false, t0 = performance.now()) {
-    if (!arrived) this.lastTip = [i, x, y, t0];
-    const spec = this.args.images;
-    const pixels = this.images ? this.images.get(i) : null;
-    if (pixels && (!arrived || this.tipWaiting === i)) {
-      const since = arrived ? this.lastTip[3] : t0;
-      record(this.metrics.imageWait, performance.now() - since);
-      if (arrived) this.metrics.chunkWait.push(performance.now() - since);
-      this.tipWaiting = -1;
-    } else if (!pixels) this.tipWaiting = i;
-    let caption = `#${i} · ${this.classes[this.labels[i]]}`;
-    if (this.values) caption += ` · ${this.args.values.label} ${(+this.values[i]).toPrecision(3)}`;
-    this.tip.show(i, x, y, caption, pixels, spec ? spec.h : 1, spec ? spec.w : 1, {w: this.plot.clientWidth, h: this.plot.clientHeight});
-    if (!spec) this.tip.canvas.style.display = "none";
-  }
 }
 
-function record(list, ms) {
-  list.push(ms);
-  if (list.length > 2000) list.shift();
-}

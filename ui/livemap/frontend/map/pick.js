@@ -94,16 +94,22 @@ export class PointIndex {
   }
 
   // Up to k pickable points nearest (x, y) within the ellipse of radii (rx, ry), nearest first
-  // (the images worth fetching before the pointer gets there).
+  // (the images worth fetching before the pointer gets there). The window grows from an eighth
+  // of the radius until it holds k points, so a dense spot costs what k points cost.
   near(x, y, rx, ry, k) {
-    const found = [];
-    this.each(x - rx, x + rx, y - ry, y + ry, (i) => {
-      const dx = (this.xy[2 * i] - x) / rx, dy = (this.xy[2 * i + 1] - y) / ry;
-      const d = dx * dx + dy * dy;
-      if (d <= 1 && found.length < 50000) found.push([d, i]);
-    });
-    found.sort((a, b) => a[0] - b[0]);
-    return found.slice(0, k).map((f) => f[1]);
+    let found = [];
+    for (let f = 0.125; f <= 1; f *= 2) {
+      found = [];
+      const ax = rx * f, ay = ry * f;
+      this.each(x - ax, x + ax, y - ay, y + ay, (i) => {
+        const dx = (this.xy[2 * i] - x) / rx, dy = (this.xy[2 * i + 1] - y) / ry;
+        const d = dx * dx + dy * dy;
+        if (d <= f * f) found.push(d, i);
+      });
+      if (found.length >= 2 * k) break;
+    }
+    const order = Array.from({length: found.length / 2}, (_, m) => m).sort((a, b) => found[2 * a] - found[2 * b]);
+    return order.slice(0, k).map((m) => found[2 * m + 1]);
   }
 
   box(x0, x1, y0, y1) {
