@@ -48,7 +48,7 @@ def installed() -> bool:
 
 def register(digest: str, images: np.ndarray) -> None:
     """Serve `images` (uint8 [N, ...], e.g. a memmap) under `digest`."""
-    if not DIGEST.match(digest):
+    if not DIGEST.fullmatch(digest):
         raise ValueError(f"An image set is registered under a hex digest, not {digest!r}.")
     with _lock:
         _sources[digest] = images
@@ -66,7 +66,7 @@ def serve_folder(tag: str, folder) -> str:
 def asset_path(tag: str, name: str):
     """The file `name` of the store `tag`, or None: only names the stores write (no paths, no dots)."""
     folder = _folders.get(tag)
-    if folder is None or not NAME.match(name):
+    if folder is None or not NAME.fullmatch(name):  # fullmatch: "$" would let a trailing newline by
         return None
     path = folder / name
     return path if path.is_file() else None
@@ -75,7 +75,7 @@ def asset_path(tag: str, name: str):
 def gather(digest: str, body: bytes) -> tuple[bytes | None, str]:
     """(the images' bytes in the order asked, "") or (None, the reason for a 400)."""
     with _lock:
-        images = _sources.get(digest) if DIGEST.match(digest) else None
+        images = _sources.get(digest) if DIGEST.fullmatch(digest) else None
     if images is None:
         return None, "unknown image set"
     if not body or len(body) % 4 or len(body) > 4 * MAX_IDS:
