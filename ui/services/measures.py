@@ -33,7 +33,7 @@ def few(mean: np.ndarray, logvar: np.ndarray | None = None):
     shape of q(z) to well within the estimates' own standard errors)."""
     if len(mean) <= DENSITY_MAX:
         return mean, logvar
-    idx = np.sort(np.random.default_rng(0).choice(len(mean), DENSITY_MAX, replace=False))
+    idx = sample_index(len(mean))
     return mean[idx], None if logvar is None else logvar[idx]
 
 
@@ -119,15 +119,29 @@ def shape_attributes(data_name: str, split: str = "train") -> dict[str, np.ndarr
 
 @st.cache_resource(max_entries=16, show_spinner="Fitting the attribute directions…")
 def attribute_directions(ref: ModelRef, _model) -> directions.AttributeDirections:
-    """The latent direction of each attribute: least squares on the training codes, R² on validation ones."""
+    """The latent direction of each attribute: least squares on the training codes (the map's,
+    from ui.services.latents; a fixed random DENSITY_MAX of them on a big dataset: `fitted_on`),
+    R² on validation ones."""
+    from ui.services import latents
     from vae_core.model.estimators import encode_all
 
     train, val = data.dataset(ref.data), data.dataset(ref.data, "val")
-    train_codes, _ = encode_all(_model, train.images)
+    mean = latents.codes(ref)[0]
+    idx = np.arange(len(mean)) if len(mean) <= DENSITY_MAX else sample_index(len(mean))
+    if len(idx) == len(mean):
+        train_attrs = {k: torch.from_numpy(v) for k, v in shape_attributes(ref.data).items()}
+    else:  # measured on the subsample only: a million digits' shapes take minutes here
+        train_attrs = attributes.measure(train.images[torch.from_numpy(idx)])
     val_codes, _ = encode_all(_model, val.images)
-    train_attrs = {k: torch.from_numpy(v) for k, v in shape_attributes(ref.data).items()}
     val_attrs = {k: torch.from_numpy(v) for k, v in shape_attributes(ref.data, "val").items()}
-    return directions.fit_directions(train_codes, train_attrs, val_codes, val_attrs)
+    dirs = directions.fit_directions(torch.from_numpy(mean[idx]), train_attrs, val_codes, val_attrs)
+    dirs.fitted_on = (len(idx), len(mean))
+    return dirs
+
+
+def sample_index(n: int) -> np.ndarray:
+    """The fixed random DENSITY_MAX of n items that densities and directions are estimated from."""
+    return np.sort(np.random.default_rng(0).choice(n, DENSITY_MAX, replace=False))
 
 
 IW_SAMPLES = 100  # K of the importance-weighted bound the pages show (the checkpoints store it for this K)
