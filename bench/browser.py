@@ -26,7 +26,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.browser_report import table
+from bench.browser_report import million_table, table
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "browser_results.json"
@@ -348,6 +348,8 @@ def main(argv=None) -> None:
             results["million"] = bench_million(b, args.points, args.cache, min(args.runs, 3))
     RESULTS.write_text(json.dumps(results, indent=1))
     print(table(results))
+    print()
+    print(million_table(results.get("million", {})))
 
 
 if __name__ == "__main__":

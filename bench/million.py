@@ -7,7 +7,7 @@ and vae-z2 draws their map. Rows (issue 22's budgets, reported, never asserted):
 - first visit: the link opened on a server whose cache lacks the codes (generation and encoding
   on the server's encode lane, the page following them) -> map drawn; skipped when cached;
 - first draw from cache: a fresh server and a new browser context each time (codes, images and
-  maps on disk) -> map drawn, median of `runs`;
+  maps on disk) -> map drawn, median of `runs`; then new users of the last server (its memory warm);
 - on the last of those pages: hover (event -> tooltip and decoded image drawn), the real image
   under a pointer moved as a hand moves it (event -> image on screen, the session's first hover
   included), pan and zoom (input event -> frame drawn, and full-quality draw times), the
@@ -48,14 +48,29 @@ def bench_million(b, n: int = 1_000_000, cache: str | None = None, runs: int = 3
             if run == runs - 1:
                 first = "() => livemap.widget.metrics.firstDraw - livemap.started"
                 out["component_to_drawn_ms"] = frame.evaluate(first)
+                out["points_fetch_ms"] = frame.evaluate("() => livemap.widget.metrics.fetchMs")
                 out["drawn_points"] = frame.evaluate("() => livemap.widget.n")
                 out.update(interact(page, frame, up["pid"]))
             ctx.close()
+            if run == runs - 1:  # the same server again: a new user, the server's memory warm
+                out["first_draw_warm_server_s"] = [new_user(b, url + path) for _ in range(runs)]
     out["first_draw_from_cache_s"] = firsts
     out["first_draw_from_cache"] = stats(firsts)
     out["server_start_to_drawn_s"] = starts
     out["load_average_after"] = os.getloadavg()[0]
     return out
+
+
+def new_user(b, link: str) -> float:
+    """Seconds from opening the link in a new browser context to the map drawn."""
+    ctx = b.new_context(viewport=VIEWPORT)
+    page = ctx.new_page()
+    t = time.perf_counter()
+    page.goto(link)
+    frame_of(page)
+    elapsed = time.perf_counter() - t
+    ctx.close()
+    return elapsed
 
 
 def first_visit(b, link: str) -> dict:

@@ -4,9 +4,10 @@ Generates synthetic:N (N MNIST-style digits, vae_core.data.synthetic) if it is n
 then encodes it with a shipped model in batches with a progress bar, through the same
 content-addressed code cache the app reads ($VAE_EXPLORER_CACHE/codes), and prints one JSON
 line: generation and encoding seconds, images per second, peak memory. A second run reads the
-codes back (the "from cache" figure).
+codes back (the "from cache" figure). --fit also times the app's t-SNE / UMAP of those codes
+(vae_core.analysis.manifold: fitted on a subsample, every other code placed), stage by stage.
 
-    python -m bench.scale --n 1000000 --model vae-z2
+    python -m bench.scale --n 1000000 --model vae-z2 [--fit tsne umap]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def main(argv=None) -> None:
     ap.add_argument("--n", type=int, default=1_000_000, help="images to generate and encode")
     ap.add_argument("--model", default="vae-z2", help="a shipped checkpoint's stem")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--fit", nargs="*", default=[], choices=["tsne", "umap"], help="time these maps of the codes")
     args = ap.parse_args(argv)
     import torch
     from tqdm import tqdm
@@ -66,7 +68,31 @@ def main(argv=None) -> None:
         "torch_threads": torch.get_num_threads(),
         "load_average": os.getloadavg()[0],
     }
+    for method in args.fit:
+        out[method] = time_fit(mean, method)
     print(json.dumps(out))
+
+
+def time_fit(codes, method: str) -> dict:
+    """Seconds of each stage of the app's fit of `method` (a subsample fitted, the rest placed)."""
+    from vae_core.analysis import manifold, projection
+
+    last = {}  # stage -> when it last reported: "place" reports only after its first chunk
+
+    def progress(stage, done, total):
+        last[stage] = time.perf_counter()
+
+    t0 = time.perf_counter()
+    projection.fit_projection(codes, method, progress=progress)
+    total = time.perf_counter() - t0
+    fit_s = last.get("fit", t0 + total) - t0
+    return {
+        "fitted": min(len(codes), manifold.FIT_MAX[method]),
+        "fit_s": round(fit_s, 1),
+        "place_s": round(total - fit_s, 1),
+        "total_s": round(total, 1),
+        "load_average": os.getloadavg()[0],
+    }
 
 
 if __name__ == "__main__":
