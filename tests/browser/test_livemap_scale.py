@@ -90,7 +90,36 @@ def test_a_big_map_draws_hovers_box_selects_and_exports(chromium, big_server):
     assert len(rows) == selected and (np.diff(idx) > 0).all() and idx.max() < N
     mine = np.array(frame.evaluate("() => Array.from(livemap.widget.selected.subarray(0))"))
     assert np.array_equal(np.flatnonzero(mine), idx)  # the export holds exactly what the map selected
+    the_route_refuses_forged_requests(big_server, frame.evaluate("() => livemap.widget.images.url"))
     ctx.close()
+
+
+def the_route_refuses_forged_requests(url: str, images_url: str):
+    """The server's image and asset routes, asked what no map asks: one line and a 4xx each."""
+    import urllib.error
+    import urllib.request
+
+    def status(address, body=None):
+        try:
+            return urllib.request.urlopen(urllib.request.Request(address, data=body), timeout=60).status
+        except urllib.error.HTTPError as e:
+            return e.code
+        except urllib.error.URLError as e:  # the server answered before the body was sent, and hung up
+            if isinstance(e.reason, ConnectionError):
+                return "hung up"
+            raise
+
+    good = np.array([0, N - 1], "<u4").tobytes()
+    assert status(images_url, good) == 200
+    assert status(images_url, np.array([N], "<u4").tobytes()) == 400
+    assert status(images_url, b"\x00" * (4 * 4097)) == 400  # more indices than one request may ask
+    # 8 MB: the route stops reading at the limit and answers 400, so the client may see the
+    # connection close while it is still sending; either way the server serves the next request
+    assert status(images_url, b"\x00" * (8 * 2**20)) in (400, "hung up")
+    assert status(images_url, good) == 200
+    assert status(images_url.rsplit("/", 1)[0] + "/" + "0" * 24, good) == 400
+    assert status(f"{url}/_livemap/assets/x/{'a' * 24}.f32") == 404  # the route answers: no store "x"
+    assert 400 <= status(f"{url}/_livemap/assets/x/..%2F..%2Fapp.py") < 500  # a path, never a file
 
 
 PIXELS_OF_TIP = """() => {
