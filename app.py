@@ -21,4 +21,10 @@ async def lifespan(_app):
     yield
 
 
-app = st.App("explorer.py", lifespan=lifespan)
+def routes():
+    from ui.livemap import route  # the live map's routes: images under the pointer, its files as stored
+
+    return route.routes()
+
+
+app = st.App("explorer.py", lifespan=lifespan, routes=routes())

@@ -12,6 +12,8 @@ import streamlit as st
 from ui.components import notes
 from ui.frame import browser, context, url
 from ui.frame.pages import VIEWS
+from ui.services import progress
+from ui.services.tasks import Pending
 from vae_core.io.header import CheckpointError
 
 # A local icon: a material-symbol page icon makes the browser fetch it from a font CDN (offline: a failed request).
@@ -29,5 +31,7 @@ try:
     page.run()
 except CheckpointError as e:  # a model that passed the header checks but not the load-time probe
     st.warning(f"The model you picked cannot be used: {e} Pick another one.")
+except Pending as p:  # long work (encoding a big dataset) the page needs: say what, follow it, rerun when done
+    progress.wait(p.task)
 finally:  # also when a page stops early (st.stop): the URL always shows this run's choices
     url.finish(ctx)

@@ -10,6 +10,7 @@ against the issue's budgets, never asserted. Writes bench/browser_results.json.
     python -m bench.browser --only app         # the app itself (start-up, reruns, pointer, sliders, 54k map)
     python -m bench.browser --only onnx        # decoders of kind "onnx" in onnxruntime-web (vae-z2/z16-onnx,
                                                # and a 64x64 RGB conv decoder: bench/conv_decoder.py)
+    python -m bench.browser --only million     # a map of a million generated digits (bench/million.py)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.browser_report import table
+from bench.browser_report import million_table, table
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "browser_results.json"
@@ -65,7 +66,7 @@ def server(script: str, env: dict | None = None):
                 raise RuntimeError("streamlit did not start") from None
             time.sleep(0.1)
     try:
-        yield url, t0, {"healthy_s": time.perf_counter() - t0}
+        yield url, t0, {"healthy_s": time.perf_counter() - t0, "pid": proc.pid}
     finally:
         proc.terminate()
         proc.wait(10)
@@ -376,8 +377,12 @@ def lasso(page, frame):
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="app,live,startup,onnx", help="comma-separated: app, live, startup, onnx")
+    ap.add_argument(
+        "--only", default="app,live,startup,onnx", help="comma-separated: app, live, startup, onnx, million"
+    )
     ap.add_argument("--runs", type=int, default=5, help="fresh starts per startup condition")
+    ap.add_argument("--points", type=int, default=1_000_000, help="million: the generated map's size")
+    ap.add_argument("--cache", default=None, help="million: the app's cache folder, kept between runs")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     everything = {"app", "live", "startup", "onnx"}
@@ -395,8 +400,14 @@ def main(argv=None) -> None:
         if "onnx" in only:
             with tempfile.TemporaryDirectory() as cache:
                 results["onnx"] = bench_onnx(b, cache)
+        if "million" in only:
+            from bench.million import bench_million
+
+            results["million"] = bench_million(b, args.points, args.cache, min(args.runs, 3))
     RESULTS.write_text(json.dumps(results, indent=1))
     print(table(results))
+    print()
+    print(million_table(results.get("million", {})))
 
 
 if __name__ == "__main__":

@@ -117,5 +117,86 @@ def onnx_rows(ox: dict) -> list[tuple]:
     ]
 
 
+# Issue 22's figures beside ours: headless Chromium on this VM, medians of 3 fresh starts, 54,000 points
+# (TensorBoard's projector caps at 100,000; embedding-atlas cannot draw without WebGPU's shader-f16 here).
+ISSUE_22 = {
+    "first": "TensorBoard 5.92 s (54,000); ours then 7.63 s warm, 9.18 s empty caches",
+    "hover": "TensorBoard 930 ms; ours then 9.5 ms (54,000)",
+    "image": "ours then 40 ms (not yet fetched), 130–160 ms first hover; TensorBoard shows none",
+    "memory": "TensorBoard 101 / 128 MB, embedding-atlas 250 / 431 MB, ours then 725 MB / 1.36 GB",
+}
+
+
+def _s(xs) -> str:
+    if not xs:
+        return "—"
+    xs = sorted(xs)
+    return f"{xs[len(xs) // 2]:.1f} s median ({', '.join(f'{x:.1f}' for x in xs)})"
+
+
+def _num(m: dict, key: str, fmt: str) -> str:
+    """One figure of the run, or "—" when this run did not measure it (never a made-up 0)."""
+    return "—" if m.get(key) is None else format(m[key], fmt)
+
+
+def _component(m: dict) -> str:
+    drawn = m.get("component_to_drawn_ms")
+    return "—" if drawn is None else f"{drawn / 1000:.2f} s (points fetched in {_num(m, 'points_fetch_ms', '.0f')} ms)"
+
+
+def _image(img: dict) -> str:
+    if not img.get("n"):
+        return "—"
+    return f"{_ms(img)} median, p95 {_ms(img, 'p95')}, first {_num(img, 'first', '.1f')} ms"
+
+
+def _gesture(d: dict) -> str:
+    return f"{_ms(d.get('input_to_frame'))} / {_ms(d.get('full_draw'))}"
+
+
+def _memory(mem: dict) -> str:
+    if not mem:
+        return "—"
+    return f"{mem['VmRSS']:,.0f} / {mem['VmHWM']:,.0f} MB ({mem['RssAnon']:,.0f} MB)"
+
+
+def million_table(m: dict) -> str:
+    """The million-point rows (bench/million.py) beside issue 22's figures."""
+    if not m:
+        return ""
+    n = f"{m.get('points', 0):,}"
+    rows = [
+        (
+            f"link → {n}-point map drawn, codes on disk, fresh server",
+            ISSUE_22["first"],
+            _s(m.get("first_draw_from_cache_s")),
+            "≤ 3 s",
+        ),
+        ("… a new user of a warm server", "", _s(m.get("first_draw_warm_server_s")), "≤ 3 s"),
+        ("… of which the component: start → drawn", "", _component(m), ""),
+        ("hover: pointer → tooltip + decoded image drawn", ISSUE_22["hover"], _both(m.get("pointer_ms")), "≤ 30 ms"),
+        (
+            "the real image under a moving pointer (first hover included)",
+            ISSUE_22["image"],
+            _image(m.get("image_ms", {})),
+            "≤ 30 ms",
+        ),
+        ("pan: input → frame drawn / full draw once it pauses", "", _gesture(m.get("pan_ms", {})), "≤ 33 ms"),
+        ("zoom: input → frame drawn / full draw once it pauses", "", _gesture(m.get("zoom_ms", {})), "≤ 33 ms"),
+        (
+            "server memory (VmRSS / peak; of which anonymous)",
+            ISSUE_22["memory"],
+            _memory(m.get("memory_mb", {})),
+            "≤ 2 GB",
+        ),
+    ]
+    load = f"load average {_num(m, 'load_average_before', '.0f')} → {_num(m, 'load_average_after', '.0f')} on 2 cores"
+    lines = [f"| {n} points ({load}) | issue 22 (54,000 points) | ours | budget |", "|---|---|---|---|"]
+    return "\n".join(lines + [f"| {' | '.join(r)} |" for r in rows])
+
+
 if __name__ == "__main__":
-    print(table(json.load(open(sys.argv[1] if len(sys.argv) > 1 else "bench/browser_results.json"))))
+    results = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "bench/browser_results.json"))
+    print(table(results))
+    print()
+    print(million_table(results.get("million", {})))

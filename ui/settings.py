@@ -7,10 +7,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_ROOT = os.environ.get("VAE_EXPLORER_DATA_ROOT")  # a torchvision root for mnist / fashion
-MAP_POINTS = 60_000  # codes shown on a map: a whole training split (mnist5k 4,500; Fashion 54,000)
+MAP_POINTS = 2_000_000  # codes shown on a map: a whole training split, up to the live map's limit
 MAX_3D_POINTS = 20_000  # a WebGL scatter in the browser stays fluid up to about here
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 UPLOAD_MB = 10
+
+
+def synthetic_datasets() -> tuple[str, ...]:
+    """Generated datasets offered beside the real ones (vae_core.data.synthetic), from
+    $VAE_EXPLORER_SYNTHETIC, e.g. "1000000" or "200000,1000000": synthetic:N for each N. For
+    benchmarks and tests of maps at scale; none unless asked for."""
+    sizes = [s.strip() for s in os.environ.get("VAE_EXPLORER_SYNTHETIC", "").split(",")]
+    return tuple(f"synthetic:{int(s)}" for s in sizes if s.isdigit() and 0 < int(s) <= MAP_POINTS)
 
 
 def shipped_dir() -> Path:
@@ -29,6 +37,13 @@ def cache_dir(part: str = "") -> Path:
     base = os.environ.get("VAE_EXPLORER_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     root = Path(base) if os.environ.get("VAE_EXPLORER_CACHE") else Path(base) / "vae-explorer"
     return root / part if part else root
+
+
+def renderer() -> str:
+    """How the live map draws its points: $VAE_EXPLORER_RENDERER = auto (WebGL on a GPU, else our
+    canvas code: README "Performance"), webgl or canvas."""
+    r = os.environ.get("VAE_EXPLORER_RENDERER", "auto")
+    return r if r in ("auto", "webgl", "canvas") else "auto"
 
 
 def live_map() -> bool:

@@ -110,7 +110,8 @@ if linked.toggle(
     st, "3-D view", key=ctx.widget_key("map_3d_on"), name="3d", help="The codes in three dimensions (a plotly scatter)."
 ):
     panels.view_3d(ctx, mean, logvar, labels, classes)
-url.put(sel=url.format_indices(event.selection))
+# a lasso of up to 100,000 points on a big map stays out of the link (it would be a 700 kB URL)
+url.put(sel=url.format_indices(event.selection) if len(event.selection) <= 2000 else None)
 if not event.selection:
     st.info("Click a point to see its reconstruction and neighbours; box or lasso to see many.")
     panels.downloads(ctx, mean, logvar, proj, None, key="map_dl")

@@ -159,10 +159,72 @@ def test_selection_codec_round_trips_lists_and_bitmasks(size):
 
 
 def test_selection_codec_rejects_bad_input_quietly_and_bad_indices_loudly():
-    assert lm.decode_selection(None) == [] and lm.decode_selection({"bits": "%%%"}) == []
-    assert lm.decode_selection({"list": [3, -1, 7, 99]}, n=10) == [3, 7]
+    assert lm.decode_selection(None, 10) == [] and lm.decode_selection({"bits": "%%%", "n": 10}, 10) == []
+    assert lm.decode_selection({"list": [3, 7, 7]}, n=10) == [3, 7]
+    assert lm.decode_selection({"list": [3, -1, 7, 99]}, n=10) == []  # one forged index: nothing selected
     with pytest.raises(lm.AssetError, match="0..9"):
         lm.encode_selection([10], 10)
+
+
+FORGED = [
+    {"bits": "AAAA", "n": None},
+    {"bits": "AAAA", "n": "1000"},
+    {"bits": "AAAA", "n": float("inf")},
+    {"bits": "AAAA", "n": True},
+    {"bits": "AAAA", "n": 10**30},
+    {"bits": None, "n": 1000},
+    {"bits": ["AAAA"], "n": 1000},
+    {"bits": "A" * (2 * 2**20), "n": 1000},  # a bit string megabytes long, for a map of 1,000 points
+    {"bits": "A" * (2 * 2**20), "n": 2**24},  # ... claiming a bigger map than this one
+    {"list": [float("inf")]},
+    {"list": [float("nan"), 1]},
+    {"list": [1.5]},
+    {"list": [True]},
+    {"list": ["3"]},
+    {"list": [None]},
+    {"list": [[1, 2]]},
+    {"list": list(range(3000))},
+    {"list": {"0": 1}},
+    {"list": None},
+    {},
+    [],
+    "bits",
+]
+
+
+@pytest.mark.parametrize("forged", FORGED, ids=range(len(FORGED)))
+def test_a_forged_selection_is_nothing_selected_at_bounded_cost(forged):
+    """Issue 18.9: one forged 2 MiB selection used to cost the server ~800 MB."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        assert lm.decode_selection(forged, 1000) == []
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64_000  # the map's size bounds the work: 1,000 points are 125 bytes of bits
+
+
+def test_a_selection_above_the_limit_or_of_another_map_size_is_nothing_selected():
+    n = 300_000
+    everything = lm.encode_selection(np.arange(n), n)
+    assert lm.decode_selection(everything, n) == []  # 300,000 > SELECTION_MAX
+    half = lm.encode_selection(np.arange(0, n, 3), n)
+    assert len(lm.decode_selection(half, n)) == 100_000
+    assert lm.decode_selection(half, n - 8) == []  # a bitmask of another map
+
+
+def test_slider_and_grid_values_from_the_browser_are_checked():
+    from ui.livemap import codec
+
+    assert codec.finite_code([0.5, 1], 2).tolist() == [0.5, 1.0]
+    for bad in ([float("inf"), 0], [float("nan"), 0], ["1", 0], [None, 0], [True, 0], [0.0], "00", [1e300, 0]):
+        assert codec.finite_code(bad, 2) is None
+    assert codec.cell([1, 2], 3, 3) == (1, 2)
+    for bad in ([3, 0], [-1, 0], [1.0, 2], [float("inf"), 0], [True, 1], [1], None, "1,2"):
+        assert codec.cell(bad, 3, 3) is None
+    assert codec.trigger("lasso") == "lasso" and codec.trigger("<script>") is None and codec.trigger(7) is None
 
 
 def test_overlays_serialise_small_and_check_their_input():

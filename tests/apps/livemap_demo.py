@@ -5,7 +5,8 @@ big (60,000 Fashion-MNIST images through vae-z16, PCA) and film (a synthetic tra
 decoders of kind "onnx" (onnxruntime-web): onnx (vae-z2-onnx's native map), onnx-sliders
 (vae-z16-onnx), and conv, conv-sliders, conv-grid (a 64x64 RGB conv decoder, bench/conv_decoder.py,
 over 4,500 random points);
-&quiet=1 prints the selection's size instead of its indices (the benchmark counts bytes).
+&quiet=1 prints the selection's size instead of its indices (the benchmark counts bytes);
+&renderer=webgl|canvas draws the points with that renderer (default auto: map/points.js).
 Assets go to $VAE_EXPLORER_LIVEMAP_CACHE (or a folder in the system's temporary directory).
 """
 
@@ -127,6 +128,7 @@ def map_demo(model_name: str, data_name: str, method: str, height: int = 520):
         axis_labels=proj.axis_labels,
         equal_aspect=method == "native",
         height=height,
+        renderer=st.query_params.get("renderer", "auto"),
     )
     if event.fallback:
         st.warning(event.reason)

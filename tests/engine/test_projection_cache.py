@@ -21,7 +21,7 @@ def fits(monkeypatch):
     """Replace the (slow) t-SNE/UMAP fit by a deterministic one that counts its calls."""
     calls = []
 
-    def fake_fit(codes, method, params=None, seed=0, native_dims=(0, 1)):
+    def fake_fit(codes, method, params=None, seed=0, native_dims=(0, 1), *follow):
         calls.append(dict(params))
         scale = float(sum(v for v in params.values()))
         return Projection(method, params, codes[:, :2] * scale, codes, axis_labels=("a", "b"))

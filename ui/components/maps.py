@@ -61,6 +61,7 @@ def draw(
         bounds=bounds,
         height=height,
         title=title,
+        renderer=settings.renderer(),
     )
     if event.fallback:
         st.caption(event.reason + " Showing the simpler map instead (hover shows a sketch of the digit).")
@@ -72,25 +73,41 @@ def draw(
     return event
 
 
+PLOTLY_MAX = 20_000  # points the plotly map draws (a fixed random subset above): its SVG scatter stalls beyond
+
+
+def shown_subset(n: int) -> np.ndarray | None:
+    """The points a plotly map of n points draws: None for all of them, else a fixed random PLOTLY_MAX."""
+    if n <= PLOTLY_MAX:
+        return None
+    return np.sort(np.random.default_rng(0).choice(n, PLOTLY_MAX, replace=False))
+
+
 def plotly_draw(ctx, proj, key, overlays, height, title, event: lm.MapEvent, selection) -> lm.MapEvent:
     """The plotly map. Its selection is kept by the page, not read back alone: a chart whose figure
     changed (an overlay toggled) reports an empty selection, which is not the user's choice."""
     selection = list(selection or [])
     if selection:
         overlays = [*overlays, lm.Markers(proj.embedding[selection[:500]], name="selected", symbol="circle", size=12)]
-    fig = plotly_map(ctx, proj, overlays, height, title)
+    keep = shown_subset(len(proj.embedding))
+    if keep is not None:
+        st.caption(f"This map shows a fixed random {len(keep):,} of the {len(proj.embedding):,} points.")
+    fig = plotly_map(ctx, proj, overlays, height, title, keep)
     chosen = st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key=key + "_plotly")
-    picked = figures.selected_indices(chosen, len(proj.embedding))
+    picked = figures.selected_indices(chosen, len(proj.embedding) if keep is None else len(keep))
+    if keep is not None:
+        picked = keep[picked].tolist()
     event.selection = picked or selection
     return event
 
 
-def plotly_map(ctx, proj, overlays, height: int, title: str | None):
-    """The plotly rendering of the same map and overlays (hover: a braille sketch of the digit)."""
-    _, labels, classes = data.map_arrays(ctx.data_name)
-    fig = figures.latent_scatter(
-        proj.embedding, labels, classes, data.hover_text(ctx.data_name), proj.axis_labels, height
-    )
+def plotly_map(ctx, proj, overlays, height: int, title: str | None, keep: np.ndarray | None = None):
+    """The plotly rendering of the same map and overlays (hover: a braille sketch of the digit), of
+    the points `keep` (None: all of them)."""
+    images, labels, classes = data.map_arrays(ctx.data_name)
+    xy = proj.embedding if keep is None else proj.embedding[keep]
+    text = data.hover_text(ctx.data_name) if keep is None else figures.braille(images[keep] / 255.0)
+    fig = figures.latent_scatter(xy, labels if keep is None else labels[keep], classes, text, proj.axis_labels, height)
     for overlay in overlays:
         figures.add_overlay(fig, overlay)
     if proj.exact:

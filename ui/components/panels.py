@@ -33,7 +33,9 @@ def selection(ctx, mean: np.ndarray, logvar: np.ndarray, proj, indices: list[int
 def point(ctx, mean: np.ndarray, i: int) -> None:
     images, labels, classes = data.map_arrays(ctx.data_name)
     recon = latents.decode(ctx.model, mean[i : i + 1])
-    nearest = np.argsort(((mean - mean[i]) ** 2).sum(1), kind="stable")[1:9]  # itself first, then 8 neighbours
+    d2 = ((mean - mean[i]) ** 2).sum(1)
+    near = np.argpartition(d2, min(9, len(d2) - 1))[:9]  # a million codes: no full sort for nine of them
+    nearest = near[np.lexsort((near, d2[near]))][1:9]  # itself first, then 8 neighbours
     cols = st.columns([1, 1, 4])
     cols[0].image(figures.to_pil(images[i]), caption=f"#{i} · class {classes[int(labels[i])]}")
     cols[1].image(figures.to_pil(recon[0]), caption="reconstruction (decoder at μ)")
@@ -65,12 +67,11 @@ def downloads(ctx, mean, logvar, proj, indices: list[int] | None, key: str) -> N
     def table(rows):
         return exports.code_table(rows, mean, logvar, proj.embedding, labels, classes, proj.axis_labels)
 
-    parts = [("selection", indices)] if indices else []
-    parts.append(("all", range(len(labels))))
+    parts = [("selection", np.asarray(indices, np.int64))] if indices else []
+    parts.append(("all", np.arange(len(labels))))
     formats = (("csv", exports.to_csv, "text/csv"), ("npz", exports.to_npz, "application/octet-stream"))
     cols = iter(st.columns(len(formats) * len(parts)))
     for what, rows in parts:
-        rows = list(rows)
         for ext, encode, mime in formats:
             next(cols).download_button(
                 f"{ext.upper()} · {what} ({len(rows):,})",

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHIPPED = ("ui", "views", "vae_core", "checkpoints", "scripts", "docs", "bench", "tests", ".streamlit")
 DTYPES = ("float32", "float16", "uint8", "uint16", "int32")
 IMAGE_CHUNK = 256  # digits per image file: the first hover in a chunk fetches ~50-120 kB gzipped
-MAX_POINTS = 2_000_000  # far above the 60k target; beyond it a browser tab runs out of memory
+MAX_POINTS = 2_000_000  # twice the million-point target; beyond it a browser tab runs short of memory
 
 
 class AssetError(ValueError):
@@ -66,16 +66,25 @@ class PointSet:
 
 @dataclass(frozen=True)
 class ImageSet:
-    """The dataset's images as uint8 [N, H, W], gzipped in chunks fetched on first hover."""
+    """The dataset's images as uint8 [N, H, W]: gzipped chunks fetched on first hover, or, where
+    the server answers the image route (route.py), any images asked for in one request."""
 
     prefix: str  # content hash of all images; chunk k is f"{prefix}-{k}.u8.gz"
     n: int  # number of images
     height: int  # pixels
     width: int  # pixels
     chunk: int  # images per chunk file
+    route: str | None = None  # URL of the image route, relative to the component's page (None: chunks)
 
     def arg(self) -> dict:
-        return {"prefix": self.prefix, "n": self.n, "h": self.height, "w": self.width, "chunk": self.chunk}
+        return {
+            "prefix": self.prefix,
+            "n": self.n,
+            "h": self.height,
+            "w": self.width,
+            "chunk": self.chunk,
+            "route": self.route,
+        }
 
 
 @dataclass(frozen=True)

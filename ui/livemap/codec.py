@@ -1,12 +1,17 @@
 """Small encodings shared with the browser: index selections and the latent lift.
 
-A lasso over a 60k map can select tens of thousands of points; as a JSON list that is ~300 kB
-each way per rerun, so large selections travel as a base64 bitmask (7.5 kB for 60k points).
+A lasso over a large map can select tens of thousands of points; as a JSON list that is ~300 kB
+each way per rerun, so large selections travel as a base64 bitmask (125 kB for a million points).
+
+What the browser sends back is untrusted: a forged selection (non-numeric or null sizes,
+infinities, a bitmask megabytes long, a list of millions) costs work bounded by the map's size
+(the bitmask's length is checked before anything is decoded) and reads as "nothing selected".
 """
 
 from __future__ import annotations
 
 import base64
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +19,8 @@ import numpy as np
 from .assets import AssetError
 
 LIST_MAX = 2_000  # selections up to this size travel as a plain list of indices
+SELECTION_MAX = 100_000  # points one selection holds (the browser thins a bigger lasso to this)
+TRIGGERS = ("click", "box", "lasso", "clear", "restore")
 
 
 def encode_selection(indices, n: int) -> dict:
@@ -28,21 +35,68 @@ def encode_selection(indices, n: int) -> dict:
     return {"bits": base64.b64encode(np.packbits(mask, bitorder="little").tobytes()).decode(), "n": int(n)}
 
 
-def decode_selection(obj, n: int | None = None) -> list[int]:
-    """The browser's selection ({"list": ...} or {"bits": ..., "n": ...}) -> sorted indices; bad input -> []."""
-    if not isinstance(obj, dict):
+def decode_selection(obj, n: int) -> list[int]:
+    """The browser's selection ({"list": [...]} or {"bits": base64, "n": n}) for a map of n points
+    -> sorted indices. Anything malformed, out of range or above SELECTION_MAX -> [] (nothing selected).
+
+    Bounded work: a list is looked at only up to LIST_MAX entries, a bitmask only when its text is
+    exactly as long as n points need (so at most ~n/6 bytes are decoded), whatever the input claims."""
+    if not isinstance(obj, dict) or not _count(n):
         return []
-    if isinstance(obj.get("list"), list):
-        out = sorted({int(i) for i in obj["list"] if isinstance(i, int | float) and int(i) >= 0})
-    elif isinstance(obj.get("bits"), str):
-        try:
-            raw = np.frombuffer(base64.b64decode(obj["bits"], validate=True), np.uint8)
-        except ValueError:
-            return []
-        out = np.flatnonzero(np.unpackbits(raw, bitorder="little")[: int(obj.get("n", 0))]).tolist()
-    else:
+    if "list" in obj:
+        return _from_list(obj["list"], n)
+    if "bits" in obj:
+        return _from_bits(obj["bits"], obj.get("n"), n)
+    return []
+
+
+def _count(v) -> bool:
+    """A genuine point count: an int (not a bool, a float, a string or None) in 1..2**31."""
+    return type(v) is int and 0 < v <= 2**31
+
+
+def _from_list(items, n: int) -> list[int]:
+    if not isinstance(items, list) or len(items) > LIST_MAX:
         return []
-    return [i for i in out if n is None or i < n]
+    if not all(type(i) is int and 0 <= i < n for i in items):
+        return []
+    return sorted(set(items))
+
+
+def _from_bits(text, declared, n: int) -> list[int]:
+    size = math.ceil(n / 8)
+    if not isinstance(text, str) or declared != n or len(text) != 4 * math.ceil(size / 3):
+        return []
+    try:
+        raw = np.frombuffer(base64.b64decode(text, validate=True), np.uint8)
+    except ValueError:  # binascii.Error: not base64
+        return []
+    if len(raw) != size:
+        return []
+    picked = np.flatnonzero(np.unpackbits(raw, count=n, bitorder="little"))
+    return picked.tolist() if len(picked) <= SELECTION_MAX else []
+
+
+def trigger(value) -> str | None:
+    """What made a selection, as the browser says it: one of TRIGGERS, else None."""
+    return value if isinstance(value, str) and value in TRIGGERS else None
+
+
+def finite_code(value, d: int) -> np.ndarray | None:
+    """A code the browser sends (slider positions): d finite numbers, else None."""
+    if not isinstance(value, list) or len(value) != d:
+        return None
+    if not all(type(v) in (int, float) and math.isfinite(v) and abs(v) < 1e6 for v in value):
+        return None
+    return np.asarray(value, np.float32)
+
+
+def cell(value, rows: int, cols: int) -> tuple[int, int] | None:
+    """A grid cell the browser sends: [row, column] as ints inside the grid, else None."""
+    if not isinstance(value, list) or len(value) != 2 or not all(type(v) is int for v in value):
+        return None
+    r, c = value
+    return (r, c) if 0 <= r < rows and 0 <= c < cols else None
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ import numpy as np
 import streamlit as st
 from streamlit.components.v1 import declare_component
 
+from . import route
 from .assets import AssetError, AssetStore, DecoderAsset, Film, ImageSet, PointSet, ValueSet
-from .codec import Lift, decode_selection, encode_selection
+from .codec import Lift, cell, decode_selection, encode_selection, finite_code, trigger
 
 FRONTEND = Path(__file__).resolve().parent / "frontend"
 TIMEOUT_S = 20.0  # the handshake arrives within a second normally; a busy 2-core box needs slack
@@ -78,8 +79,12 @@ def _frontend():
 
 
 def serve(store: AssetStore) -> str:
-    """Register the store's folder as a static path and return its URL relative to the iframe."""
+    """Register the store's folder as a static path and return its URL relative to the iframe:
+    the app's asset route where the server has it (route.py: files as stored, no re-compression),
+    else a components-v1 static path."""
     tag = hashlib.sha256(str(store.root).encode()).hexdigest()[:12]
+    if route.installed():
+        return route.serve_folder(tag, store.root)
     comp = declare_component(f"assets_{tag}", path=str(store.root))
     return f"../{comp.name}/"
 
@@ -191,6 +196,7 @@ def latent_map(
     bounds=None,
     height: int = 520,
     title: str | None = None,
+    renderer: str = "auto",
     timeout_s: float = TIMEOUT_S,
 ) -> MapEvent:
     """Draw the map in the browser: real images on hover, decoding under the pointer (with a
@@ -198,6 +204,7 @@ def latent_map(
 
     bounds: (x0, x1, y0, y1) to show at first and on "Reset view" instead of the data's extent
     (several maps with the same bounds share their axes, e.g. on the Compare page).
+    renderer: "auto" (WebGL on a GPU, else the canvas), "webgl" or "canvas" (frontend/map/points.js).
     """
     n = points.n
     _check_map(points, images, decoder, lift, values, film, highlight, n)
@@ -224,6 +231,7 @@ def latent_map(
         "bounds": extent,
         "height": int(height),
         "title": title,
+        "renderer": _renderer(renderer),
     }
     value, ready, reason = _mount("map", key, args, timeout_s)
     event = _map_event(value, ready, reason, command, selection, n)
@@ -238,7 +246,7 @@ def _map_event(value, ready: bool, reason: str, command, selection, n: int) -> M
     if command is not None:  # the page chose a selection this run: that is the answer
         return MapEvent(command, "restore", ready)
     if value and "selection" in value:  # the browser's own selection is the newest
-        return MapEvent(decode_selection(value["selection"], n), value.get("trigger"), ready)
+        return MapEvent(decode_selection(value["selection"], n), trigger(value.get("trigger")), ready)
     return MapEvent(_as_list(selection), None, ready)
 
 
@@ -258,6 +266,15 @@ def _selection_command(meta: dict, prev, selection, n: int) -> list[int] | None:
         encode_selection(wanted, n)  # range check, one clear line
         return wanted
     return None
+
+
+RENDERERS = ("auto", "webgl", "canvas")
+
+
+def _renderer(r: str) -> str:
+    if r not in RENDERERS:
+        raise AssetError(f"The map is drawn by one of {', '.join(RENDERERS)}, not {r!r}.")
+    return r
 
 
 def _bounds(b):
@@ -327,9 +344,7 @@ def slider_decoder(
     _record_decoder_error(value, decoder)
     if reason:
         return SliderEvent(fallback=True, reason=reason)
-    z = value.get("z") if value else None
-    ok = isinstance(z, list) and len(z) == d
-    return SliderEvent(np.asarray(z, np.float32) if ok else None, ready)
+    return SliderEvent(finite_code(value.get("z"), d) if value else None, ready)
 
 
 def grid_decoder(
@@ -371,10 +386,10 @@ def grid_decoder(
     _record_decoder_error(value, decoder)
     if reason:
         return GridEvent(fallback=True, reason=reason)
-    cell = value.get("cell") if value else None
-    if isinstance(cell, list) and len(cell) == 2:
+    picked = cell(value.get("cell"), len(vals), len(vals)) if value else None
+    if picked is not None:
         z = base.copy()
-        r, c = int(cell[0]), int(cell[1])
+        r, c = picked
         z[a], z[b] = vals[::-1][r], vals[c]
         return GridEvent((r, c), z, ready)
     return GridEvent(ready=ready)

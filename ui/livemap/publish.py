@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from . import route
 from .assets import (
     IMAGE_CHUNK,
     MAX_POINTS,
@@ -80,13 +81,20 @@ def to_uint8_images(images) -> np.ndarray:
     return np.rint(a * 255).astype(np.uint8)
 
 
-def publish_images(store: AssetStore, images, chunk: int = IMAGE_CHUNK) -> ImageSet:
-    """The dataset's images, gzipped in chunks of `chunk`, for the hover tooltip."""
+def publish_images(store: AssetStore, images, chunk: int = IMAGE_CHUNK, digest: str | None = None) -> ImageSet:
+    """The dataset's images for the hover tooltip: through the app's image route when the server
+    answers it (route.py: nothing written), else gzipped in chunk files of `chunk`. `digest` names
+    the images' content when the caller knows it (a million images take seconds to hash)."""
     u8 = to_uint8_images(images)
     n, h, w = u8.shape
     if not 1 <= chunk <= 65536:
         raise AssetError(f"An image chunk holds 1 to 65,536 images, not {chunk}.")
-    prefix = hashlib.sha256(u8.tobytes() + f"{n}x{h}x{w}/{chunk}".encode()).hexdigest()[:24]
+    if digest is None:
+        digest = hashlib.sha256(u8.tobytes() + f"{n}x{h}x{w}".encode()).hexdigest()
+    prefix = hashlib.sha256(f"{digest}/{n}x{h}x{w}/{chunk}".encode()).hexdigest()[:24]
+    if route.installed():
+        route.register(prefix, u8)
+        return ImageSet(prefix, n, h, w, chunk, f"../..{route.PATH.format(digest=prefix)}")
     for k in range(math.ceil(n / chunk)):
         name = f"{prefix}-{k}.u8.gz"
         if not store.has(name):

@@ -155,11 +155,16 @@ def attribute_edit(ctx, base: np.ndarray) -> None:
     r2 = dirs.r2_val[row] if dirs.r2_val else dirs.r2_train[row]
     st.caption(
         f"{name} from −{amount:.2g} to +{amount:.2g} {UNITS[name]} along its latent direction (least squares on the "
-        f"training codes; validation R² = {r2:.2f}). Measured on the decoded images: "
+        f"training codes{_fitted_on(dirs)}; validation R² = {r2:.2f}). Measured on the decoded images: "
         + " → ".join(f"{v:.1f}" for v in got)
         + f" {UNITS[name]}."
     )
     panels.image_downloads(images, 9, f"{ctx.entry.stem}-{name}", key="dir_dl")
+
+
+def _fitted_on(dirs) -> str:
+    used, n = dirs.fitted_on
+    return f" of a fixed random {used:,} of the {n:,} images" if used < n else ""
 
 
 def class_arithmetic(ctx, base: np.ndarray, source: int) -> None:

@@ -13,27 +13,87 @@ import numpy as np
 import streamlit as st
 
 from ui import settings
-from ui.services import first_map
+from ui.services import first_map, tasks
+from vae_core.data import catalog
+
+
+def dataset(name: str, split: str = "train"):
+    """The dataset a map shows. Generated data not on disk yet are made on the encode lane
+    (ui/services/tasks: the page says so and follows it) instead of holding the page."""
+    if catalog.is_synthetic(name) and split == "train" and not _generated(name):
+        task = tasks.board().submit(("generate", name), ("generate", name), "encode", _making(name), _generate(name))
+        if task.state != "done":
+            raise tasks.Pending(task)
+        tasks.board().forget(task.key)
+    return _dataset(name, split)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading data…")
-def dataset(name: str, split: str = "train"):
+def _dataset(name: str, split: str = "train"):
     import vae_core
 
     return vae_core.load_dataset(name, split, settings.DATA_ROOT).subset(settings.MAP_POINTS)
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+def _generated(name: str) -> bool:
+    from vae_core.data import synthetic
+
+    return synthetic.is_generated(name)
+
+
+def _generated_arrays(name: str):
+    from vae_core.data import synthetic
+
+    return synthetic.on_disk(name)
+
+
+def _making(name: str) -> str:
+    return f"Generating {catalog.title(name)} (once; then read from disk)"
+
+
+def _generate(name: str):
+    def work(task):
+        import vae_core
+
+        task.report("generate", 0, 1)
+        vae_core.load_dataset(name, "train")
+        task.report("generate", 1, 1)
+
+    return work
+
+
+def size(name: str) -> int:
+    """How many points a map of `name` has, without loading generated data."""
+    if catalog.is_synthetic(name):
+        from vae_core.data import synthetic
+
+        return min(synthetic.parse(name), settings.MAP_POINTS)
+    return len(map_arrays(name)[1])
+
+
 def map_arrays(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """A map's points as numpy: (images uint8 [N, H, W], labels int64 [N], class names), the
-    shipped arrays when they exist for this dataset, else the loaded training split's."""
+    shipped arrays when they exist for this dataset, else the loaded training split's (bytes
+    kept as bytes: a million generated digits are not copied)."""
+    if catalog.is_synthetic(name) and not _generated(name):
+        dataset(name)  # made on the encode lane first (raises tasks.Pending until then)
+    return _map_arrays(name)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _map_arrays(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     shipped = first_map.dataset(name)
     if shipped is not None:
         return shipped
     from ui.livemap.publish import to_uint8_images
 
-    d = dataset(name)
-    return to_uint8_images(d.images), d.labels.numpy(), tuple(d.classes)
+    made = _generated_arrays(name) if catalog.is_synthetic(name) else None
+    if made is not None:  # generated digits on disk: bytes and labels, without torch
+        return made[0][:, 0], made[1], catalog.classes(name)
+
+    d = _dataset(name)
+    raw = d.images.uint8()[:, 0] if hasattr(d.images, "uint8") else d.images
+    return to_uint8_images(raw), d.labels.numpy(), tuple(d.classes)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -1,34 +1,141 @@
-"""A model's codes of a dataset and their maps: encoded once, projected once (on disk for the
-slow projections), keyed by a ModelRef (model file, version, dataset).
+"""A model's codes of a dataset and their maps: encoded once (on disk, content-addressed),
+projected once (on disk for the slow projections), keyed by a ModelRef (model file, version, dataset).
 
-The model and the codes are passed as underscored (unhashed) arguments; the ref is the key.
+Small datasets (up to SYNC_MAX images: a second's work) are encoded in the page. Bigger ones
+are encoded on the server's encode lane (ui/services/tasks): the page says what is happening,
+follows it with a bar and an estimate, can cancel it, and draws when it is done; the codes go
+to the app's cache as float16 (vae_core.io.code_cache), so the next visit, or the next server,
+reads them in a fraction of a second. t-SNE and UMAP maps are always fitted in the background
+(ui/services/fitting.py); the map meanwhile shows the last good projection.
 Torch and the projections' libraries are imported inside the functions: the first page draws
 from shipped assets without them (ui/services/first_map.py).
 """
 
 from __future__ import annotations
 
-import functools
+import time
+from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from ui import settings
-from ui.services import data, first_map, fitting
+from ui.services import data, first_map, fitting, progress, tasks
 from ui.services.models import ModelRef, load_model
 
+SYNC_MAX = 10_000  # images encoded in the page itself (about a second here); more go to the encode lane
+HELD_BYTES = 1 << 30  # codes kept in memory across sessions (a million 16-D codes: 128 MB)
+ENCODE_S_PER_1K = 0.13  # vae-z16, 200,000 generated digits on this 2-core VM under load: 25.8 s
 
-@st.cache_data(max_entries=32, show_spinner="Encoding the dataset…")
+
+class Held:
+    """Codes in memory, least recently used out first, bounded in bytes (shared by sessions)."""
+
+    def __init__(self, limit: int = HELD_BYTES):
+        self.items: OrderedDict = OrderedDict()
+        self.limit = limit
+
+    def get(self, ref):
+        found = self.items.get(ref)
+        if found is not None:
+            self.items.move_to_end(ref)
+        return found
+
+    def put(self, ref, codes):
+        self.items[ref] = codes
+        while len(self.items) > 1 and sum(m.nbytes + v.nbytes for m, v in self.items.values()) > self.limit:
+            self.items.popitem(last=False)
+        return codes
+
+
+@st.cache_resource(show_spinner=False)
+def _held() -> Held:
+    return Held()
+
+
 def codes(ref: ModelRef) -> tuple[np.ndarray, np.ndarray]:
     """Posterior means and log-variances of the map's points: shipped with the default model
-    (computed by the same encoder at ship time), else encoded here."""
+    (computed by the same encoder at ship time), held in memory, on disk, or encoded now; a big
+    dataset not encoded yet raises tasks.Pending (explorer.py follows it)."""
+    n = data.size(ref.data)
     shipped = first_map.codes(ref.path, ref.data)
-    if shipped is not None and len(shipped[0]) == len(data.map_arrays(ref.data)[1]):
+    if shipped is not None and len(shipped[0]) == n:
         return shipped
-    from vae_core.model.estimators import encode_all
+    held = _held().get(ref)
+    if held is not None:
+        return held
+    from vae_core.io import code_cache, registry
 
-    mean, logvar = encode_all(load_model(ref)[0], data.dataset(ref.data).images)
-    return mean.numpy(), logvar.numpy()
+    d = registry.describe(Path(ref.path), "").latent_dim  # the header's: torch loads only to encode
+    key, folder = _cache_key(ref, d), settings.cache_dir("codes")
+    found = code_cache.read(folder, key, n, d)
+    if found is not None:
+        return _held().put(ref, found)
+    model = load_model(ref)[0]
+    if n <= SYNC_MAX:
+        with st.spinner(f"Encoding {n:,} images…"):
+            return _held().put(ref, _encode(ref, model)(None))
+    board, key = tasks.board(), ("encode", ref)
+    if key in progress.cancelled():  # this session stopped it: not again until asked (progress.wait)
+        raise tasks.Pending(board.get(key) or tasks.stopped(key, _title(ref, n)))
+    task = board.submit(key, key, "encode", _title(ref, n), _encode(ref, model))
+    if task.estimate_s is None:
+        task.estimate_s, task.measured = _estimate("encode", n, ENCODE_S_PER_1K)
+    if task.state == "done" and task.result is not None:
+        board.forget(task.key)
+        return _held().put(ref, task.result)
+    raise tasks.Pending(task)
+
+
+def _title(ref: ModelRef, n: int) -> str:
+    return f"Encoding {n:,} images of {ref.data} under {Path(ref.path).stem} (once; then read from disk)"
+
+
+def _estimate(kind: str, n: int, default: float) -> tuple[float, bool]:
+    per_1k, measured = tasks.seconds_per_1k(kind, default)
+    return per_1k * n / 1000, measured
+
+
+def _encode(ref: ModelRef, model):
+    """The work of encoding ref's dataset: on the encode lane (task) or in the page (None)."""
+
+    def work(task):
+        import vae_core
+        from vae_core.analysis.encoding import encode_cached
+
+        dataset = vae_core.load_dataset(ref.data, "train", settings.DATA_ROOT).subset(settings.MAP_POINTS)
+        follow = (lambda done, total: task.report("encode", done, total)) if task else None
+        stop = task.should_stop if task else None
+        t0 = time.monotonic()
+        out = encode_cached(model, dataset, _model_digest(ref), settings.cache_dir("codes"), follow, stop)
+        if task is not None and task.done == len(dataset):  # really encoded, not read back
+            tasks.record("encode", len(dataset), time.monotonic() - t0)
+        return out
+
+    return work
+
+
+def _model_digest(ref: ModelRef) -> str:
+    return first_map.checkpoint_digest(ref.path)
+
+
+def _cache_key(ref: ModelRef, latent_dim: int) -> str:
+    from vae_core.io import code_cache
+
+    return code_cache.cache_key(_model_digest(ref), _data_digest(ref.data), latent_dim)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Reading the dataset's fingerprint…")
+def _data_digest(name: str) -> str:
+    """The content digest of a map's dataset (generated data: from the generator's inputs)."""
+    from vae_core.io import code_cache
+
+    if data.catalog.is_synthetic(name):
+        from vae_core.data import synthetic
+
+        return synthetic.digest(name)
+    return code_cache.data_digest(data.dataset(name))
 
 
 def decode(model, z):
@@ -61,12 +168,10 @@ def native_dims(mean: np.ndarray, logvar: np.ndarray) -> tuple[int, int]:
     return int(order[0]), int(order[min(1, len(order) - 1)])
 
 
-def _data_key(ref: ModelRef, n: int) -> str:
-    return f"{ref.data}:train:{n}"
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def project(ref: ModelRef, method: str, params: tuple, _codes: np.ndarray, native_dims: tuple[int, int] = (0, 1)):
+    """A map of ref's codes: native and PCA computed (a fraction of a second for a million codes),
+    t-SNE and UMAP read from disk (fitting.py makes them). Shared, never mutated."""
     from vae_core.analysis import projection
 
     return projection.project(
@@ -74,51 +179,35 @@ def project(ref: ModelRef, method: str, params: tuple, _codes: np.ndarray, nativ
         method,
         dict(params),
         checkpoint=ref.path,
-        data_key=_data_key(ref, len(_codes)),
+        data_key=fitting.data_key(ref, len(_codes)),
         native_dims=native_dims,
         cache_dir=settings.cache_dir("projections"),
     )
 
 
 def map_projection(ref: ModelRef, method: str, params: tuple):
-    """Codes and their projection for a model: (mean, logvar, Projection). A large t-SNE / UMAP
-    map not on disk yet is fitted in the background (ui/services/fitting): PCA meanwhile."""
+    """Codes and their projection for a model: (mean, logvar, Projection). A t-SNE or UMAP map not
+    on disk yet is fitted in the background (ui/services/fitting): meanwhile the last good map of
+    this model and data in this session is shown (else PCA, native for a 2-D model), with a bar."""
     mean, logvar = codes(ref)
     dims = native_dims(mean, logvar) if mean.shape[1] > 2 else (0, 1)
-    if method in ("tsne", "umap") and len(mean) > fitting.BIG:
-        if _big_map_ready(ref, method, params, mean, dims):
-            return mean, logvar, project(ref, method, params, mean, dims)
-        method, params = "pca", ()
-    slow = {"tsne": "t-SNE (about 30 s", "umap": "UMAP (up to a minute, with its first-use compilation"}
-    note = f"Fitting {slow[method]}; once per model, then cached on disk)…" if method in slow else "Projecting…"
-    with st.spinner(note):
-        proj = project(ref, method, params, mean, dims)
+    if method in ("tsne", "umap") and not fitting.ready(ref, method, params, mean, dims):
+        method, params = _last_good(ref, mean)
+    proj = project(ref, method, params, mean, dims)
+    st.session_state[_good_key(ref)] = (method, params)
     return mean, logvar, proj
 
 
-def _big_map_ready(ref: ModelRef, method: str, params: tuple, mean: np.ndarray, dims) -> bool:
-    """True when the map is on disk; else its background fit is started or followed (a bar)."""
-    from vae_core.analysis import projection
+def _good_key(ref: ModelRef) -> str:
+    return f"_last_map:{ref.path}:{ref.mtime}:{ref.data}"
 
-    data_key, folder = _data_key(ref, len(mean)), settings.cache_dir("projections")
-    if projection.lookup(mean, method, dict(params), ref.path, data_key, cache_dir=folder) is not None:
-        return True
-    key = (ref, method, params)
-    fit = fitting.start(
-        key,
-        method,
-        len(mean),
-        functools.partial(projection.project, mean, method, dict(params), ref.path, data_key, 0, dims, folder),
-        shown="native" if mean.shape[1] <= 2 else "PCA",  # PCA of two dimensions is the native map
-    )
-    if fit.future.done() and fit.future.exception() is None:
-        fitting.forget(key)
-        return True  # on disk now (or, on a read-only disk, refitted once by `project`)
-    if fit.future.done():
-        st.warning(f"The {method} map could not be fitted ({fit.future.exception()}); showing PCA.")
-        return False
-    fitting.show_progress(fit, key=f"fit_{method}_{abs(hash(key))}")
-    return False
+
+def _last_good(ref: ModelRef, mean: np.ndarray) -> tuple[str, tuple]:
+    """The map this session showed last for ref (if it is still at hand), else PCA / native."""
+    last = st.session_state.get(_good_key(ref))
+    if last and (last[0] in ("native", "pca") or fitting.on_disk(ref, last[0], last[1], mean)):
+        return last
+    return ("pca", ()) if mean.shape[1] > 2 else ("native", ())
 
 
 @st.cache_data(max_entries=8, show_spinner="Placing the codes in 3-D…")

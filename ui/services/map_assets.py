@@ -54,7 +54,18 @@ def _points(cache: str, ref: ModelRef, method: str, params: tuple, _xy: np.ndarr
 @st.cache_resource(max_entries=8, show_spinner="Preparing the images for hover…")
 def _images(cache: str, data_name: str):
     images, _, _ = data.map_arrays(data_name)
-    return lm.publish_images(cached.store(cache), images)
+    return lm.publish_images(cached.store(cache), images, digest=_known_digest(data_name))
+
+
+def _known_digest(data_name: str) -> str | None:
+    """Generated images are named by their generator's inputs (a million take seconds to hash)."""
+    from vae_core.data import catalog
+
+    if not catalog.is_synthetic(data_name):
+        return None
+    from vae_core.data import synthetic
+
+    return synthetic.digest(data_name)
 
 
 @st.cache_resource(max_entries=32, show_spinner="Preparing the decoder for your browser…")

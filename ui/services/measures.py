@@ -5,6 +5,8 @@ dataset), with the model and codes passed as underscored (unhashed) arguments.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import streamlit as st
 import torch
@@ -12,6 +14,7 @@ import torch
 from ui import settings
 from ui.services import data
 from ui.services.models import ModelRef
+from ui.services.subsample import DENSITY_MAX, few, sample_index
 from vae_core.analysis import directions, quality, samplers
 from vae_core.analysis import holes as hole_measures
 from vae_core.data import attributes
@@ -39,7 +42,7 @@ def sampler(ref: ModelRef, method: str, _mean: np.ndarray) -> samplers.DensitySa
     fit = samplers.SamplerSettings(
         method=method, n_components=1 if method == "gaussian" else 10, data=f"{ref.data}/train"
     )
-    return samplers.cached_sampler(ref.path, _mean, fit, settings.cache_dir("samplers"))
+    return samplers.cached_sampler(ref.path, few(_mean)[0], fit, settings.cache_dir("samplers"))
 
 
 def draw(ref: ModelRef, source: str, n: int, mean: np.ndarray, seed: int = 0) -> torch.Tensor:
@@ -79,20 +82,32 @@ def code_scale(ref: ModelRef, _mean, _logvar) -> dict:
 def shape_attributes(data_name: str, split: str = "train") -> dict[str, np.ndarray]:
     """Ink area, thickness, slant, width, height of every image of the map (Morpho-MNIST style)."""
     images = data.dataset(data_name, split).images
-    return {k: v.numpy() for k, v in attributes.measure(images).items()}
+    if isinstance(images, torch.Tensor):
+        return {k: v.numpy() for k, v in attributes.measure(images).items()}
+    step = 65_536  # compact images (a million generated digits): measured batch by batch, never all as floats
+    parts = [attributes.measure(images[a : a + step]) for a in range(0, len(images), step)]
+    return {k: torch.cat([p[k] for p in parts]).numpy() for k in parts[0]}
 
 
 @st.cache_resource(max_entries=16, show_spinner="Fitting the attribute directions…")
 def attribute_directions(ref: ModelRef, _model) -> directions.AttributeDirections:
-    """The latent direction of each attribute: least squares on the training codes, R² on validation ones."""
+    """The latent direction of each attribute: least squares on the training codes (the map's,
+    from ui.services.latents; a fixed random DENSITY_MAX of them on a big dataset: `fitted_on`),
+    R² on validation ones."""
+    from ui.services import latents
     from vae_core.model.estimators import encode_all
 
     train, val = data.dataset(ref.data), data.dataset(ref.data, "val")
-    train_codes, _ = encode_all(_model, train.images)
+    mean = latents.codes(ref)[0]
+    idx = np.arange(len(mean)) if len(mean) <= DENSITY_MAX else sample_index(len(mean))
+    if len(idx) == len(mean):
+        train_attrs = {k: torch.from_numpy(v) for k, v in shape_attributes(ref.data).items()}
+    else:  # measured on the subsample only: a million digits' shapes take minutes here
+        train_attrs = attributes.measure(train.images[torch.from_numpy(idx)])
     val_codes, _ = encode_all(_model, val.images)
-    train_attrs = {k: torch.from_numpy(v) for k, v in shape_attributes(ref.data).items()}
     val_attrs = {k: torch.from_numpy(v) for k, v in shape_attributes(ref.data, "val").items()}
-    return directions.fit_directions(train_codes, train_attrs, val_codes, val_attrs)
+    dirs = directions.fit_directions(torch.from_numpy(mean[idx]), train_attrs, val_codes, val_attrs)
+    return replace(dirs, fitted_on=(len(idx), len(mean)))
 
 
 # The shipped VAEs that stand for their datasets when a page asks "which data does this image look like?"

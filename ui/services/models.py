@@ -72,16 +72,16 @@ def job_manager():
 def compatible_datasets(entry) -> list[str]:
     """Datasets here whose images have the model's shape, the model's own first. A checkpoint's
     `dataset` field is only a hint: it is offered only if it exists, is here and fits."""
-    names = []
-    for name in (entry.dataset, *catalog.DATASETS):
-        if name in catalog.DATASETS and name not in names and _available(name, entry.image_shape):
+    names, known = [], (*catalog.DATASETS, *settings.synthetic_datasets())
+    for name in (entry.dataset, *known):
+        if name in known and name not in names and _available(name, entry.image_shape):
             names.append(name)
     return names
 
 
 @st.cache_data(show_spinner=False)
 def _available(name: str, shape: tuple) -> bool:
-    return tuple(shape) == catalog.IMAGE_SHAPES[name] and catalog.is_available(name, settings.DATA_ROOT)
+    return tuple(shape) == catalog.image_shape(name) and catalog.is_available(name, settings.DATA_ROOT)
 
 
 def model_trios(image_shape, dataset: str | None = None, prefer_format: str = "safetensors") -> dict[int, dict]:

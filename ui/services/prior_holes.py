@@ -22,6 +22,7 @@ import torch
 
 from ui import settings
 from ui.services.models import ModelRef
+from ui.services.subsample import few, from_few
 from vae_core.analysis import holes as hole_measures
 
 SEED = 0  # scripts/lesson_table.py's default --seed: the README's figures
@@ -31,11 +32,12 @@ GRID = 160  # cells per side of the overlay (the browser smooths between them)
 
 @st.cache_data(max_entries=32, show_spinner="Measuring the prior's holes (at z > 2: mixtures of 1 to 50 components)…")
 def holes(ref: ModelRef, _mean, _logvar) -> dict:
-    """{share, se, floor, density, k, near, range, at_edge}: the share of the prior's mass in holes."""
-    mean, logvar = torch.from_numpy(_mean), torch.from_numpy(_logvar)
+    """{share, se, floor, density, k, near, range, at_edge}: the share of the prior's mass in holes
+    (on a big map, from subsample.few's codes: the density says so)."""
+    mean, logvar = (torch.from_numpy(a) for a in few(_mean, _logvar))
     if mean.shape[1] <= 2:
         h = hole_measures.prior_holes(mean, logvar, torch.Generator().manual_seed(SEED))
-        return {"share": h.share, "se": h.se, "floor": h.floor, "density": h.density, "k": None}
+        return {"share": h.share, "se": h.se, "floor": h.floor, "density": h.density + from_few(len(_mean)), "k": None}
     path = _disk_path(ref)
     try:
         return json.loads(path.read_text())
@@ -53,7 +55,8 @@ def holes(ref: ModelRef, _mean, _logvar) -> dict:
         "at_edge": m.at_edge,
         "near": m.sensitivity_ks,
         "range": list(m.share_range),
-        "density": f"a {m.chosen_k}-component mixture fitted to draws from q (K chosen by held-out likelihood)",
+        "density": f"a {m.chosen_k}-component mixture fitted to draws from q (K chosen by held-out likelihood)"
+        + from_few(len(_mean)),
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,7 +79,8 @@ def grid(ref: ModelRef, extent: tuple, _mean, _logvar) -> np.ndarray:
     log q/p), and only where the prior has mass worth speaking of — inside its SIGMA radius,
     fading out over the last 0.3σ. Beyond it, q < p/10 is true of empty space and says nothing
     about the model."""
-    g = hole_measures.log_ratio_grid(torch.from_numpy(_mean), torch.from_numpy(_logvar), extent, resolution=GRID)
+    mean, logvar = few(_mean, _logvar)
+    g = hole_measures.log_ratio_grid(torch.from_numpy(mean), torch.from_numpy(logvar), extent, resolution=GRID)
     shade = torch.sigmoid(3.0 * (g.threshold - g.log_ratio.double()))
     r = torch.sqrt(g.xs.double()[None, :] ** 2 + g.ys.double()[:, None] ** 2)
     inside = ((SIGMA - r) / 0.3).clamp(0, 1)

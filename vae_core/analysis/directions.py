@@ -31,6 +31,7 @@ class AttributeDirections:
     r2_train: list[float]  # R² on the codes the fit saw
     r2_val: list[float] | None  # R² on held-out codes: the honest figure (None when none were given)
     attr_std: list[float]  # each attribute's std on the training data: a natural traversal step
+    fitted_on: tuple[int, int] = (0, 0)  # (codes used, codes there were): a big map's fit uses a subsample
 
     def _row(self, name: str) -> int:
         if name not in self.names:

@@ -5,6 +5,8 @@ and places new codes (an upload, an interpolation path) on the same map. Native 
 linear and place new points exactly. t-SNE has no transform at all (van der Maaten, 2014)
 and UMAP's transform needs the fitted object, which we do not pickle; both place new points
 at the distance-weighted mean of their nearest fitted codes, and say so (`exact` is False).
+Above a size they are fitted on a subsample and every other code is placed the same way
+(vae_core.analysis.manifold: the sizes, the rule, progress and cancel).
 Embeddings are stored as .npz (no pickle) keyed by the checkpoint's content hash, the data,
 the parameters and the library versions (vae_core.io.projection_cache): shipped maps beside the
 checkpoint are read only; the app's own maps go to a `cache_dir` it passes, bounded in size.
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io.projection_cache import CACHE_LIMIT_BYTES, cache_name, evict, read_map, touch, write_map
+from . import manifold
 
 METHODS = ("native", "pca", "tsne", "umap")
 DEFAULT_PARAMS = {"native": {}, "pca": {}, "tsne": {"perplexity": 30.0}, "umap": {"n_neighbors": 15, "min_dist": 0.1}}
@@ -32,6 +35,7 @@ class Projection:
     center: np.ndarray | None = None  # linear maps: xy = (z - center) @ components.T
     components: np.ndarray | None = None
     axis_labels: tuple[str, str] = field(default=("1", "2"))
+    fitted: np.ndarray | None = None  # t-SNE / UMAP fitted on these codes only (None: on all of them)
 
     @property
     def exact(self) -> bool:
@@ -60,21 +64,27 @@ class Projection:
         w = self.components  # [2, D]
         return np.einsum("id,md,jd->mij", w, np.asarray(var, np.float32), w)
 
-    def transform(self, z: np.ndarray, k: int = 10) -> np.ndarray:
-        """Place new codes [M, D] on the map: [M, 2]."""
+    def transform(self, z: np.ndarray) -> np.ndarray:
+        """Place new codes [M, D] on the map: [M, 2] (t-SNE / UMAP: by their nearest fitted codes)."""
         z = np.asarray(z, dtype=np.float32).reshape(-1, self.codes.shape[1])
         if self.exact:
             return (z - self.center) @ self.components.T
-        d = np.linalg.norm(z[:, None, :] - self.codes[None, :, :], axis=-1)
-        idx = np.argsort(d, axis=1)[:, :k]
-        w = 1.0 / (np.take_along_axis(d, idx, 1) + 1e-6)
-        return (self.embedding[idx] * w[..., None]).sum(1) / w.sum(1, keepdims=True)
+        anchors = np.arange(len(self.codes)) if self.fitted is None else self.fitted
+        never = lambda: False  # noqa: E731 - a few new points: nothing to follow or stop
+        return manifold.place(z, self.codes[anchors], self.embedding[anchors], lambda *a: None, never)
 
 
 def fit_projection(
-    codes: np.ndarray, method: str, params: dict | None = None, seed: int = 0, native_dims: tuple[int, int] = (0, 1)
+    codes: np.ndarray,
+    method: str,
+    params: dict | None = None,
+    seed: int = 0,
+    native_dims: tuple[int, int] = (0, 1),
+    progress: manifold.Progress | None = None,
+    should_stop: manifold.Stop | None = None,
 ) -> Projection:
-    """Fit one method to codes [N, D]. `native_dims` picks the two axes shown when D > 2."""
+    """Fit one method to codes [N, D]. `native_dims` picks the two axes shown when D > 2.
+    progress and should_stop follow and stop a t-SNE or UMAP fit (vae_core.analysis.manifold)."""
     if method not in METHODS:
         raise ValueError(f"Unknown projection {method!r}: choose one of {', '.join(METHODS)}.")
     params = {**DEFAULT_PARAMS[method], **(params or {})}
@@ -87,32 +97,18 @@ def fit_projection(
         labels = (f"z{dims[0] + 1}", f"z{dims[1] + 1}")
         return Projection(method, params, codes @ comps.T, codes, np.zeros(d, np.float32), comps, labels)
     if method == "pca":
-        from sklearn.decomposition import PCA
+        center, comps, ratio = manifold.pca(codes)
+        labels = (f"PC1 ({ratio[0] * 100:.0f}%)", f"PC2 ({ratio[1] * 100:.0f}%)")
+        return Projection(method, params, (codes - center) @ comps.T, codes, center, comps, labels)
+    progress = progress or (lambda *a: None)
+    should_stop = should_stop or (lambda: False)
+    emb, fitted = manifold.fit_subsampled(codes, method, params, seed, progress, should_stop)
+    name = "t-SNE" if method == "tsne" else "UMAP"
+    return Projection(method, params, emb, codes, axis_labels=(f"{name} 1", f"{name} 2"), fitted=_fitted(fitted, codes))
 
-        pca = PCA(n_components=2, random_state=seed).fit(codes)
-        ev = pca.explained_variance_ratio_ * 100
-        labels = (f"PC1 ({ev[0]:.0f}%)", f"PC2 ({ev[1]:.0f}%)")
-        return Projection(
-            method,
-            params,
-            pca.transform(codes).astype(np.float32),
-            codes,
-            pca.mean_.astype(np.float32),
-            pca.components_.astype(np.float32),
-            labels,
-        )
-    if method == "tsne":
-        from sklearn.manifold import TSNE
 
-        perplexity = min(float(params["perplexity"]), (len(codes) - 1) / 3)
-        emb = TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(codes)
-        return Projection(method, params, emb.astype(np.float32), codes, axis_labels=("t-SNE 1", "t-SNE 2"))
-    import umap  # umap-learn; its first call compiles with numba (seconds)
-
-    n_neighbors = int(min(params["n_neighbors"], len(codes) - 1))
-    reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=float(params["min_dist"]), random_state=seed, n_jobs=1)
-    emb = reducer.fit_transform(codes)
-    return Projection(method, params, emb.astype(np.float32), codes, axis_labels=("UMAP 1", "UMAP 2"))
+def _fitted(fitted: np.ndarray, codes: np.ndarray) -> np.ndarray | None:
+    return None if len(fitted) == len(codes) else fitted
 
 
 def cache_path(checkpoint, data_key: str, method: str, params: dict, folder=None) -> Path:
@@ -130,34 +126,44 @@ def load_cached(path: Path, codes: np.ndarray, method: str, params: dict) -> Pro
         return None
     labels = tuple(str(s) for s in a["axis_labels"])
     emb = a["embedding"].astype(np.float32)
-    return Projection(method, params, emb, codes, a.get("center"), a.get("components"), labels)
+    fitted = a["fitted"].astype(np.int64) if "fitted" in a else None
+    return Projection(method, params, emb, codes, a.get("center"), a.get("components"), labels, fitted)
 
 
 def save_cached(path: Path, proj: Projection) -> None:
     arrays = {"embedding": proj.embedding, "axis_labels": np.array(proj.axis_labels)}
     if proj.exact:
         arrays.update(center=proj.center, components=proj.components)
+    if proj.fitted is not None:
+        arrays["fitted"] = np.asarray(proj.fitted, np.int64)
     write_map(Path(path), arrays)
+
+
+def _keys(data_key: str, seed: int, method: str, n: int) -> tuple[str, ...]:
+    """Keys a map of n codes is looked up under, best first: a fit of all the codes (shipped ones
+    are), then, above manifold.FIT_MAX, the subsampled fit this module makes (the key names it)."""
+    full = f"{data_key}|seed={seed}"
+    sub = manifold.subsample_spec(method, n)
+    return (full, f"{full}|{sub}") if sub else (full,)
 
 
 def lookup(codes, method: str, params: dict | None, checkpoint, data_key: str = "", seed: int = 0, cache_dir=None):
     """The stored t-SNE or UMAP map for these codes (shipped, then the caller's cache), or None:
     what `project` would return without fitting. An unusable file of the caller's is removed."""
     params = {**DEFAULT_PARAMS.get(method, {}), **(params or {})}
-    key = f"{data_key}|seed={seed}"
-    shipped = cache_path(checkpoint, key, method, params)
-    found = load_cached(shipped, codes, method, params)
-    if found is not None or cache_dir is None:
-        return found
-    mine = cache_path(checkpoint, key, method, params, cache_dir)
-    if mine == shipped:
-        return None
-    found = load_cached(mine, codes, method, params)
-    if found is not None:
-        touch(mine)
-    else:
-        mine.unlink(missing_ok=True)  # absent, or ours and unusable: to be recomputed
-    return found
+    keys = _keys(data_key, seed, method, len(codes))
+    folders = [None] if cache_dir is None else [None, cache_dir]
+    for folder in folders:
+        for key in keys:
+            path = cache_path(checkpoint, key, method, params, folder)
+            found = load_cached(path, codes, method, params)
+            if found is not None:
+                if folder is not None:
+                    touch(path)
+                return found
+            if folder is not None and path != cache_path(checkpoint, key, method, params):
+                path.unlink(missing_ok=True)  # absent, or ours and unusable: to be recomputed
+    return None
 
 
 def project(
@@ -170,6 +176,8 @@ def project(
     native_dims: tuple[int, int] = (0, 1),
     cache_dir=None,
     cache_limit: int | None = CACHE_LIMIT_BYTES,
+    progress: manifold.Progress | None = None,
+    should_stop: manifold.Stop | None = None,
 ) -> Projection:
     """fit_projection, with t-SNE and UMAP maps looked up on disk first.
 
@@ -177,16 +185,17 @@ def project(
     (None: no writes at all) holds the caller's own maps: read, written, kept under
     `cache_limit` bytes (None: no cap) by evicting the least recently used; an unreadable file
     there is removed and the map recomputed. Nothing here raises because of a file on disk.
+    A stopped fit (should_stop) raises manifold's Cancelled and writes nothing.
     """
     params = {**DEFAULT_PARAMS.get(method, {}), **(params or {})}
     if checkpoint is None or method in ("native", "pca"):  # cheap: never worth a file
-        return fit_projection(codes, method, params, seed, native_dims)
+        return fit_projection(codes, method, params, seed, native_dims, progress, should_stop)
     found = lookup(codes, method, params, checkpoint, data_key, seed, cache_dir)
     if found is not None:
         return found
-    key = f"{data_key}|seed={seed}"
-    mine = cache_path(checkpoint, key, method, params, cache_dir) if cache_dir is not None else None
-    proj = fit_projection(codes, method, params, seed, native_dims)
+    my_key = _keys(data_key, seed, method, len(codes))[-1]
+    mine = cache_path(checkpoint, my_key, method, params, cache_dir) if cache_dir is not None else None
+    proj = fit_projection(codes, method, params, seed, native_dims, progress, should_stop)
     if mine is not None:
         try:
             save_cached(mine, proj)

@@ -51,20 +51,34 @@ UPLOAD_HINTS = {
     "digit": "A photo, scan or PNG of one handwritten digit",
     "image": "A picture like the dataset's images",
 }
+# Generated digits for maps at scale (vae_core.data.synthetic): "synthetic:N", N images of 28x28.
+SYNTHETIC_PREFIX = "synthetic:"
+SYNTHETIC_MAX = 2_000_000
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 
 
+def is_synthetic(name: str) -> bool:
+    return isinstance(name, str) and name.startswith(SYNTHETIC_PREFIX)
+
+
+def image_shape(name: str) -> tuple[int, int, int] | None:
+    """(C, H, W) of a dataset's images, None for a name we do not know."""
+    return (1, 28, 28) if is_synthetic(name) else IMAGE_SHAPES.get(name)
+
+
 def title(name: str) -> str:
     """The dataset's name in running text."""
+    if is_synthetic(name):
+        return f"generated MNIST ({int(name[len(SYNTHETIC_PREFIX) :]):,} shifted digits)"
     return TITLES.get(name, name)
 
 
 def noun(name: str) -> str:
     """What one image of the dataset is called in running text."""
-    return "digit" if name in DIGITS else "image"
+    return "digit" if name in DIGITS or is_synthetic(name) else "image"
 
 
 def a_noun(name: str) -> str:
@@ -90,7 +104,7 @@ def attribute_words(name: str) -> str:
 def attributes(name: str) -> tuple[str, ...]:
     """The shape attributes that mean something for this dataset's images: stroke measures for
     handwriting; for garments, only area, width and height (a shirt has no slant or stroke)."""
-    if name in DIGITS:
+    if name in DIGITS or is_synthetic(name):
         return tuple(ATTRIBUTE_UNITS)
     return ("area", "width", "height")
 
@@ -144,7 +158,7 @@ def has_files(folder: Path, part: str) -> bool:
 
 def is_available(name: str, root=None) -> bool:
     """Whether a dataset loads here without a download (the embedded and generated ones always do)."""
-    if name in EMBEDDED or name in GENERATED:
+    if name in EMBEDDED or name in GENERATED or is_synthetic(name):
         return True
     if isinstance(name, str) and name.startswith(FOLDER_PREFIX):
         path = name[len(FOLDER_PREFIX) :]

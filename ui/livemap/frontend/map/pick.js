@@ -1,5 +1,7 @@
-// Picking at 60k points: a uniform grid over the data (about 4 points per cell, stored as
-// CSR arrays), so hover, box and lasso look only at the cells they touch.
+// Picking and drawing at a million points: a uniform grid over the data (about 4 points per
+// cell, stored as CSR arrays), so hover, box and lasso look only at the cells they touch, and
+// the points in cell order (sxy, scol) that density.js draws with cache-friendly writes and
+// whole rows of cells skipped outside the view.
 import {bounds} from "./view.js";
 
 export class PointIndex {
@@ -25,6 +27,30 @@ export class PointIndex {
     this.items = new Int32Array(n);
     for (let i = 0; i < n; i++) this.items[fill[cell[i]]++] = i;
     this.start = start;
+    this.sxy = new Float32Array(2 * n);
+    for (let k = 0; k < n; k++) {
+      const i = this.items[k];
+      this.sxy[2 * k] = xy[2 * i];
+      this.sxy[2 * k + 1] = xy[2 * i + 1];
+    }
+    this.scol = new Uint8Array(4 * n);
+    this.colorsOf = null;
+  }
+
+  // The points' RGBA in cell order (kept until the colours change).
+  sortColors(colors) {
+    if (this.colorsOf === colors) return;
+    const src = new Uint32Array(colors.buffer, colors.byteOffset, this.n), dst = new Uint32Array(this.scol.buffer);
+    for (let k = 0; k < this.n; k++) dst[k] = src[this.items[k]];
+    this.colorsOf = colors;
+  }
+
+  // Runs [k0, k1) of cell-ordered points whose cells meet the box [x0, x1, y0, y1]: one per row of cells.
+  visibleRuns([x0, x1, y0, y1]) {
+    const c0 = this.col(x0), c1 = this.col(x1), r0 = this.row(Math.min(y0, y1)), r1 = this.row(Math.max(y0, y1));
+    const out = [];
+    for (let r = r0; r <= r1; r++) out.push([this.start[r * this.g + c0], this.start[r * this.g + c1 + 1]]);
+    return out;
   }
 
   col(x) {
@@ -65,6 +91,25 @@ export class PointIndex {
       }
     });
     return best;
+  }
+
+  // Up to k pickable points nearest (x, y) within the ellipse of radii (rx, ry), nearest first
+  // (the images worth fetching before the pointer gets there). The window grows from an eighth
+  // of the radius until it holds k points, so a dense spot costs what k points cost.
+  near(x, y, rx, ry, k) {
+    let found = [];
+    for (let f = 0.125; f <= 1; f *= 2) {
+      found = [];
+      const ax = rx * f, ay = ry * f;
+      this.each(x - ax, x + ax, y - ay, y + ay, (i) => {
+        const dx = (this.xy[2 * i] - x) / rx, dy = (this.xy[2 * i + 1] - y) / ry;
+        const d = dx * dx + dy * dy;
+        if (d <= f * f) found.push(d, i);
+      });
+      if (found.length >= 2 * k) break;
+    }
+    const order = Array.from({length: found.length / 2}, (_, m) => m).sort((a, b) => found[2 * a] - found[2 * b]);
+    return order.slice(0, k).map((m) => found[2 * m + 1]);
   }
 
   box(x0, x1, y0, y1) {

@@ -1,6 +1,18 @@
 // Selections: how they look (the rest fades, a few get rings) and how they travel (a list, or
-// a base64 bitmask above 2,000 points: the same encoding as ui/livemap/codec.py).
+// a base64 bitmask above 2,000 points: the same encoding as ui/livemap/codec.py), at most
+// SELECTION_MAX points (codec.py's limit: the server reads a bigger one as nothing selected).
 import {MARGIN} from "./render.js";
+
+export const SELECTION_MAX = 100_000;
+
+// A selection within the limit: [indices, ""] or, thinned evenly, [every k-th, a note for the status line].
+export function thin(list) {
+  if (list.length <= SELECTION_MAX) return [list, ""];
+  const step = Math.ceil(list.length / SELECTION_MAX), kept = [];
+  for (let k = 0; k < list.length; k += step) kept.push(list[k]);
+  const note = ` (1 in ${step} of the ${list.length.toLocaleString()} points in the shape: a selection holds at most ${SELECTION_MAX.toLocaleString()})`;
+  return [kept, note];
+}
 
 // With a selection, the other points fade (as in plotly), so any number of selected points
 // reads at a glance; a few selected points also get a ring.
@@ -21,8 +33,7 @@ export function drawSelection(map, ctx) {
   ctx.lineWidth = 1.5;
   ctx.beginPath();
   const r = map.n > 20000 ? 2.5 : 4.5;
-  for (let i = 0; i < map.n && map.selCount && map.selCount <= 200; i++) {
-    if (!map.selected[i]) continue;
+  for (const i of map.selList || []) {
     const x = MARGIN.left + map.view.px(map.pos[2 * i]), y = MARGIN.top + map.view.py(map.pos[2 * i + 1]);
     ctx.rect(x - r, y - r, 2 * r, 2 * r);
   }
