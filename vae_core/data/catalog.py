@@ -58,7 +58,9 @@ IDX_FILES = {
 
 
 def title(name: str) -> str:
-    """The dataset's name in running text."""
+    """The dataset's name in running text: an image folder by its own name, not its whole path."""
+    if name.startswith(FOLDER_PREFIX):
+        return Path(name[len(FOLDER_PREFIX) :]).name or name
     return TITLES.get(name, name)
 
 
@@ -89,7 +91,10 @@ def attribute_words(name: str) -> str:
 
 def attributes(name: str) -> tuple[str, ...]:
     """The shape attributes that mean something for this dataset's images: stroke measures for
-    handwriting; for garments, only area, width and height (a shirt has no slant or stroke)."""
+    handwriting; for garments, only area, width and height (a shirt has no slant or stroke); none
+    for an image folder (its images need not be ink on a dark ground: "ink area" of a photo means nothing)."""
+    if name.startswith(FOLDER_PREFIX):
+        return ()
     if name in DIGITS:
         return tuple(ATTRIBUTE_UNITS)
     return ("area", "width", "height")
