@@ -66,12 +66,13 @@ def publish_points(store: AssetStore, xy, labels, classes) -> PointSet:
 
 
 def to_uint8_images(images) -> np.ndarray:
-    """[N, H, W] or [N, 1, H, W], float in [0, 1] or uint8 -> uint8 [N, H, W] (exact for x/255 data)."""
+    """[N, H, W], [N, 1, H, W] or [N, 3, H, W], float in [0, 1] or uint8 -> uint8 [N, H, W] for grey,
+    [N, 3, H, W] for colour (exact for x/255 data)."""
     a = images.numpy() if hasattr(images, "numpy") else np.asarray(images)
     if a.ndim == 4 and a.shape[1] == 1:
         a = a[:, 0]
-    if a.ndim != 3:
-        raise AssetError(f"Images must have shape [N, H, W] or [N, 1, H, W], not {list(a.shape)}.")
+    if a.ndim != 3 and not (a.ndim == 4 and a.shape[1] == 3):
+        raise AssetError(f"Images must have shape [N, H, W], [N, 1, H, W] or [N, 3, H, W], not {list(a.shape)}.")
     if a.dtype == np.uint8:
         return np.ascontiguousarray(a)
     a = a.astype(np.float32)
