@@ -66,16 +66,25 @@ class PointSet:
 
 @dataclass(frozen=True)
 class ImageSet:
-    """The dataset's images as uint8 [N, H, W], gzipped in chunks fetched on first hover."""
+    """The dataset's images as uint8 [N, C, H, W] (planar; C = 1 grey or 3 RGB), gzipped in chunks
+    fetched on first hover."""
 
     prefix: str  # content hash of all images; chunk k is f"{prefix}-{k}.u8.gz"
     n: int  # number of images
     height: int  # pixels
     width: int  # pixels
     chunk: int  # images per chunk file
+    channels: int = 1  # 1 grey, 3 colour (planar per image: all red, then green, then blue)
 
     def arg(self) -> dict:
-        return {"prefix": self.prefix, "n": self.n, "h": self.height, "w": self.width, "chunk": self.chunk}
+        return {
+            "prefix": self.prefix,
+            "n": self.n,
+            "c": self.channels,
+            "h": self.height,
+            "w": self.width,
+            "chunk": self.chunk,
+        }
 
 
 @dataclass(frozen=True)

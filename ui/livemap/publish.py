@@ -84,15 +84,16 @@ def to_uint8_images(images) -> np.ndarray:
 def publish_images(store: AssetStore, images, chunk: int = IMAGE_CHUNK) -> ImageSet:
     """The dataset's images, gzipped in chunks of `chunk`, for the hover tooltip."""
     u8 = to_uint8_images(images)
-    n, h, w = u8.shape
+    n, c, h, w = u8.shape if u8.ndim == 4 else (u8.shape[0], 1, *u8.shape[1:])
     if not 1 <= chunk <= 65536:
         raise AssetError(f"An image chunk holds 1 to 65,536 images, not {chunk}.")
-    prefix = hashlib.sha256(u8.tobytes() + f"{n}x{h}x{w}/{chunk}".encode()).hexdigest()[:24]
+    form = f"{n}x{h}x{w}/{chunk}" + (f"/c{c}" if c != 1 else "")  # grey keeps its earlier names
+    prefix = hashlib.sha256(u8.tobytes() + form.encode()).hexdigest()[:24]
     for k in range(math.ceil(n / chunk)):
         name = f"{prefix}-{k}.u8.gz"
         if not store.has(name):
             store.put(u8[k * chunk : (k + 1) * chunk].tobytes(), "", gz=True, name=name)
-    return ImageSet(prefix, n, h, w, chunk)
+    return ImageSet(prefix, n, h, w, chunk, c)
 
 
 def decoder_layers(model) -> tuple[list, str]:

@@ -405,7 +405,7 @@ export class LatentMap {
     else if (this.images && !this.tipWaiting) this.tipWaiting = performance.now(); // first hover in a chunk
     let caption = `#${i} · ${this.classes[this.labels[i]]}`;
     if (this.values) caption += ` · ${this.args.values.label} ${(+this.values[i]).toPrecision(3)}`;
-    this.tip.show(i, x, y, caption, pixels, spec ? spec.h : 1, spec ? spec.w : 1, {w: this.plot.clientWidth, h: this.plot.clientHeight});
+    this.tip.show(i, x, y, caption, pixels, spec ? spec.h : 1, spec ? spec.w : 1, {w: this.plot.clientWidth, h: this.plot.clientHeight}, spec ? spec.c || 1 : 1);
     if (!spec) this.tip.canvas.style.display = "none";
   }
 }
