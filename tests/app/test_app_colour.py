@@ -53,8 +53,9 @@ def rgb_png(size=(90, 60)) -> bytes:
 
 def test_the_folder_is_offered_only_from_the_allow_listed_root(colour_models, monkeypatch):
     at = app_with("vae-z2-colour")
-    names = at.sidebar.selectbox(key=next(k for k in _keys(at) if k.startswith("data_name@"))).options
-    assert names[0].startswith(f"folder:{colour_models['folder'].resolve()}@3x32"), names
+    box = at.sidebar.selectbox(key=next(k for k in _keys(at) if k.startswith("data_name@")))
+    assert box.value == f"folder:{colour_models['folder'].resolve()}@3x32", box.value
+    assert box.options[0] == "shapes3 (folder, 32×32 colour)", box.options  # its name, not the server's path
     monkeypatch.setenv("VAE_EXPLORER_DATA_ROOT", str(colour_models["folder"] / "red-discs"))
     at = AppTest.from_file(str(ROOT / "explorer.py"), default_timeout=TIMEOUT).run()
     labels = at.sidebar.selectbox(key="model").options
