@@ -30,3 +30,22 @@ def tiny_model():
 @pytest.fixture
 def images8():
     return torch.rand(6, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+
+
+@pytest.fixture(scope="session")
+def colour_models(tmp_path_factory):
+    """A tiny colour image folder under an allow-listed data root and a conv VAE, AE and KL-only
+    model trained one epoch on it through the CLI (support.py), once per test session:
+    {"data_root", "folder", "models" (the user-models folder), "cache", "paths" (by kind)}."""
+    from support import make_colour_folder, train_colour_models
+
+    base = tmp_path_factory.mktemp("colour")
+    folder = make_colour_folder(base / "data_root" / "shapes3")
+    paths = train_colour_models(folder, base / "user_models", base / "cache")
+    return {
+        "data_root": base / "data_root",
+        "folder": folder,
+        "models": base / "user_models",
+        "cache": base / "cache",
+        "paths": paths,
+    }

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA_ROOT = os.environ.get("VAE_EXPLORER_DATA_ROOT")  # a torchvision root for mnist / fashion
 MAP_POINTS = 2_000_000  # codes shown on a map: a whole training split, up to the live map's limit
 MAX_3D_POINTS = 20_000  # a WebGL scatter in the browser stays fluid up to about here
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
@@ -50,3 +49,22 @@ def live_map() -> bool:
     """Whether pages use the live map: on, unless VAE_EXPLORER_LIVEMAP=0 (then plotly maps and
     server-decoded images, as for a browser that cannot run the component)."""
     return os.environ.get("VAE_EXPLORER_LIVEMAP", "1") != "0"
+
+
+def data_root() -> str | None:
+    """$VAE_EXPLORER_DATA_ROOT: a torchvision root for mnist / fashion, and the ONE root under which
+    the app shows image folders (folder:PATH data); a path typed in a browser is never read."""
+    return os.environ.get("VAE_EXPLORER_DATA_ROOT") or None
+
+
+def allowed_folder(path: str) -> Path | None:
+    """`path` resolved (links followed) when it is a folder inside DATA_ROOT, else None: the app
+    reads an image folder only under the allow-listed root, whatever a checkpoint's header says."""
+    root = data_root()
+    if not root or not path:
+        return None
+    try:
+        root, target = Path(root).resolve(), Path(path).resolve()
+        return target if target.is_relative_to(root) and target != root and target.is_dir() else None
+    except (OSError, ValueError, RuntimeError):  # unreadable, a NUL byte, a link loop
+        return None

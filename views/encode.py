@@ -18,15 +18,21 @@ entry, model, data_name = ctx.entry, ctx.model, ctx.data_name
 own = entry.dataset if entry.dataset in catalog.DATASETS else data_name  # what the model expects to see
 noun = catalog.noun(own)
 st.title(f"Encode your {noun}")
-if tuple(ctx.config.image_shape) != (1, 28, 28):
-    st.info("This model works on 8×8 images; pick a 28×28 model to encode uploads and drawings.")
+folder = own.startswith(catalog.FOLDER_PREFIX)  # an image folder's model: uploads prepared like its images
+c, h, w = ctx.config.image_shape
+if not folder and (c, h, w) != (1, 28, 28):
+    st.info(f"This model works on {h}×{w} images; pick a 28×28 model to encode uploads and drawings.")
     url.stop()
 
 (upload_tab, draw_tab), _ = linked.tabs({"upload": "Upload", "draw": "Draw"}, key="enc_tab", name="input")
 with upload_tab:
-    uploaded = widgets.upload_digit("enc_upload", catalog.upload_hint(own))
+    uploaded = widgets.upload_digit("enc_upload", catalog.upload_hint(own), data_name=own if folder else "")
 with draw_tab:
-    drawn = widgets.drawn_digit("enc_canvas", f"Draw one {noun}")
+    if folder:  # the canvas draws white ink on black, prepared like a digit: not what a folder's images are
+        st.info(f"Drawing is for digit models; upload a picture like {catalog.title(own)}'s images instead.")
+        drawn = None
+    else:
+        drawn = widgets.drawn_digit("enc_canvas", f"Draw one {noun}")
 example = section.example_picker(own, "enc_example")
 # The newest input wins: whichever of them changed on this run is what the user just did.
 inputs = {"upload": uploaded, "drawing": drawn, "example": example}
@@ -50,7 +56,12 @@ images, labels, classes = data.map_arrays(data_name)
 cls, share = latent.knn_vote(post.mean, torch.from_numpy(mean), torch.from_numpy(labels), k=10)
 plural = catalog.plural(data_name)
 c1, c2, c3 = st.columns(3)
-c1.image(figures.to_pil(x[0], 196), caption="prepared input (28×28, centred as MNIST's digits are)")
+prepared = (
+    f"prepared input ({h}×{w}, {'colour' if c == 3 else 'grey'}: centre-cropped and resized as the folder's images are)"
+    if folder
+    else "prepared input (28×28, centred as MNIST's digits are)"
+)
+c1.image(figures.to_pil(x[0], 196), caption=prepared)
 c2.image(figures.to_pil(recon[0], 196), caption="reconstruction (decoder at μ)")
 c3.metric(
     "Predicted class (10 nearest codes)",
@@ -66,7 +77,9 @@ c3.metric(
     help="An autoencoder's code is a point: its KL to the prior does not exist (— on every page)." if point else None,
 )
 seen = typicality.image_note(ctx, x, what)
-probe.record(encoded_mean=mu.tolist(), encoded_source=source, encoded_typicality=seen)
+probe.record(
+    encoded_mean=mu.tolist(), encoded_source=source, encoded_typicality=seen, encoded_input_shape=list(x.shape[1:])
+)
 section.code_charts_row(mu, std, kl)
 
 typicality.data_note(ctx)

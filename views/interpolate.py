@@ -33,8 +33,9 @@ def endpoint(col, key, label, default_class, name):
             name=f"{name}_from",
             format_func=lambda o: o.replace("digit", noun),
         )
-        if source == "upload" and ctx.config.image_shape == (1, 28, 28):
-            up = widgets.upload_digit(f"{key}_up", catalog.upload_hint(entry.dataset))
+        folder = data_name.startswith(catalog.FOLDER_PREFIX)  # prepared like the folder's images, any form
+        if source == "upload" and (folder or ctx.config.image_shape == (1, 28, 28)):
+            up = widgets.upload_digit(f"{key}_up", catalog.upload_hint(data_name), data_name if folder else "")
             if up is not None:
                 return up.x, "your upload"
             st.caption(f"No usable upload yet: using the dataset {noun} below.")
@@ -63,7 +64,7 @@ mid.image(
     caption=f"{steps} decoded steps, {method} in z, left to right (|z| from {z0.norm():.2f} to {z1.norm():.2f})",
     width="stretch",
 )
-probe.record(interp_images=len(images))
+probe.record(interp_images=len(images), interp_channels=int(images.shape[1]))
 
 panels.image_downloads(images, steps, f"{entry.stem}-interpolation-{steps}", key="interp")
 

@@ -32,6 +32,14 @@ seed = linked.number(
 )
 mean, logvar = latents.codes(ref)
 classes = data.map_arrays(data_name)[2]
+if measures.judge_for(data_name) is None:
+    why = (
+        f"{catalog.title(data_name)} is your own image folder, and classifiers ship only for the named datasets "
+        "(trained once by scripts, not on demand here)"
+        if data_name.startswith(catalog.FOLDER_PREFIX)
+        else f"no classifier was trained for {catalog.title(data_name)}"
+    )
+    st.info(f"No classifier judges these samples: {why}. The samples are shown unjudged.")
 
 row = widgets.cards("sample_cards")
 for source, words in measures.SOURCES.items():

@@ -39,7 +39,7 @@ devices = (
     + (["mps"] if torch.backends.mps.is_available() else [])
 )
 
-names = [n for n in DATASETS if is_available(n, settings.DATA_ROOT)]
+names = [n for n in DATASETS if is_available(n, settings.data_root())]
 choices = {"tr_kind": list(KIND_NAMES), "tr_data": names, "tr_device": devices, "tr_precision": list(PRECISIONS)}
 section.restore_form(manager, choices)  # a refresh keeps the form: this browser's last recipe
 
@@ -89,7 +89,7 @@ if missing:
 
 if submitted:
     try:
-        shape = vae_core.load_dataset(dataset, "val", settings.DATA_ROOT).image_shape
+        shape = vae_core.load_dataset(dataset, "val", settings.data_root()).image_shape
         mcfg = ModelConfig(kind=kind, latent_dim=int(latent_dim), beta=float(beta), image_shape=shape)
         tcfg = TrainConfig(
             epochs=int(epochs),
@@ -102,7 +102,7 @@ if submitted:
         )
         stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"  # unique across sessions
         out = settings.user_dir() / f"{kind}-z{int(latent_dim)}-{dataset}-{stamp}.safetensors"
-        job = manager.submit(mcfg, tcfg, dataset, out, settings.DATA_ROOT, owner=section.owner())
+        job = manager.submit(mcfg, tcfg, dataset, out, settings.data_root(), owner=section.owner())
         st.session_state["job_id"] = job.id
     except (ValueError, RuntimeError, OSError) as e:
         st.error(str(e))

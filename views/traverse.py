@@ -51,11 +51,17 @@ with grid_tab:
 with slider_tab:
     section.sliders(ctx, dec, base, names, order, key=ctx.widget_key(f"sl_{data_name}_{i}"))
 with direction_tab:
-    st.caption(
-        f"Shape attributes measured on every {noun} ({catalog.attribute_words(data_name)}, as in "
-        "Morpho-MNIST) have directions in z that predict them; moving a code along one changes that attribute."
-    )
-    section.attribute_edit(ctx, base)
+    if catalog.attributes(data_name):
+        st.caption(
+            f"Shape attributes measured on every {noun} ({catalog.attribute_words(data_name)}, as in "
+            "Morpho-MNIST) have directions in z that predict them; moving a code along one changes that attribute."
+        )
+        section.attribute_edit(ctx, base)
+    else:
+        st.caption(
+            f"No shape attributes for {catalog.title(data_name)}: they measure ink on a dark ground (Morpho-MNIST), "
+            "which a folder's images need not be. Its classes still give directions below."
+        )
     if source is None:
         st.info(f"Start from {catalog.a_noun(data_name)}'s code to move it from its class toward another one.")
     else:

@@ -70,7 +70,7 @@ class Input:
     signature: str
 
 
-def upload_digit(key: str, label: str = "Upload a digit") -> Input | None:
+def upload_digit(key: str, label: str = "Upload a digit", data_name: str = "") -> Input | None:
     """A file uploader; the prepared digit, or None (errors shown on the page, never raised).
 
     Streamlit empties an uploader when its page is left; the prepared digit is kept (per
@@ -95,7 +95,7 @@ def upload_digit(key: str, label: str = "Upload a digit") -> Input | None:
             st.session_state.pop(kept, None)
             st.rerun()
         return given
-    x, error = prepare_upload(up.getvalue())
+    x, error = prepare_upload(up.getvalue(), data_name)  # a folder's model: prepared like its images
     if error:
         st.error(f"{up.name}: {error}")
         st.session_state.pop(kept, None)

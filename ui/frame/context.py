@@ -16,6 +16,7 @@ import streamlit as st
 from ui.frame import picker, url
 from ui.services.models import ModelRef, compatible_datasets, load_model, model_entries
 from ui.settings import shipped_dir, user_dir
+from vae_core.data import catalog
 from vae_core.io import registry
 from vae_core.model.config import ModelConfig
 from vae_core.model.onnx_config import OnnxConfig
@@ -113,6 +114,7 @@ def sidebar() -> Context | None:
             "Points from",
             names,
             key=f"data_name@{key}",
+            format_func=_data_label,
             help="The dataset whose latent codes are shown on the maps.",
         )
         if entry.dataset in DATA_HINTS and entry.dataset not in names:
@@ -120,6 +122,15 @@ def sidebar() -> Context | None:
             st.caption(f"{entry.stem} was trained on {entry.dataset}, which is not on this machine: {hint}")
         _show_bad(bad)
     return Context(entry, data_name, key)
+
+
+def _data_label(name: str) -> str:
+    """A dataset as the picker shows it: an image folder by its own name and form, not its server path."""
+    if name.startswith(catalog.FOLDER_PREFIX):
+        path, _, form = name.rpartition("@")
+        c, _, side = form.partition("x")
+        return f"{catalog.title(path)} (folder, {side}×{side} {'colour' if c == '3' else 'grey'})"
+    return name
 
 
 def open_model(path: str) -> None:

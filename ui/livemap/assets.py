@@ -66,8 +66,9 @@ class PointSet:
 
 @dataclass(frozen=True)
 class ImageSet:
-    """The dataset's images as uint8 [N, H, W]: gzipped chunks fetched on first hover, or, where
-    the server answers the image route (route.py), any images asked for in one request."""
+    """The dataset's images as uint8 [N, C, H, W] (planar; C = 1 grey or 3 RGB): gzipped chunks
+    fetched on first hover, or, where the server answers the image route (route.py), any images
+    asked for in one request."""
 
     prefix: str  # content hash of all images; chunk k is f"{prefix}-{k}.u8.gz"
     n: int  # number of images
@@ -75,11 +76,13 @@ class ImageSet:
     width: int  # pixels
     chunk: int  # images per chunk file
     route: str | None = None  # URL of the image route, relative to the component's page (None: chunks)
+    channels: int = 1  # 1 grey, 3 colour (planar per image: all red, then green, then blue)
 
     def arg(self) -> dict:
         return {
             "prefix": self.prefix,
             "n": self.n,
+            "c": self.channels,
             "h": self.height,
             "w": self.width,
             "chunk": self.chunk,

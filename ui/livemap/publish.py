@@ -67,12 +67,13 @@ def publish_points(store: AssetStore, xy, labels, classes) -> PointSet:
 
 
 def to_uint8_images(images) -> np.ndarray:
-    """[N, H, W] or [N, 1, H, W], float in [0, 1] or uint8 -> uint8 [N, H, W] (exact for x/255 data)."""
+    """[N, H, W], [N, 1, H, W] or [N, 3, H, W], float in [0, 1] or uint8 -> uint8 [N, H, W] for grey,
+    [N, 3, H, W] for colour (exact for x/255 data)."""
     a = images.numpy() if hasattr(images, "numpy") else np.asarray(images)
     if a.ndim == 4 and a.shape[1] == 1:
         a = a[:, 0]
-    if a.ndim != 3:
-        raise AssetError(f"Images must have shape [N, H, W] or [N, 1, H, W], not {list(a.shape)}.")
+    if a.ndim != 3 and not (a.ndim == 4 and a.shape[1] == 3):
+        raise AssetError(f"Images must have shape [N, H, W], [N, 1, H, W] or [N, 3, H, W], not {list(a.shape)}.")
     if a.dtype == np.uint8:
         return np.ascontiguousarray(a)
     a = a.astype(np.float32)
@@ -86,20 +87,21 @@ def publish_images(store: AssetStore, images, chunk: int = IMAGE_CHUNK, digest: 
     answers it (route.py: nothing written), else gzipped in chunk files of `chunk`. `digest` names
     the images' content when the caller knows it (a million images take seconds to hash)."""
     u8 = to_uint8_images(images)
-    n, h, w = u8.shape
+    n, c, h, w = u8.shape if u8.ndim == 4 else (u8.shape[0], 1, *u8.shape[1:])
     if not 1 <= chunk <= 65536:
         raise AssetError(f"An image chunk holds 1 to 65,536 images, not {chunk}.")
+    form = f"{n}x{h}x{w}" + (f"/c{c}" if c != 1 else "")  # grey keeps its earlier names
     if digest is None:
-        digest = hashlib.sha256(u8.tobytes() + f"{n}x{h}x{w}".encode()).hexdigest()
-    prefix = hashlib.sha256(f"{digest}/{n}x{h}x{w}/{chunk}".encode()).hexdigest()[:24]
+        digest = hashlib.sha256(u8.tobytes() + form.encode()).hexdigest()
+    prefix = hashlib.sha256(f"{digest}/{form}/{chunk}".encode()).hexdigest()[:24]
     if route.installed():
         route.register(prefix, u8)
-        return ImageSet(prefix, n, h, w, chunk, f"../..{route.PATH.format(digest=prefix)}")
+        return ImageSet(prefix, n, h, w, chunk, f"../..{route.PATH.format(digest=prefix)}", channels=c)
     for k in range(math.ceil(n / chunk)):
         name = f"{prefix}-{k}.u8.gz"
         if not store.has(name):
             store.put(u8[k * chunk : (k + 1) * chunk].tobytes(), "", gz=True, name=name)
-    return ImageSet(prefix, n, h, w, chunk)
+    return ImageSet(prefix, n, h, w, chunk, c)
 
 
 def decoder_layers(model) -> tuple[list, str]:

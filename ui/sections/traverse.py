@@ -79,6 +79,7 @@ def grid(ctx, dec, base: np.ndarray, names: list[str], order: list[int]) -> None
             return panels.image_downloads(latents.decode(ctx.model, z), n, f"{ctx.entry.stem}-grid", key="grid_dl")
         notes.once(event.reason)
     images = latents.decode(ctx.model, z)
+    probe.record(traverse_shape=list(images.shape[1:]))
     st.image(figures.image_grid(images, nrow=n, scale=2, padding=1), caption=caption)
     panels.image_downloads(images, n, f"{ctx.entry.stem}-grid", key="grid_dl")
 

@@ -16,6 +16,42 @@ from ui import settings
 from ui.services import first_map, tasks
 from vae_core.data import catalog
 
+FORM_MARK = "@"  # folder:PATH@CxS: an image folder decoded at a model's channels and side
+
+
+def folder_key(dataset: str, image_shape) -> str | None:
+    """The app's name for the image folder a model was trained on, decoded at the model's form
+    ("folder:/data/cells@3x64"), or None unless the folder lies under the allow-listed root
+    (settings.allowed_folder): a checkpoint's header is a hint, never a path the app reads blindly."""
+    if not dataset.startswith(catalog.FOLDER_PREFIX):
+        return None
+    path = settings.allowed_folder(dataset[len(catalog.FOLDER_PREFIX) :])
+    c, h, w = (int(v) for v in image_shape)
+    if path is None or h != w or c not in (1, 3):
+        return None
+    return f"{catalog.FOLDER_PREFIX}{path}{FORM_MARK}{c}x{h}"
+
+
+def engine_name(key: str) -> tuple[str, dict]:
+    """(the engine's dataset name, load_dataset's image_size and channels) of an app data name;
+    a folder is checked against the allow-listed root again (a name may come from a URL)."""
+    if not key.startswith(catalog.FOLDER_PREFIX):
+        return key, {}
+    path, _, form = key[len(catalog.FOLDER_PREFIX) :].rpartition(FORM_MARK)
+    c, _, side = form.partition("x")
+    allowed = settings.allowed_folder(path)
+    if allowed is None or not (c.isdigit() and side.isdigit()):
+        raise ValueError(f"{catalog.title(key)} is not an image folder under VAE_EXPLORER_DATA_ROOT.")
+    return f"{catalog.FOLDER_PREFIX}{allowed}", {"channels": int(c), "image_size": int(side)}
+
+
+def load(key: str, split: str):
+    """The whole split of an app data name (a named dataset, or an allow-listed folder at its form)."""
+    import vae_core
+
+    name, form = engine_name(key)
+    return vae_core.load_dataset(name, split, settings.data_root(), **form)
+
 
 def dataset(name: str, split: str = "train"):
     """The dataset a map shows. Generated data not on disk yet are made on the encode lane
@@ -30,9 +66,7 @@ def dataset(name: str, split: str = "train"):
 
 @st.cache_resource(max_entries=8, show_spinner="Loading data…")
 def _dataset(name: str, split: str = "train"):
-    import vae_core
-
-    return vae_core.load_dataset(name, split, settings.DATA_ROOT).subset(settings.MAP_POINTS)
+    return load(name, split).subset(settings.MAP_POINTS)
 
 
 def _generated(name: str) -> bool:
@@ -92,7 +126,7 @@ def _map_arrays(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
         return made[0][:, 0], made[1], catalog.classes(name)
 
     d = _dataset(name)
-    raw = d.images.uint8()[:, 0] if hasattr(d.images, "uint8") else d.images
+    raw = d.images.uint8() if hasattr(d.images, "uint8") else d.images  # a store: bytes, never all as floats
     return to_uint8_images(raw), d.labels.numpy(), tuple(d.classes)
 
 
@@ -100,7 +134,9 @@ def _map_arrays(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
 def hover_text(data_name: str) -> list[str]:
     from ui.render.figures import braille
 
-    return braille(dataset(data_name).images[:, 0].numpy())
+    d = dataset(data_name)
+    images = d.images[0 : len(d)]  # a folder's images are a store: sliced, not indexed by a tuple
+    return braille(images.mean(1).numpy())  # brightness: colour images are drawn by their mean channel
 
 
 def prepare_drawing(rgba: np.ndarray) -> tuple[np.ndarray | None, str | None]:
@@ -116,11 +152,19 @@ def prepare_drawing(rgba: np.ndarray) -> tuple[np.ndarray | None, str | None]:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def prepare_upload(data: bytes) -> tuple[np.ndarray | None, str | None]:
-    """Decode and prepare uploaded bytes once per content (reruns reuse it): (digit, None) or (None, message)."""
+def prepare_upload(data: bytes, data_name: str = "") -> tuple[np.ndarray | None, str | None]:
+    """Decode and prepare uploaded bytes once per content (reruns reuse it): (image, None) or
+    (None, message). For a model of an image folder (data_name folder:PATH@CxS) like the folder's
+    images (crop to square, resize, its channels); otherwise like an MNIST digit."""
     from vae_core.data.preprocess import load_image, prepare_image
 
     try:
+        if data_name.startswith(catalog.FOLDER_PREFIX):
+            from vae_core.data.folder import prepare_like_folder
+
+            form = engine_name(data_name)[1]
+            x = prepare_like_folder(data, form["image_size"], form["channels"], settings.UPLOAD_MB * 2**20)
+            return x.unsqueeze(0).numpy(), None
         return prepare_image(load_image(data, settings.UPLOAD_MB * 2**20)).unsqueeze(0).numpy(), None
     except ValueError as e:
         return None, str(e)
@@ -130,11 +174,10 @@ def prepare_upload(data: bytes) -> tuple[np.ndarray | None, str | None]:
 def film_arrays(name: str, n_points: int) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """The training film's images: the fixed validation subset every film of this dataset follows
     (vae_core.training.film.film_index), as (uint8 images, labels, class names)."""
-    import vae_core
     from ui.livemap.publish import to_uint8_images
     from vae_core.training.film import film_index
 
-    val = vae_core.load_dataset(name, "val", settings.DATA_ROOT)
+    val = load(name, "val")
     idx = film_index(len(val), n_points)
     return to_uint8_images(val.images[idx]), val.labels[idx].numpy(), tuple(val.classes)
 
@@ -151,8 +194,6 @@ class Example:
 
 def examples() -> list[Example]:
     """The shipped example PNGs, checkpoints/examples/<dataset>-<class index>-<name>.png, by dataset."""
-    from vae_core.data import catalog
-
     found = []
     for path in sorted((settings.shipped_dir() / "examples").glob("*.png")):
         name, _, rest = path.stem.partition("-")

@@ -17,7 +17,7 @@ from ui.services.models import ModelRef
 from ui.services.subsample import DENSITY_MAX, few, sample_index
 from vae_core.analysis import directions, quality, samplers
 from vae_core.analysis import holes as hole_measures
-from vae_core.data import attributes
+from vae_core.data import attributes, catalog
 from vae_core.io import classifier_file
 
 SOURCES = {
@@ -30,7 +30,10 @@ N_JUDGED = 2000  # samples per figure: ±1 % on a share near 10 %, and ~0.4 s of
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def judge_for(data_name: str):
-    """The shipped classifier that judges samples of this dataset: (model, meta), or None."""
+    """The shipped classifier that judges samples of this dataset: (model, meta), or None (always
+    for an image folder: classifiers ship for named datasets only, see views/sample.py)."""
+    if data_name.startswith(catalog.FOLDER_PREFIX):
+        return None
     path = classifier_file.classifier_for(data_name, settings.shipped_dir() / "classifiers")
     return classifier_file.load_classifier(path) if path else None
 
@@ -143,11 +146,11 @@ IW_SAMPLES = 100  # K of the importance-weighted bound the pages show (the check
 @st.cache_data(max_entries=32, show_spinner="Evaluating (importance-weighted bound)…")
 def metrics(ref: ModelRef, _model, _meta: dict, iw_samples: int = IW_SAMPLES) -> dict:
     """Validation metrics; read from the checkpoint when it carries them for this data and K."""
-    import vae_core
     from vae_core.analysis.metrics import evaluate
 
     stored = _meta.get("evaluation") or {}
-    if _meta.get("dataset") == ref.data and stored.get("iw_samples") == iw_samples and stored.get("split") == "val":
+    same_data = _meta.get("dataset") == data.engine_name(ref.data)[0]
+    if same_data and stored.get("iw_samples") == iw_samples and stored.get("split") == "val":
         return stored
-    val = vae_core.load_dataset(ref.data, "val", settings.DATA_ROOT).subset(500)
+    val = data.load(ref.data, "val").subset(500)
     return evaluate(_model, val, data.dataset(ref.data), iw_samples=iw_samples)

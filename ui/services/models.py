@@ -71,17 +71,31 @@ def job_manager():
 
 def compatible_datasets(entry) -> list[str]:
     """Datasets here whose images have the model's shape, the model's own first. A checkpoint's
-    `dataset` field is only a hint: it is offered only if it exists, is here and fits."""
-    names, known = [], (*catalog.DATASETS, *settings.synthetic_datasets())
+    `dataset` field is only a hint: it is offered only if it exists, is here and fits; an image
+    folder only under the allow-listed root, decoded at the model's form (data.folder_key)."""
+    from ui.services.data import folder_key
+
+    folder = folder_key(entry.dataset, entry.image_shape) if entry.format != "onnx" else None
+    names, known = [folder] if folder else [], (*catalog.DATASETS, *settings.synthetic_datasets())
     for name in (entry.dataset, *known):
         if name in known and name not in names and _available(name, entry.image_shape):
             names.append(name)
     return names
 
 
+def own_data(entry) -> str:
+    """The app's name of the data the model was trained on: an image folder at the model's form
+    (data.folder_key; "" when it is not under the allow-listed root), else the header's dataset."""
+    from ui.services.data import folder_key
+
+    if entry.dataset.startswith(catalog.FOLDER_PREFIX):
+        return folder_key(entry.dataset, entry.image_shape) or ""
+    return entry.dataset
+
+
 @st.cache_data(show_spinner=False)
 def _available(name: str, shape: tuple) -> bool:
-    return tuple(shape) == catalog.image_shape(name) and catalog.is_available(name, settings.DATA_ROOT)
+    return tuple(shape) == catalog.image_shape(name) and catalog.is_available(name, settings.data_root())
 
 
 def model_trios(image_shape, dataset: str | None = None, prefer_format: str = "safetensors") -> dict[int, dict]:

@@ -70,9 +70,11 @@ def image_shape(name: str) -> tuple[int, int, int] | None:
 
 
 def title(name: str) -> str:
-    """The dataset's name in running text."""
+    """The dataset's name in running text: an image folder by its own name, not its whole path."""
     if is_synthetic(name):
         return f"generated MNIST ({int(name[len(SYNTHETIC_PREFIX) :]):,} shifted digits)"
+    if name.startswith(FOLDER_PREFIX):
+        return Path(name[len(FOLDER_PREFIX) :]).name or name
     return TITLES.get(name, name)
 
 
@@ -103,7 +105,10 @@ def attribute_words(name: str) -> str:
 
 def attributes(name: str) -> tuple[str, ...]:
     """The shape attributes that mean something for this dataset's images: stroke measures for
-    handwriting; for garments, only area, width and height (a shirt has no slant or stroke)."""
+    handwriting; for garments, only area, width and height (a shirt has no slant or stroke); none
+    for an image folder (its images need not be ink on a dark ground: "ink area" of a photo means nothing)."""
+    if name.startswith(FOLDER_PREFIX):
+        return ()
     if name in DIGITS or is_synthetic(name):
         return tuple(ATTRIBUTE_UNITS)
     return ("area", "width", "height")

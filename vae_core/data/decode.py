@@ -37,7 +37,11 @@ class Refused(Exception):
 
 def decode_file(path: str, side: int) -> tuple[np.ndarray, bool]:
     """(uint8 [side, side, 3], grey?) for the image at `path`; Refused with a short reason otherwise."""
-    data = _read(path)
+    return decode_bytes(_read(path), side)
+
+
+def decode_bytes(data: bytes, side: int) -> tuple[np.ndarray, bool]:
+    """decode_file for bytes already read (an upload, prepared like the folder's images)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

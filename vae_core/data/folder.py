@@ -38,7 +38,7 @@ import torch
 from .._atomic import atomic_write, host_tag, remove_stale_temps
 from .cache import data_cache_dir, open_array, write_array
 from .dataset import UNLABELLED, Dataset, split_of
-from .decode import Refused, decode_file, decode_into
+from .decode import Refused, decode_bytes, decode_file, decode_into
 from .idx import DatasetUnavailable
 from .images import FORMATS
 from .progress import progress_bar
@@ -250,6 +250,27 @@ def _write_entry(scan: Scan, side: int, folder: Path, key: str, raw: np.ndarray,
         "crc32": crc32(images) if images is not None else -1,
     }
     atomic_write(folder / "index.json", lambda f: f.write(json.dumps(index).encode()), durable=False)
+
+
+def prepare_like_folder(data: bytes, image_size: int, channels: int, max_bytes: int | None = None) -> torch.Tensor:
+    """One uploaded image prepared exactly as a folder's images are (decode_file's crop-and-resize
+    rule, then with_channels): float [channels, image_size, image_size] in [0, 1]. A model trained
+    on a folder expects this, not a digit's MNIST preparation. ValueError with a human line."""
+    from .images import MAX_BYTES
+
+    limit = MAX_BYTES if max_bytes is None else max_bytes
+    if not data:
+        raise ValueError("The file is empty.")
+    if len(data) > limit:
+        raise ValueError(f"The file is {len(data) / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB.")
+    if image_size not in IMAGE_SIZES or channels not in CHANNELS:
+        raise ValueError(f"Folder images are {IMAGE_SIZES} px, {CHANNELS} channels; not {image_size} px, {channels}.")
+    try:
+        rgb, _ = decode_bytes(data, image_size)
+    except Refused as e:
+        raise ValueError(f"This file cannot be used: {e}.") from None
+    one = with_channels(np.ascontiguousarray(rgb.transpose(2, 0, 1))[None], channels)[0]
+    return torch.from_numpy(one.astype(np.float32) / 255.0)
 
 
 def with_channels(images: np.ndarray, channels: int | None) -> np.ndarray:

@@ -135,7 +135,7 @@ export class ImageChunks {
     this.spec = spec;
     this.onLoad = onLoad;
     this.chunks = new Map();
-    this.size = spec.h * spec.w;
+    this.size = (spec.c || 1) * spec.h * spec.w;
   }
 
   get(i) {

@@ -27,6 +27,7 @@
  * @typedef {Object} ImagesArg
  * @property {string} prefix  chunk k is `${prefix}-${k}.u8.gz`
  * @property {number} n       images
+ * @property {number} c       channels: 1 grey, 3 colour (planar per image: R plane, G, B)
  * @property {number} h       pixels
  * @property {number} w       pixels
  * @property {number} chunk   images per chunk file

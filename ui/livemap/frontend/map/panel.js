@@ -14,7 +14,7 @@ export class Tooltip {
   }
 
   // Point i at plot pixel (x, y): its number, class, value and (once its chunk is here) its image.
-  show(i, x, y, caption, pixels, h, w, bounds) {
+  show(i, x, y, caption, pixels, h, w, bounds, channels = 1) {
     const scale = Math.max(1, Math.round(84 / Math.max(h, w)));
     if (this.canvas.width !== w * scale || this.canvas.height !== h * scale) {
       this.canvas.width = w * scale;
@@ -26,7 +26,7 @@ export class Tooltip {
     this.canvas.dataset.scale = String(scale);
     this.text.textContent = caption;
     if (pixels) {
-      paintImage(this.canvas, pixels, h, w, true);
+      paintImage(this.canvas, pixels, h, w, true, channels);
       this.box.dataset.loaded = "1";
     } else {
       const ctx = this.canvas.getContext("2d");

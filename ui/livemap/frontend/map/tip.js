@@ -20,7 +20,7 @@ export function showTip(map, i, x, y, arrived = false, t0 = performance.now()) {
   let caption = `#${i} · ${map.classes[map.labels[i]]}`;
   if (map.values) caption += ` · ${map.args.values.label} ${(+map.values[i]).toPrecision(3)}`;
   const bounds = {w: map.plot.clientWidth, h: map.plot.clientHeight};
-  map.tip.show(i, x, y, caption, pixels, spec ? spec.h : 1, spec ? spec.w : 1, bounds);
+  map.tip.show(i, x, y, caption, pixels, spec ? spec.h : 1, spec ? spec.w : 1, bounds, spec ? spec.c || 1 : 1);
   if (!spec) map.tip.canvas.style.display = "none";
 }
 
