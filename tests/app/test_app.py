@@ -86,7 +86,7 @@ def test_compare_shows_three_models_of_one_latent_size():
     models = probe.read(at, "compare_models")
     assert len(models) == 3 and {m.split("-")[0] for m in models} == {"ae", "kl", "vae"}
     assert len({m.split("-")[1] for m in models}) == 1
-    assert at.dataframe, "metrics table missing"
+    assert at.table, "metrics table missing"
 
 
 FASHION = [f"fashion-{k}-z{d}" for d in (2, 16) for k in ("vae", "ae", "kl")]
@@ -235,7 +235,8 @@ print("warm:", "torch" in sys.modules)
     )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "torch or onnxruntime before the map: [False]" in r.stdout, r.stdout + r.stderr[-2000:]
-    assert "ONNX (shipped)" in r.stdout, "the sidebar did not list the shipped ONNX examples"
+    onnx = [line for line in r.stdout.splitlines() if line.startswith("[") and ", ONNX" in line]
+    assert onnx and "· shipped — " in onnx[0], "the sidebar did not list the shipped ONNX examples"
     assert "warm: True" in r.stdout
     assert "ScriptRunContext" not in r.stderr.split("WARM-UP STARTS")[-1], r.stderr[-2000:]
 

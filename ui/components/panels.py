@@ -113,9 +113,12 @@ def prior_report(ctx, mean, logvar, samples: bool, holes: bool) -> None:
                 + sample_line(fitted, "a Gaussian fitted to its codes")
             )
     if holes:
-        from ui.services import prior_holes
+        from ui.services import prior_holes, tasks
 
-        lines.append(lesson_text.holes_sentence(prior_holes.holes(ref, mean, logvar)))
+        try:
+            lines.append(lesson_text.holes_sentence(prior_holes.holes(ref, mean, logvar)))
+        except tasks.Pending as p:  # minutes at z > 2: the map stays; the figure comes with a later rerun
+            lines.append(f"{p.task.title}: {p.task.state} in the background; the figure shows here once it is done.")
     st.info("\n\n".join(lines))
 
 

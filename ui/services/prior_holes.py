@@ -15,55 +15,80 @@ model here, so their result is also kept on disk, by the checkpoint's content.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 import torch
 
 from ui import settings
+from ui.services import tasks
 from ui.services.models import ModelRef
 from ui.services.subsample import few, from_few
 from vae_core.analysis import holes as hole_measures
+from vae_core.io.atomic import atomic_write
 
 SEED = 0  # scripts/lesson_table.py's default --seed: the README's figures
 SIGMA = 3.0  # the overlay is drawn inside this radius of the prior (99 % of N(0, I_2)'s mass lies within 3σ)
 GRID = 160  # cells per side of the overlay (the browser smooths between them)
 
 
-@st.cache_data(max_entries=32, show_spinner="Measuring the prior's holes (at z > 2: mixtures of 1 to 50 components)…")
-def holes(ref: ModelRef, _mean, _logvar) -> dict:
+def holes(ref: ModelRef, mean: np.ndarray, logvar: np.ndarray) -> dict:
     """{share, se, floor, density, k, near, range, at_edge}: the share of the prior's mass in holes
-    (on a big map, from subsample.few's codes: the density says so)."""
-    mean, logvar = (torch.from_numpy(a) for a in few(_mean, _logvar))
+    (on a big map, from subsample.few's codes: the density says so). Up to z = 2 at once; beyond,
+    the mixtures over K take minutes on two cores, so they run on the board's fit lane (the page
+    follows them: tasks.Pending) and are kept on disk."""
     if mean.shape[1] <= 2:
-        h = hole_measures.prior_holes(mean, logvar, torch.Generator().manual_seed(SEED))
-        return {"share": h.share, "se": h.se, "floor": h.floor, "density": h.density + from_few(len(_mean)), "k": None}
+        return _exact(ref, mean, logvar)
     path = _disk_path(ref)
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         pass
-    from vae_core.analysis.mixture_holes import holes_over_k
+    board, key = tasks.board(), ("holes", ref)
+    title = f"Measuring the prior's holes under {Path(ref.path).stem} (mixtures of 1 to 50 components; once, then kept)"
+    task = board.submit(key, key, "fit", title, _over_k(path, mean, logvar))
+    if task.state == "done" and task.result is not None:
+        board.forget(key)
+        return task.result
+    raise tasks.Pending(task)
 
-    m = holes_over_k(mean, logvar, torch.Generator().manual_seed(SEED))
-    c = m.chosen
-    out = {
-        "share": c.share,
-        "se": c.se,
-        "floor": c.floor,
-        "k": m.chosen_k,
-        "at_edge": m.at_edge,
-        "near": m.sensitivity_ks,
-        "range": list(m.share_range),
-        "density": f"a {m.chosen_k}-component mixture fitted to draws from q (K chosen by held-out likelihood)"
-        + from_few(len(_mean)),
-    }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(out))
-    except OSError:  # a read-only cache: the figure is still shown, only measured again next time
-        pass
-    return out
+
+@st.cache_data(max_entries=32, show_spinner="Measuring the prior's holes…")
+def _exact(ref: ModelRef, _mean, _logvar) -> dict:
+    mean, logvar = (torch.from_numpy(a) for a in few(_mean, _logvar))
+    h = hole_measures.prior_holes(mean, logvar, torch.Generator().manual_seed(SEED))
+    return {"share": h.share, "se": h.se, "floor": h.floor, "density": h.density + from_few(len(_mean)), "k": None}
+
+
+def _over_k(path, _mean, _logvar):
+    def work(task):
+        from vae_core.analysis.mixture_holes import holes_over_k
+
+        task.report("fit", 0, 1)
+        mean, logvar = (torch.from_numpy(a) for a in few(_mean, _logvar))
+        m = holes_over_k(mean, logvar, torch.Generator().manual_seed(SEED))
+        c = m.chosen
+        out = {
+            "share": c.share,
+            "se": c.se,
+            "floor": c.floor,
+            "k": m.chosen_k,
+            "at_edge": m.at_edge,
+            "near": m.sensitivity_ks,
+            "range": list(m.share_range),
+            "density": f"a {m.chosen_k}-component mixture fitted to draws from q (K chosen by held-out likelihood)"
+            + from_few(len(_mean)),
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, lambda f: f.write(json.dumps(out).encode()), durable=False)
+        except OSError:  # a read-only cache: the figure is still shown, only measured again next time
+            pass
+        task.report("fit", 1, 1)
+        return out
+
+    return work
 
 
 def _disk_path(ref: ModelRef):
