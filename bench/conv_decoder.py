@@ -6,7 +6,7 @@ The decoder is the β-VAE's for 64x64 images (Burgess et al. 2018, appendix A.1;
 then transposed convolutions 4x4 stride 2 through 64, 32, 32 channels up to 3 x 64 x 64 logits,
 ELU between layers. Weights are random (seeded): the cost of a decode does not depend on them;
 the last layer is scaled and its bias set per channel so the image has contrast and its three
-channels differ (tests/browser/test_livemap_onnx.py checks the painted colours channel by channel).
+channels differ (tests/browser/test_browser_livemap_onnx.py checks the painted colours channel by channel).
 It is exported exactly as our models' decoders are (vae_core.io.onnx_export.graph_bytes: opset
 18, dynamic batch, weights inside), and published to the browser as a decoder of kind "onnx".
 
