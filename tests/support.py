@@ -71,3 +71,9 @@ def train_colour_models(folder: Path, out: Path, cache: Path, latent_dim: int = 
         assert done.returncode == 0, done.stderr[-2000:]
         paths[kind] = path
     return paths
+
+
+def option_of(options, stem: str) -> int:
+    """The index of the model picker's option for the file `stem` ("<group> — <stem> · <what>",
+    ui/frame/picker.label)."""
+    return next(i for i, o in enumerate(options) if f"— {stem} ·" in o)

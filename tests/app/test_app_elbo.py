@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
-from support import ROOT
+from support import ROOT, option_of
 
 from ui.frame import probe
 from ui.services import elbo
@@ -38,7 +38,7 @@ def app(stem: str | None = None, **query) -> AppTest:
     at.run()
     if stem:
         box = at.sidebar.selectbox(key="model")
-        box.select_index(next(i for i, o in enumerate(box.options) if o.startswith(f"{stem} ·"))).run()
+        box.select_index(option_of(box.options, stem)).run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 

@@ -8,7 +8,7 @@ import os
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
-from support import ROOT
+from support import ROOT, option_of
 
 import vae_core
 from ui.frame.pages import VIEW_FILES
@@ -107,10 +107,10 @@ def test_every_page_works_with_a_folder_of_hostile_files(hostile_folder, monkeyp
     for name in ("sixteen", "caf"):
         assert name in listed, name
     options = at.sidebar.selectbox(key="model").options
-    assert any(o.startswith("weights-float16 ·") for o in options)  # other float dtypes are usable
-    assert not any(o.startswith("sixteen ·") for o in options)  # no dataset here has 16x16 images
+    assert any("— weights-float16 ·" in o for o in options)  # other float dtypes are usable
+    assert not any("— sixteen ·" in o for o in options)  # no dataset here has 16x16 images
     box = at.sidebar.selectbox(key="model")
-    box.select_index(next(i for i, o in enumerate(options) if o.startswith("elsewhere ·"))).run()
+    box.select_index(option_of(options, "elsewhere")).run()
     points_from = next(b for b in at.sidebar.selectbox if b.label == "Points from")
     assert points_from.options == ["digits"]  # its "imagenet" is not here: only data that fit are offered
     for page in VIEW_FILES:
@@ -118,7 +118,7 @@ def test_every_page_works_with_a_folder_of_hostile_files(hostile_folder, monkeyp
         assert not at.exception, (page, [e.message for e in at.exception])
         assert not at.error, (page, [e.value for e in at.error])
     box = at.sidebar.selectbox(key="model")  # a file that passes the header checks but not the load-time probe
-    box.select_index(next(i for i, o in enumerate(box.options) if o.startswith("overflow ·"))).run()
+    box.select_index(option_of(box.options, "overflow")).run()
     at.switch_page(VIEW_FILES[0]).run()
     assert not at.exception
     assert any("cannot be used" in w.value and "overflow" in w.value for w in at.warning), [w.value for w in at.warning]

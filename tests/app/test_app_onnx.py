@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import ROOT
+from support import ROOT, option_of
 
 from ui.frame import probe
 from ui.frame.pages import VIEW_FILES
@@ -37,7 +37,7 @@ def app() -> AppTest:
 
 def pick(at: AppTest, stem: str) -> AppTest:
     box = at.sidebar.selectbox(key="model")
-    box.select_index(next(i for i, o in enumerate(box.options) if o.startswith(f"{stem} ·"))).run()
+    box.select_index(option_of(box.options, stem)).run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 
@@ -53,10 +53,10 @@ def test_the_picker_lists_the_shipped_examples_and_the_users_folders(folders):
     write_folder(folders / "onnx" / "sub-onnx", manifest_over={"name": "in onnx/"})
     options = app().sidebar.selectbox(key="model").options
     for stem in ("vae-z2-onnx", "vae-z16-onnx"):
-        assert any(o.startswith(f"{stem} · VAE") and "ONNX (shipped)" in o for o in options), (stem, options)
+        assert any(f"· shipped — {stem} · VAE" in o and o.endswith(", ONNX") for o in options), (stem, options)
     for stem in ("mine-onnx", "sub-onnx"):
-        assert any(o.startswith(f"{stem} ·") and "ONNX (yours)" in o for o in options), (stem, options)
-    assert any(o.startswith("vae-z2 ·") for o in options)  # ours are still there
+        assert any(f"· yours — {stem} ·" in o and ", ONNX" in o for o in options), (stem, options)
+    assert any("— vae-z2 ·" in o for o in options)  # ours are still there
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ def test_three_onnx_models_on_one_dataset_are_compared(folders):
     at.switch_page("views/compare.py").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert probe.read(at, "compare_models") == ["ae-z2-tiny-onnx", "kl-z2-tiny-onnx", "vae-z2-tiny-onnx"]
-    assert at.dataframe, "the measures' table is missing"
+    assert at.table, "the measures' table is missing"
 
 
 def test_train_says_plainly_it_cannot_retrain_an_onnx_model():

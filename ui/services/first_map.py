@@ -16,9 +16,7 @@ Files are .npz without pickles, read with byte caps (vae_core.io.projection_cach
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
-import os
 from pathlib import Path
 
 import numpy as np
@@ -35,18 +33,18 @@ def folder() -> Path:
 
 
 @functools.lru_cache(maxsize=256)
-def _sha256(path: str, mtime: float, size: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def _sha256(path: str, version: tuple) -> str:
+    from vae_core.io.projection_cache import file_digest  # the one content digest (a folder's too)
+
+    return file_digest(path)
 
 
 def checkpoint_digest(path) -> str:
-    """The checkpoint's sha256, once per file version (a 2 MB file: a few milliseconds)."""
-    st = os.stat(path)
-    return _sha256(str(path), st.st_mtime, st.st_size)
+    """The checkpoint's sha256 (an ONNX model folder's: its files'), once per version of its
+    files (a 2 MB file: a few milliseconds)."""
+    p = Path(path)
+    files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
+    return _sha256(str(path), tuple((f.name, f.stat().st_mtime, f.stat().st_size) for f in files))
 
 
 def codes_name(stem: str, digest: str, data: str) -> str:
