@@ -43,8 +43,8 @@ def test_back_and_forward_step_through_views_and_restore_each(new_page):
     maps_answered(pg)
     assert entries(pg) == first + 1  # a new page is one entry, whatever the page writes
     goto(pg, "Sample")
-    pg.get_by_label("Draw", exact=True).fill("3")
-    pg.get_by_label("Draw", exact=True).press("Enter")
+    pg.get_by_label("Seed", exact=True).fill("3")
+    pg.get_by_label("Seed", exact=True).press("Enter")
     wait_url(pg, "seed=3")
     settle(pg)
     assert entries(pg) == first + 2
@@ -67,7 +67,7 @@ def test_back_and_forward_step_through_views_and_restore_each(new_page):
     maps_answered(pg)
     pg.go_forward()
     settle(pg, "Sample")
-    expect(pg.get_by_label("Draw", exact=True)).to_have_value("3", timeout=WAIT_MS)
+    expect(pg.get_by_label("Seed", exact=True)).to_have_value("3", timeout=WAIT_MS)
     assert entries(pg) == first + 2  # Back and Forward added nothing and cut nothing off
     no_exception(pg)
     shots(pg, "nav-forward-to-sample")
