@@ -1,6 +1,7 @@
 """The README's pictures, from the browser tests' screenshots:
 
     python -m pytest -q tests/browser/test_browser.py -k every_page   # writes test-artifacts/screenshots/
+    python -m pytest -q tests/browser/test_browser_elbo.py            # the ELBO page with its report
     python -m scripts.docs_screenshots                                 # copies the chosen ones to docs/
 
 The browser test opens every page at 1400 and 800 px wide and hovers a point on the Latent map
@@ -38,6 +39,8 @@ def chosen() -> dict[str, Path]:
     out = {"hero-latent-map.png": SHOTS / "hero-latent-map.png"}
     for i, (_, title, _) in enumerate(VIEWS):
         out[f"page-{slug(title)}.png"] = SHOTS / f"{i + 1}-{title.lower().replace(' ', '_')}.png"
+    # The ELBO page computes its report in the background: its own browser test's picture shows it done.
+    out["page-elbo.png"] = SHOTS / "elbo-vae-z2-1400.png"
     return out
 
 
