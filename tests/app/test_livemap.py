@@ -76,7 +76,8 @@ def test_images_are_exact_bytes_in_gzipped_chunks(store):
     u8 = np.random.default_rng(1).integers(0, 256, size=(70, 8, 8), dtype=np.uint8)
     x = torch.from_numpy(u8.astype(np.float32) / 255).unsqueeze(1)  # the datasets' x / 255 floats
     imgs = lm.publish_images(store, x, chunk=32)
-    assert (imgs.n, imgs.height, imgs.width, imgs.chunk) == (70, 8, 8, 32)
+    assert (imgs.n, imgs.height, imgs.width, imgs.chunk, imgs.channels) == (70, 8, 8, 32, 1)
+    assert imgs.route is None and imgs.arg()["route"] is None  # no image route in this server: chunks
     chunks = [gzip.decompress((store.root / f"{imgs.prefix}-{k}.u8.gz").read_bytes()) for k in range(3)]
     back = np.frombuffer(b"".join(chunks), np.uint8).reshape(70, 8, 8)
     assert np.array_equal(back, u8)
@@ -85,6 +86,14 @@ def test_images_are_exact_bytes_in_gzipped_chunks(store):
         lm.publish_images(store, x * 2)
     with pytest.raises(lm.AssetError, match="shape"):
         lm.publish_images(store, np.zeros((4, 8)))
+
+
+def test_colour_images_travel_planar_with_their_channel_count(store):
+    u8 = np.random.default_rng(2).integers(0, 256, size=(5, 3, 4, 4), dtype=np.uint8)
+    imgs = lm.publish_images(store, u8, chunk=8)
+    assert (imgs.channels, imgs.route) == (3, None) and imgs.arg()["c"] == 3
+    back = np.frombuffer(gzip.decompress((store.root / f"{imgs.prefix}-0.u8.gz").read_bytes()), np.uint8)
+    assert np.array_equal(back.reshape(5, 3, 4, 4), u8)
 
 
 def numpy_decode(store, dec, z):

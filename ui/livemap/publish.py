@@ -101,7 +101,7 @@ def publish_images(store: AssetStore, images, chunk: int = IMAGE_CHUNK, digest: 
         name = f"{prefix}-{k}.u8.gz"
         if not store.has(name):
             store.put(u8[k * chunk : (k + 1) * chunk].tobytes(), "", gz=True, name=name)
-    return ImageSet(prefix, n, h, w, chunk, c)
+    return ImageSet(prefix, n, h, w, chunk, channels=c)
 
 
 def decoder_layers(model) -> tuple[list, str]:
