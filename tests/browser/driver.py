@@ -106,9 +106,14 @@ def choose(pg, label: str, option: str | re.Pattern, scope=None):
 
 
 def pick_model(pg, stem: str):
-    """Choose a model in the sidebar picker (as a user: open the list, click the name)."""
+    """Choose a model in the sidebar picker as a user with a long list does: open it, type the
+    name, click it. (The list is virtual: once earlier tests have added models to the session's
+    server, an option far down is not in the page until it is scrolled or typed to.)"""
     name = re.compile(rf"— {re.escape(stem)} ·")  # labels read "<group> — <stem> · <what>"
-    choose(pg, "Model", name, scope=pg.locator('[data-testid="stSidebar"]'))
+    pg.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Model", exact=True).click()
+    pg.keyboard.type(stem)
+    pg.get_by_role("option", name=name).first.click()
+    pg.get_by_role("listbox").wait_for(state="hidden", timeout=WAIT_MS)  # its popover would eat the next click
     settle(pg)
 
 
