@@ -110,7 +110,9 @@ def test_the_javascript_reads_only_arguments_the_contract_names():
 
 
 def test_the_python_side_reads_only_values_the_contract_names():
-    """What component.py reads from the browser's value (value.get("...")) is in ComponentValue."""
-    read = set(re.findall(r"value\.get\(\"(\w+)\"", (ROOT / "ui" / "livemap" / "component.py").read_text()))
+    """What component.py and decoder_failures.py read from the browser's value (value.get("...")) is
+    in ComponentValue."""
+    text = "".join((ROOT / "ui" / "livemap" / f).read_text() for f in ("component.py", "decoder_failures.py"))
+    read = set(re.findall(r"value\.get\(\"(\w+)\"", text))
     assert {"ready", "decoder_error", "decoder_scope", "decoder_id"} <= read
     assert read <= typedefs()["ComponentValue"], read - typedefs()["ComponentValue"]

@@ -27,12 +27,11 @@ from .component import (
     GridEvent,
     MapEvent,
     SliderEvent,
-    decoder_note,
-    decoder_unavailable,
     grid_decoder,
     latent_map,
     slider_decoder,
 )
+from .decoder_failures import decoder_note, decoder_unavailable
 from .overlays import Circle, Ellipses, Markers, Points, Polyline, Raster
 from .publish import (
     publish_decoder,

@@ -39,10 +39,10 @@ from streamlit.components.v1 import declare_component
 from . import route
 from .assets import AssetError, AssetStore, DecoderAsset, Film, ImageSet, PointSet, ValueSet
 from .codec import Lift, cell, decode_selection, encode_selection, finite_code, trigger
+from .decoder_failures import _line, _record_decoder_error, decoder_note, decoder_unavailable
 
 FRONTEND = Path(__file__).resolve().parent / "frontend"
 TIMEOUT_S = 20.0  # the handshake arrives within a second normally; a busy 2-core box needs slack
-MAX_REASON_CHARS = 300  # a browser's own words (untrusted) shown to the user: one line, bounded
 
 
 @dataclass
@@ -131,50 +131,6 @@ def decide(meta: dict, value: dict | None, now: float, timeout_s: float) -> tupl
     elif now - meta["waiting_since"] > timeout_s:
         meta["fallback"] = f"The live map did not load within {timeout_s:.0f} s."
     return False, meta["fallback"]
-
-
-def decoder_note(reason: str) -> str:
-    """The one line a page shows when this browser cannot run a decoder."""
-    return f"This browser cannot run the decoder ({reason}): decoded images come from the server."
-
-
-def _line(text) -> str:
-    """A browser's message as one bounded, printable line."""
-    out = "".join(c if c.isprintable() else " " for c in str(text)).strip()
-    return out if len(out) <= MAX_REASON_CHARS else out[: MAX_REASON_CHARS - 1] + "…"
-
-
-def _decoder_id(decoder: DecoderAsset) -> str:
-    return decoder.graph.file if decoder.kind == "onnx" else decoder.weights.file
-
-
-def _failures() -> dict:
-    """{decoder kind or decoder file: why this browser cannot run it}, for this session."""
-    return st.session_state.setdefault("_livemap:decoder_failures", {})
-
-
-def decoder_unavailable(decoder: DecoderAsset | None) -> str:
-    """Why this session's browser cannot run `decoder` (it said so earlier), or ""."""
-    if decoder is None:
-        return ""
-    failures = _failures()
-    return failures.get(decoder.kind) or failures.get(_decoder_id(decoder)) or ""
-
-
-def _record_decoder_error(value, decoder: DecoderAsset | None) -> str:
-    """Remember a decoder the browser reported it cannot run: its whole kind when the runtime
-    itself failed to start (scope "runtime"), else that one graph. Returns the reason or ""."""
-    error = value.get("decoder_error") if isinstance(value, dict) else None
-    if not error or not isinstance(error, str) or decoder is None:
-        return ""
-    reason = _line(error)
-    if value.get("decoder_scope") == "runtime" and decoder.kind == "onnx":
-        _failures()[decoder.kind] = reason
-    elif value.get("decoder_id") == _decoder_id(decoder):
-        _failures()[_decoder_id(decoder)] = reason
-    else:  # about a decoder this call no longer sends
-        return ""
-    return reason
 
 
 def latent_map(
