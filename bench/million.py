@@ -22,7 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.browser import IDLE, IFRAME, WAIT, frame_of, model_link, pointer_latencies, server, stats
+from bench.browser import pointer_latencies
+from bench.browser_harness import IDLE, IFRAME, WAIT, frame_of, model_link, server, stats
 
 VIEWPORT = {"width": 1400, "height": 1300}
 
