@@ -133,3 +133,32 @@ def test_factor_r2_finds_the_factor_each_unit_follows():
     r2 = factor_r2(z, values)
     assert r2["scale"][0] > 0.99 and r2["orientation"][1] > 0.99 and r2["shape"][2] > 0.99
     assert max(r2[k][3] for k in r2) < 0.01 and r2["pos_x"][0] < 0.01 and r2["scale"][2] < 0.01
+
+
+def test_a_uint8_view_makes_only_the_rows_asked_for_and_matches_the_floats():
+    """A map of 663,552 sprites hovers from a lazy view: the same bytes as expanding the store,
+    rows made only when indexed, bounds and index kinds checked as numpy does."""
+    rng = np.random.default_rng(1)
+    binary = rng.random((50, 1, 8, 16)) < 0.5
+    store = BitImages(pack_bits(binary), (1, 8, 16)).take(np.arange(10, 50))  # a subset, as a split is
+    asked = []
+    view = store.uint8_view()
+    view._make = (lambda make: lambda idx: asked.append(len(idx)) or make(idx))(view._make)
+    expected = binary[10:50].astype(np.uint8) * 255
+    assert view.shape == (40, 1, 8, 16) and len(view) == 40 and view.dtype == np.uint8
+    assert asked == []  # nothing made at construction
+    assert np.array_equal(view[np.array([3, 0, 39])], expected[[3, 0, 39]]) and asked == [3]
+    assert np.array_equal(view[5], expected[5]) and np.array_equal(view[-1], expected[-1])
+    assert np.array_equal(view[2:30:7], expected[2:30:7])
+    mask = np.zeros(40, bool)
+    mask[[1, 4]] = True
+    assert np.array_equal(view[mask], expected[mask])
+    grey = view.squeeze_channel()
+    assert grey.shape == (40, 8, 16) and np.array_equal(grey[[7]], expected[[7], 0])
+    for bad in (np.array([40]), np.array([-41]), np.zeros(3, bool), np.array([[1]]), np.array([0.5])):
+        with pytest.raises(IndexError):
+            view[bad]
+    with pytest.raises(TypeError, match="never read whole"):
+        np.asarray(view)
+    assert store.uint8_view().shape == store.shape  # every store kind has one
+    assert np.array_equal(ByteImages(expected, (1, 8, 16)).uint8_view()[[2]], expected[[2]])

@@ -68,7 +68,10 @@ def publish_points(store: AssetStore, xy, labels, classes) -> PointSet:
 
 def to_uint8_images(images) -> np.ndarray:
     """[N, H, W], [N, 1, H, W] or [N, 3, H, W], float in [0, 1] or uint8 -> uint8 [N, H, W] for grey,
-    [N, 3, H, W] for colour (exact for x/255 data)."""
+    [N, 3, H, W] for colour (exact for x/255 data). A lazy uint8 view (vae_core.data.store.Uint8View:
+    rows made when indexed) passes through unread, its grey channel dropped."""
+    if getattr(images, "lazy", False) and images.dtype == np.uint8:
+        return images.squeeze_channel() if images.ndim == 4 and images.shape[1] == 1 else images
     a = images.numpy() if hasattr(images, "numpy") else np.asarray(images)
     if a.ndim == 4 and a.shape[1] == 1:
         a = a[:, 0]
@@ -91,6 +94,8 @@ def publish_images(store: AssetStore, images, chunk: int = IMAGE_CHUNK, digest: 
     if not 1 <= chunk <= 65536:
         raise AssetError(f"An image chunk holds 1 to 65,536 images, not {chunk}.")
     form = f"{n}x{h}x{w}" + (f"/c{c}" if c != 1 else "")  # grey keeps its earlier names
+    if digest is None and getattr(u8, "lazy", False):
+        raise AssetError("Images made on demand are published under their generator's digest (digest=...).")
     if digest is None:
         digest = hashlib.sha256(u8.tobytes() + form.encode()).hexdigest()
     prefix = hashlib.sha256(f"{digest}/{form}/{chunk}".encode()).hexdigest()[:24]

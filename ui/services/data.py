@@ -126,8 +126,28 @@ def _map_arrays(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
         return made[0][:, 0], made[1], catalog.classes(name)
 
     d = _dataset(name)
-    raw = d.images.uint8() if hasattr(d.images, "uint8") else d.images  # a store: bytes, never all as floats
+    raw = d.images.uint8_view() if hasattr(d.images, "uint8_view") else d.images  # a store: never all as floats
     return to_uint8_images(raw), d.labels.numpy(), tuple(d.classes)
+
+
+def generated_digest(name: str) -> str | None:
+    """The content digest of a generated dataset's training split, from its generator's inputs
+    (hashing a million images would take seconds); None for data read from files."""
+    if catalog.is_synthetic(name):
+        from vae_core.data import synthetic
+
+        return synthetic.digest(name)
+    if name == "shapes":
+        from vae_core.data import shapes
+
+        return shapes.digest("train")
+    return None
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def factor_values(name: str) -> dict[str, np.ndarray]:
+    """The true factors of a map's training images (shapes), float32 [N] each; shared, never mutated."""
+    return {k: v.numpy() for k, v in dataset(name).factors.items()}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

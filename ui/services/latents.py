@@ -130,11 +130,7 @@ def _data_digest(name: str) -> str:
     """The content digest of a map's dataset (generated data: from the generator's inputs)."""
     from vae_core.io import code_cache
 
-    if data.catalog.is_synthetic(name):
-        from vae_core.data import synthetic
-
-        return synthetic.digest(name)
-    return code_cache.data_digest(data.dataset(name))
+    return data.generated_digest(name) or code_cache.data_digest(data.dataset(name))
 
 
 def decode(model, z):

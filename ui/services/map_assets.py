@@ -31,7 +31,7 @@ from ui.services.models import ModelRef, load_model
 @dataclass(frozen=True)
 class MapAssets:
     points: lm.PointSet
-    images: lm.ImageSet
+    images: lm.ImageSet | None  # None: images made on demand, and no image route to serve them (_images)
     decoder: lm.DecoderAsset | None  # None where the map cannot be decoded (t-SNE, UMAP)
     lift: lm.Lift | None
     decoder_note: str = ""  # why a linear map has no decoder in the browser ("" when it has one)
@@ -53,19 +53,20 @@ def _points(cache: str, ref: ModelRef, method: str, params: tuple, _xy: np.ndarr
 
 @st.cache_resource(max_entries=8, show_spinner="Preparing the images for hover…")
 def _images(cache: str, data_name: str):
+    """The hover images; None where they are made on demand (shapes' sprites from their bits) and
+    this server has no image route to make them (`streamlit run explorer.py`): writing them all as
+    chunk files would mean expanding 2.7 GB. The map then shows no image on hover."""
+    from ui.livemap import route
+
     images, _, _ = data.map_arrays(data_name)
+    if getattr(images, "lazy", False) and not route.installed():
+        return None
     return lm.publish_images(cached.store(cache), images, digest=_known_digest(data_name))
 
 
 def _known_digest(data_name: str) -> str | None:
     """Generated images are named by their generator's inputs (a million take seconds to hash)."""
-    from vae_core.data import catalog
-
-    if not catalog.is_synthetic(data_name):
-        return None
-    from vae_core.data import synthetic
-
-    return synthetic.digest(data_name)
+    return data.generated_digest(data_name)
 
 
 @st.cache_resource(max_entries=32, show_spinner="Preparing the decoder for your browser…")

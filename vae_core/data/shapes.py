@@ -125,6 +125,14 @@ def packed_block(block: int) -> np.ndarray:
     return pack_bits(render_block(block)).reshape(BLOCK, 1, SIDE, SIDE // 8)
 
 
+def digest(split: str = "train") -> str:
+    """The content digest of a split, from what determines it (the geometry's VERSION, the side,
+    the split): hashing 377 MB of bits to name them would take seconds, drawing them is exact."""
+    import hashlib
+
+    return hashlib.sha256(f"shapes/v{VERSION}/{SIDE}px/{split}".encode()).hexdigest()
+
+
 def cache_path():
     return data_cache_dir("shapes") / f"shapes-v{VERSION}-{SIDE}px.npy"
 
