@@ -74,14 +74,18 @@ def tables(rows: list[dict]) -> str:
             f"{r['active_units']}/10 | {hours:.1f} h | {r['samples_per_s']:.0f} | {r['file_bytes'] / 2**20:.1f} MB |"
         )
     for r in rows:
-        lines += ["", f"{r['name']}: R² of each active dimension's mean explained by each factor (KL in nats)", ""]
+        title = (
+            f"{r['name']}: R² of each active dimension's mean explained by each factor"
+            " (KL in nats; z1..z10 as the app names them)"
+        )
+        lines += ["", title, ""]
         lines += ["| dim | KL | " + " | ".join(FACTORS) + " |", "|---" * (len(FACTORS) + 2) + "|"]
         for d in r["dims"]:
             if d["kl"] < 0.01:
                 continue
             best = max(FACTORS, key=lambda k: d[k])
             cells = [f"**{d[k]:.2f}**" if k == best else f"{d[k]:.2f}" for k in FACTORS]
-            lines.append(f"| z{d['dim']} | {d['kl']:.2f} | " + " | ".join(cells) + " |")
+            lines.append(f"| z{d['dim'] + 1} | {d['kl']:.2f} | " + " | ".join(cells) + " |")  # z1..zD, as the app
     return "\n".join(lines)
 
 

@@ -1,12 +1,17 @@
 """Ship what the first page's map needs as plain arrays (ui/services/first_map.py):
 
     python -m scripts.ship_first_map [--model vae-z2] [--data mnist5k]
+    python -m scripts.ship_first_map --model shapes-vae-z10 --data shapes
 
 writes checkpoints/first_map/<model>-<sha256 of the checkpoint>-<data>.npz (the codes of the
 data's training split: posterior means and log-variances, as the app's encoder computes them)
 and checkpoints/first_map/<data>-train.npz (those images as uint8, their labels and class names).
 Rerun it after retraining the default model: the codes file is named by the checkpoint's content,
 so a changed checkpoint simply falls back to encoding with torch until then.
+
+A generated dataset (`shapes`, `synthetic:N`) ships no images (the app draws them again, exactly),
+and codes of more than FLOAT16_ABOVE points are stored as float16, as the app's own code cache
+keeps them (vae_core.io.code_cache): the shapes models' 663,552 codes are 13 MB a array, not 27.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ import vae_core  # noqa: E402
 from ui import settings  # noqa: E402
 from ui.livemap.publish import to_uint8_images  # noqa: E402
 from ui.services import first_map  # noqa: E402
+from vae_core.data import catalog  # noqa: E402
 from vae_core.model.estimators import encode_all  # noqa: E402
+
+FLOAT16_ABOVE = 100_000  # points: above this the codes ship as float16 (the app's cache precision)
 
 
 def main(argv=None) -> int:
@@ -38,6 +46,7 @@ def main(argv=None) -> int:
     out = first_map.folder()
     for old in out.glob(f"{args.model}-*-{args.data}.npz"):  # codes of an earlier version of the checkpoint
         old.unlink()
+    generated = args.data == "shapes" or catalog.is_synthetic(args.data)
     written = first_map.write(
         out,
         args.model,
@@ -45,9 +54,10 @@ def main(argv=None) -> int:
         args.data,
         mean.numpy(),
         logvar.numpy(),
-        to_uint8_images(data.images),
+        None if generated else to_uint8_images(data.images),
         data.labels.numpy(),
         data.classes,
+        dtype="float16" if len(data) > FLOAT16_ABOVE else "float32",
     )
     print(json.dumps({str(p.relative_to(ROOT)): p.stat().st_size for p in written}))
     return 0

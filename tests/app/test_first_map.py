@@ -42,3 +42,21 @@ def test_a_damaged_shipped_file_is_ignored(tmp_path, monkeypatch):
     assert first_map.dataset("mnist5k") is None
     np.savez(tmp_path / "first_map" / "mnist5k-train.npz", images=np.zeros((3, 2, 2), np.float32), labels=np.zeros(3))
     assert first_map.dataset("mnist5k") is None  # float images, missing class names: not ours
+
+
+def test_the_shapes_models_ship_their_codes_of_every_training_sprite():
+    """The two shapes models' maps ship (663,552 codes each, float16 as the app's code cache keeps
+    big maps), and they are the engine's own codes: checked on a fixed random 256 of them."""
+    data = vae_core.load_dataset("shapes", "train")
+    idx = np.sort(np.random.default_rng(0).choice(len(data), 256, replace=False))
+    for stem in ("shapes-vae-z10", "shapes-bvae4-z10"):
+        path = settings.shipped_dir() / f"{stem}.safetensors"
+        shipped = first_map.codes(path, "shapes")
+        assert shipped is not None, f"run python -m scripts.ship_first_map --model {stem} --data shapes"
+        assert shipped[0].shape == (len(data), 10) == (663_552, 10)
+        model, _ = vae_core.load_checkpoint(path)
+        with torch.inference_mode():
+            mean, logvar = encode_all(model, data.images[torch.from_numpy(idx)])
+        for got, want in ((shipped[0][idx], mean.numpy()), (shipped[1][idx], logvar.numpy())):
+            assert np.allclose(got, want, rtol=2e-3, atol=2e-3), np.abs(got - want).max()  # float16: 3 digits
+    assert first_map.dataset("shapes") is None  # drawn again by the generator, never shipped as images

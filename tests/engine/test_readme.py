@@ -30,3 +30,14 @@ def test_readme_names_the_two_commands_and_ci_runs_the_test_one():
     text = (ROOT / "README.md").read_text()
     assert "make run" in text and "make test" in text
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_shapes_tables_are_the_scripts_own():
+    """The shapes models' tables in the README are what scripts/shapes_results.py writes from its
+    measured file (bench/shapes_results.json), not retyped."""
+    import json
+
+    from scripts.shapes_results import tables
+
+    rows = json.loads((ROOT / "bench" / "shapes_results.json").read_text())
+    assert tables(rows) in (ROOT / "README.md").read_text()

@@ -64,6 +64,8 @@ def codes(path, data: str) -> tuple[np.ndarray, np.ndarray] | None:
     arrays = _read(folder() / name, ("mean", "logvar"))
     if arrays is None or arrays["mean"].shape != arrays["logvar"].shape or arrays["mean"].ndim != 2:
         return None
+    if arrays["mean"].dtype not in (np.float16, np.float32) or arrays["logvar"].dtype != arrays["mean"].dtype:
+        return None  # float16 for big maps (as the app's code cache), float32 else; nothing else is ours
     return arrays["mean"].astype(np.float32), arrays["logvar"].astype(np.float32)
 
 
@@ -89,10 +91,14 @@ def _read(path: Path, members: tuple[str, ...]) -> dict | None:
         return None
 
 
-def write(out: Path, stem: str, digest: str, data: str, mean, logvar, images, labels, classes) -> list[Path]:
-    """The two files for one (checkpoint, dataset): used by scripts/ship_first_map.py."""
+def write(out: Path, stem: str, digest: str, data: str, mean, logvar, images, labels, classes,
+          dtype: str = "float32") -> list[Path]:  # fmt: skip
+    """The files for one (checkpoint, dataset), used by scripts/ship_first_map.py: the codes (as
+    `dtype`), and the images unless they are None (a generated dataset is drawn again)."""
     out.mkdir(parents=True, exist_ok=True)
     codes_path, data_path = out / codes_name(stem, digest, data), out / data_name(data)
-    np.savez_compressed(codes_path, mean=np.asarray(mean, np.float32), logvar=np.asarray(logvar, np.float32))
+    np.savez_compressed(codes_path, mean=np.asarray(mean, dtype), logvar=np.asarray(logvar, dtype))
+    if images is None:
+        return [codes_path]
     np.savez_compressed(data_path, images=images, labels=labels, classes=np.array(classes))
     return [codes_path, data_path]
