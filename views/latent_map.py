@@ -35,7 +35,7 @@ show_sigma = linked.toggle(
 show_prior = linked.toggle(c2, "Prior samples N(0, I)", key="map_prior", name="prior")
 holes_help = f"Where {hole_words()}: the prior expects codes, the data put few."
 show_holes = linked.toggle(c3, "Prior holes", key="map_holes", name="holes", help=holes_help)
-colourings = ["class", *catalog.attributes(data_name)]
+colourings = ["class", *catalog.colourings(data_name)]
 colour = linked.select(c4, "Colour by", colourings, key=ctx.widget_key("map_colour"), name="colour", width=220)
 sel_key = ctx.widget_key(f"map_selection_{data_name}")  # kept until cleared or the model changes
 if (shared := url.selection(n)) is not None:  # a link's selection, on the session's first run
@@ -86,8 +86,8 @@ if show_prior or show_holes:
 
 values = None
 if colour != "class":
-    unit = catalog.ATTRIBUTE_UNITS[colour]
-    values = map_assets.values(data_name, colour, f"{colour} ({unit})", measures.shape_attributes(data_name)[colour])
+    found = data.factor_values(data_name) if colour in catalog.FACTOR_UNITS else measures.shape_attributes(data_name)
+    values = map_assets.values(data_name, colour, f"{colour} ({catalog.unit(colour)})", found[colour])
 event = maps.draw(
     ctx,
     proj,

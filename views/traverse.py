@@ -8,10 +8,12 @@ import torch
 from ui.components import linked, widgets
 from ui.frame import context
 from ui.sections import traverse as section
-from ui.services import data, latents
+from ui.services import data, latents, measures, subsample
 from vae_core.analysis import latent
 from vae_core.data import catalog
 from vae_core.model.losses import gaussian_kl
+
+FOLLOWS_R2 = 0.3  # a unit is named after the true factor that explains at least this share of its variance
 
 ctx = context.current()
 model, data_name = ctx.model, ctx.data_name
@@ -24,6 +26,10 @@ mean, logvar = latents.codes(ctx.ref)
 order = latent.dimension_order(torch.from_numpy(mean), torch.from_numpy(logvar)).tolist()
 kl_dim = gaussian_kl(torch.from_numpy(mean), torch.from_numpy(logvar)).mean(0).numpy()  # inf for an AE
 names = [f"z{j + 1}" + (f" (KL {kl_dim[j]:.2f})" if np.isfinite(kl_dim[j]) else "") for j in range(d)]
+followed = measures.factors_followed(ctx.ref, mean)  # data with true factors: which one each unit moves
+for j, (factor, r2) in enumerate(followed):
+    if r2 >= FOLLOWS_R2:
+        names[j] += f" · {factor} R² {r2:.2f}"
 
 starts = {"origin": "the origin (z = 0)", "digit": "a digit's code"}
 start = linked.radio(
@@ -41,6 +47,13 @@ else:
     i, base, source = None, np.zeros(d, np.float32), None
 
 dec = section.decoder(ctx)  # None: the server decodes the grid and the sliders (a note says why)
+if followed:
+    st.caption(
+        "A dimension's name says which true factor of the images it follows: the factor explaining the largest share"
+        f" (R² ≥ {FOLLOWS_R2}) of its posterior mean's variance over the training images"
+        f"{subsample.from_few(len(mean))} (vae_core.analysis.factors). A disentangled model gives each factor"
+        " its own dimension."
+    )
 tabs = {"grid": "Manifold grid", "sliders": "Dimension sliders", "directions": "Directions"}
 (grid_tab, slider_tab, direction_tab), _ = linked.tabs(tabs, key="trav_tab", name="tab")
 with grid_tab:
@@ -57,6 +70,11 @@ with direction_tab:
             "Morpho-MNIST) have directions in z that predict them; moving a code along one changes that attribute."
         )
         section.attribute_edit(ctx, base)
+    elif followed:
+        st.caption(
+            f"{catalog.title(data_name)} carries its true factors: the slider names above say which dimension moves"
+            " which factor. Its classes give directions below."
+        )
     else:
         st.caption(
             f"No shape attributes for {catalog.title(data_name)}: they measure ink on a dark ground (Morpho-MNIST), "

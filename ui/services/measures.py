@@ -92,6 +92,23 @@ def shape_attributes(data_name: str, split: str = "train") -> dict[str, np.ndarr
     return {k: torch.cat([p[k] for p in parts]).numpy() for k in parts[0]}
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def factors_followed(ref: ModelRef, _mean: np.ndarray) -> list[tuple[str, float]]:
+    """For data with true factors (shapes): per latent unit, the factor that explains most of its
+    mean's variance and that R² (vae_core.analysis.factors), on the DENSITY_MAX rule's subsample
+    of the training codes; [] for data without factors."""
+    from vae_core.analysis.factors import factor_r2
+
+    values = data.factor_values(ref.data) if ref.data == "shapes" else {}
+    if not values or len(_mean) != len(next(iter(values.values()))):
+        return []
+    idx = sample_index(len(_mean)) if len(_mean) > DENSITY_MAX else np.arange(len(_mean))
+    r2 = factor_r2(_mean[idx], {k: v[idx] for k, v in values.items()})
+    names = list(r2)
+    table = np.stack([r2[k] for k in names])  # [factors, units]
+    return [(names[int(table[:, j].argmax())], float(table[:, j].max())) for j in range(table.shape[1])]
+
+
 @st.cache_resource(max_entries=16, show_spinner="Fitting the attribute directions…")
 def attribute_directions(ref: ModelRef, _model) -> directions.AttributeDirections:
     """The latent direction of each attribute: least squares on the training codes (the map's,
@@ -153,4 +170,6 @@ def metrics(ref: ModelRef, _model, _meta: dict, iw_samples: int = IW_SAMPLES) ->
     if same_data and stored.get("iw_samples") == iw_samples and stored.get("split") == "val":
         return stored
     val = data.load(ref.data, "val").subset(500)
-    return evaluate(_model, val, data.dataset(ref.data), iw_samples=iw_samples)
+    # kNN neighbours: a fixed random DENSITY_MAX training images at most (663,552 sprites through a
+    # conv encoder would take minutes here; 20,000 neighbours estimate the accuracy as well)
+    return evaluate(_model, val, data.dataset(ref.data).subset(DENSITY_MAX), iw_samples=iw_samples)

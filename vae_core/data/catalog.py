@@ -38,6 +38,13 @@ HAS_TEST = ("mnist", "fashion")  # a separate test split (a folder has one when 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 # Shape attributes measured from pixels (vae_core.data.attributes, after Morpho-MNIST) and their units.
 ATTRIBUTE_UNITS = {"area": "px²", "thickness": "px", "slant": "°", "width": "px", "height": "px"}
+# The true factors a generated dataset carries per image (shapes: dSprites' own; vae_core.data.shapes).
+FACTOR_UNITS = {
+    "scale": "× the largest",
+    "orientation": "radians",
+    "pos_x": "0 left to 1 right",
+    "pos_y": "0 top to 1 bottom",
+}
 ATTRIBUTE_WORDS = {
     "area": "ink area",
     "thickness": "stroke thickness",
@@ -103,11 +110,23 @@ def attribute_words(name: str) -> str:
     return ", ".join(ATTRIBUTE_WORDS[a] for a in attributes(name))
 
 
+def colourings(name: str) -> tuple[str, ...]:
+    """What a map of this dataset can be coloured by besides its class: the true factors where the
+    data has them (shapes: scale, orientation, x, y; measuring 663,552 sprites' pixels would take
+    minutes and say less), else the shape attributes."""
+    return tuple(FACTOR_UNITS) if name == "shapes" else attributes(name)
+
+
+def unit(colouring: str) -> str:
+    """The unit of a factor or attribute (a map's colour scale names it)."""
+    return FACTOR_UNITS.get(colouring) or ATTRIBUTE_UNITS[colouring]
+
+
 def attributes(name: str) -> tuple[str, ...]:
     """The shape attributes that mean something for this dataset's images: stroke measures for
     handwriting; for garments, only area, width and height (a shirt has no slant or stroke); none
     for an image folder (its images need not be ink on a dark ground: "ink area" of a photo means nothing)."""
-    if name.startswith(FOLDER_PREFIX):
+    if name.startswith(FOLDER_PREFIX) or name == "shapes":  # sprites: their true factors say more (colourings)
         return ()
     if name in DIGITS or is_synthetic(name):
         return tuple(ATTRIBUTE_UNITS)
