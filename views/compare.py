@@ -10,6 +10,7 @@ from ui.frame import context, probe, url
 from ui.render import figures
 from ui.sections import compare as section
 from ui.services import data, latents, models
+from vae_core.data import catalog
 from vae_core.io.registry import KIND_NAMES
 
 ctx = context.current()
@@ -22,19 +23,27 @@ st.markdown(
 )
 
 trios = models.model_trios(entry.image_shape, entry.dataset, prefer_format=entry.format)
-if not trios:
+sets = trios or models.beta_sets(entry.image_shape, entry.dataset)  # no trio: VAEs of different β, if any
+if not sets:
     st.info(
-        "Comparing needs a VAE, an autoencoder and a KL-only model of the same latent size. "
-        "Train the missing ones on the Train page."
+        "Comparing needs a VAE, an autoencoder and a KL-only model of the same latent size (or VAEs of one size "
+        "with different β). Train the missing ones on the Train page."
     )
     url.stop()
-sizes = sorted(trios)
-default = entry.latent_dim if entry.latent_dim in trios else sizes[0]
+if not trios:
+    st.info(
+        f"No autoencoder and KL-only model of {catalog.title(entry.dataset)} here: comparing its VAEs of different β "
+        "instead (β = 1 is the ELBO; a larger β weighs the KL more, as the β-VAE paper does: Higgins et al. 2017)."
+    )
+sizes = sorted(sets)
+default = entry.latent_dim if entry.latent_dim in sets else sizes[0]
 d = linked.segmented(
     st, "Latent size", sizes, key="cmp_d", name="size", default=default, format_func=lambda s: f"z = {s}"
 )
-trio = trios[d]
-st.caption("Comparing " + " · ".join(f"**{trio[k].stem}**" for k in ("ae", "kl", "vae")) + f" (z = {d}).")
+trio = sets[d]
+names = {k: KIND_NAMES[e.kind] + ("" if trios else f", β = {e.meta['model_config'].get('beta', 1.0):g}")
+         for k, e in trio.items()}  # fmt: skip
+st.caption("Comparing " + " · ".join(f"**{e.stem}**" for e in trio.values()) + f" (z = {d}).")
 method, params = widgets.projection_controls(d, key=f"cmp_map_{d}", default="native" if d == 2 else "pca")
 shared = linked.toggle(
     st,
@@ -64,7 +73,7 @@ for kind, e in trio.items():
             overlays=[lm.Circle(2.0)] if proj.exact else [],
             height=360,
             bounds=bounds,
-            title=f"{KIND_NAMES[kind]} ({e.stem})",
+            title=f"{names[kind]} ({e.stem})",
             ref=refs[kind],
         )
         recon = latents.decode(model, latents.encode(model, x).mean)
@@ -77,8 +86,8 @@ probe.record(compare_models=[e.path.stem for e in trio.values()])
 
 st.subheader("What the measures say")
 rows = {kind: section.measure(r) for kind, r in refs.items()}
-for kind in trio:
-    st.markdown(f"- **{KIND_NAMES[kind]}**: " + section.verdict(kind, rows[kind]))
-table = pd.DataFrame({KIND_NAMES[k]: section.columns(r, d) for k, r in rows.items()})  # measures as rows: it fits
+for kind, e in trio.items():
+    st.markdown(f"- **{names[kind]}**: " + section.verdict(e.kind, rows[kind]))
+table = pd.DataFrame({names[k]: section.columns(r, d) for k, r in rows.items()})  # measures as rows: it fits
 st.table(table)
 st.caption(section.footnote(data_name))

@@ -127,6 +127,30 @@ def model_trios(image_shape, dataset: str | None = None, prefer_format: str = "s
     return trios
 
 
+def beta_sets(image_shape, dataset: str | None = None) -> dict[int, dict]:
+    """{latent size: {"beta1": entry, "beta4": entry, ...}}: our VAEs trained on `dataset` at one latent
+    size with two or more values of β (shipped ones preferred, else the newest of yours; sorted
+    by β) — what Compare shows where there is no AE / KL-only / VAE trio (shapes: a VAE and the
+    β-VAE paper's β = 4)."""
+    ranked = sorted(
+        (
+            e
+            for e in model_entries()
+            if e.ok and e.kind == "vae" and e.format == "safetensors" and e.source != "sweep"
+            and e.image_shape == tuple(image_shape) and (dataset is None or e.dataset == dataset)
+        ),
+        key=lambda e: (e.source != "shipped", -e.mtime),
+    )  # fmt: skip
+    by_size: dict[int, dict[float, object]] = {}
+    for e in ranked:
+        by_size.setdefault(e.latent_dim, {}).setdefault(float(e.meta["model_config"].get("beta", 1.0)), e)
+    return {
+        d: {f"beta{b:g}".replace(".", "_"): found[b] for b in sorted(found)}
+        for d, found in sorted(by_size.items())
+        if len(found) >= 2
+    }
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def film(ref: ModelRef) -> dict | None:
     """The training film stored with a checkpoint (codes [E, M, D], epochs), or None without one
