@@ -33,13 +33,13 @@ def big_server(tmp_path_factory):
     proc.wait(10)
 
 
-def open_big(browser, url, init_script=None):
+def open_big(browser, url, init_script=None, link=f"/?data={LINK_DATA}"):
     """A new user opens the big map's link; the page follows the data's generation and encoding."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 1400}, accept_downloads=True)
     if init_script:
         ctx.add_init_script(init_script)
     page = ctx.new_page()
-    page.goto(f"{url}/?data={LINK_DATA}")
+    page.goto(f"{url}{link}")
     page.locator(LIVEMAP).first.wait_for(timeout=WAIT_MS)  # after the progress bars, the map
     frame = page.locator(LIVEMAP).first.element_handle().content_frame()
     frame.wait_for_selector("body[data-drawn='1']", timeout=WAIT_MS)
@@ -202,3 +202,59 @@ CANVAS_INK = """() => {
       out.push(diff > 30 ? 1 : 0);
     }
   return out; }"""
+
+
+SHAPES_MODEL = ROOT / "checkpoints" / "shapes-vae-z10.safetensors"
+
+
+@pytest.fixture(scope="module")
+def shapes_server(tmp_path_factory):
+    """The app with its shipped models and an empty cache: the shapes sprites are generated on
+    first use (a few seconds), their codes are the shipped ones."""
+    env = {
+        "VAE_EXPLORER_USER_MODELS": str(tmp_path_factory.mktemp("user_models")),
+        "VAE_EXPLORER_CACHE": str(tmp_path_factory.mktemp("cache")),
+    }
+    proc, url = start_server("app.py", env, tmp_path_factory.mktemp("log") / "streamlit.log")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_the_shipped_shapes_model_draws_all_663552_sprites_hovers_box_selects_and_exports(chromium, shapes_server):
+    """Issue 22's done-means: the shapes model's map at full size (no subsample), hover shows the
+    real sprite (made from its bits on demand by the server), a box selection, its montage, its
+    CSV; then colour by a true factor."""
+    from vae_core.data import shapes
+    from vae_core.io.projection_cache import file_digest
+
+    link = f"/?model={file_digest(SHAPES_MODEL)[:12]}"
+    ctx, page, frame = open_big(chromium, shapes_server, link=link)
+    n = frame.evaluate("() => livemap.widget.n")
+    assert n == 663_552
+    assert frame.evaluate("() => livemap.widget.args.images.route") is not None
+    xy = np.array(frame.evaluate("() => Array.from(livemap.widget.xy.subarray(0, 40000))")).reshape(-1, 2)
+    middle = np.median(xy, 0)
+    page.mouse.move(*plot_to_page(page, frame, middle))
+    tip = frame.wait_for_selector("[data-testid=lm-tip][data-loaded='1']", timeout=WAIT_MS)
+    i = int(tip.get_attribute("data-index"))
+    train = shapes.load_shapes("train")
+    assert np.array_equal(np.array(frame.evaluate(PIXELS_OF_TIP)), train.images.uint8_view()[i, 0].ravel())
+    shot(page, "shapes-map-hover")
+    lo, hi = np.quantile(xy, 0.45, axis=0), np.quantile(xy, 0.55, axis=0)
+    frame.get_by_role("button", name="Box").click()
+    page.mouse.move(*plot_to_page(page, frame, lo))
+    page.mouse.down()
+    page.mouse.move(*plot_to_page(page, frame, hi), steps=8)
+    page.mouse.up()
+    selected = frame.evaluate("() => livemap.widget.selCount")
+    assert 0 < selected <= 100_000
+    page.get_by_text(f"{selected:,} images selected").wait_for(timeout=WAIT_MS)
+    settle(page)
+    shot(page, "shapes-map-box-selection")
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.get_by_role("button", name=f"CSV · selection ({selected:,})").click()
+    idx = np.array([int(r["index"]) for r in csv.DictReader(io.StringIO(download.value.path().read_text()))])
+    mine = np.array(frame.evaluate("() => Array.from(livemap.widget.selected.subarray(0))"))
+    assert np.array_equal(np.flatnonzero(mine), idx) and idx.max() < n
+    ctx.close()

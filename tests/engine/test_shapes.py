@@ -150,6 +150,7 @@ def test_a_uint8_view_makes_only_the_rows_asked_for_and_matches_the_floats():
     assert np.array_equal(view[np.array([3, 0, 39])], expected[[3, 0, 39]]) and asked == [3]
     assert np.array_equal(view[5], expected[5]) and np.array_equal(view[-1], expected[-1])
     assert np.array_equal(view[2:30:7], expected[2:30:7])
+    assert np.array_equal(view[6, 0], expected[6, 0]) and np.array_equal(view[[1, 2], 0, 3], expected[[1, 2], 0, 3])
     mask = np.zeros(40, bool)
     mask[[1, 4]] = True
     assert np.array_equal(view[mask], expected[mask])

@@ -176,6 +176,10 @@ class Uint8View:
         return Uint8View(self.n, self.image_shape[1:], lambda idx: self._make(idx)[:, 0])
 
     def __getitem__(self, key) -> np.ndarray:
+        if isinstance(key, tuple):  # rows first, then numpy indexes within them: view[i, 0]
+            first, rest = (key[0] if key else slice(None)), key[1:]
+            rows = self[first]
+            return rows[rest] if isinstance(first, (int, np.integer)) else rows[(slice(None), *rest)]
         if isinstance(key, (int, np.integer)):
             return self[np.array([int(key)])][0]
         idx = np.arange(*key.indices(self.n)) if isinstance(key, slice) else np.asarray(key)
