@@ -11,6 +11,7 @@ against the issue's budgets, never asserted. Writes bench/browser_results.json.
     python -m bench.browser --only onnx        # decoders of kind "onnx" in onnxruntime-web (vae-z2/z16-onnx,
                                                # and a 64x64 RGB conv decoder: bench/conv_decoder.py)
     python -m bench.browser --only million     # a map of a million generated digits (bench/million.py)
+    python -m bench.browser --only shapes      # the shipped shapes model's 663,552 sprites (the same rows)
 """
 
 from __future__ import annotations
@@ -264,7 +265,7 @@ def lasso(page, frame):
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
-        "--only", default="app,live,startup,onnx", help="comma-separated: app, live, startup, onnx, million"
+        "--only", default="app,live,startup,onnx", help="comma-separated: app, live, startup, onnx, million, shapes"
     )
     ap.add_argument("--runs", type=int, default=5, help="fresh starts per startup condition")
     ap.add_argument("--points", type=int, default=1_000_000, help="million: the generated map's size")
@@ -290,10 +291,16 @@ def main(argv=None) -> None:
             from bench.million import bench_million
 
             results["million"] = bench_million(b, args.points, args.cache, min(args.runs, 3))
+        if "shapes" in only:
+            from bench.million import bench_shapes
+
+            results["shapes"] = bench_shapes(b, args.cache, min(args.runs, 3))
     RESULTS.write_text(json.dumps(results, indent=1))
     print(table(results))
     print()
     print(million_table(results.get("million", {})))
+    print()
+    print(million_table(results.get("shapes", {})))
 
 
 if __name__ == "__main__":

@@ -191,7 +191,8 @@ def million_table(m: dict) -> str:
         ),
     ]
     load = f"load average {_num(m, 'load_average_before', '.0f')} → {_num(m, 'load_average_after', '.0f')} on 2 cores"
-    lines = [f"| {n} points ({load}) | issue 22 (54,000 points) | ours | budget |", "|---|---|---|---|"]
+    what = f"{n} points of {m.get('model', '?')}"
+    lines = [f"| {what} ({load}) | issue 22 (54,000 points) | ours | budget |", "|---|---|---|---|"]
     return "\n".join(lines + [f"| {' | '.join(r)} |" for r in rows])
 
 
@@ -200,3 +201,5 @@ if __name__ == "__main__":
     print(table(results))
     print()
     print(million_table(results.get("million", {})))
+    print()
+    print(million_table(results.get("shapes", {})))

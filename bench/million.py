@@ -1,4 +1,5 @@
-"""A map of a million points in the app, in Chromium: `python -m bench.browser --only million`.
+"""A map of a million points in the app, in Chromium: `python -m bench.browser --only million`
+(and the shipped shapes model's 663,552 sprites: `--only shapes`).
 
 The app (`streamlit run app.py`, st.App with the image route) offers synthetic:N
 ($VAE_EXPLORER_SYNTHETIC), N MNIST-style digits generated from mnist5k (vae_core.data.synthetic),
@@ -29,11 +30,22 @@ VIEWPORT = {"width": 1400, "height": 1300}
 
 
 def bench_million(b, n: int = 1_000_000, cache: str | None = None, runs: int = 3) -> dict:
+    """vae-z2's map of n generated digits."""
+    env = {"VAE_EXPLORER_SYNTHETIC": str(n)}
+    return bench_map(b, "vae-z2", f"synthetic:{n}", n, env, cache, runs)
+
+
+def bench_shapes(b, cache: str | None = None, runs: int = 3) -> dict:
+    """The shipped shapes-vae-z10's map of all 663,552 training sprites (its codes shipped)."""
+    return bench_map(b, "shapes-vae-z10", None, 663_552, {}, cache, runs)
+
+
+def bench_map(b, model: str, data: str | None, n: int, env: dict, cache: str | None, runs: int) -> dict:
+    """The rows below for `model`'s map of `data` (None: the data it was trained on), n points."""
     cache = cache or str(Path.home() / ".cache" / "vae-explorer-bench")
-    env = {"VAE_EXPLORER_CACHE": cache, "VAE_EXPLORER_USER_MODELS": tempfile.mkdtemp()}
-    env["VAE_EXPLORER_SYNTHETIC"] = str(n)
-    path = f"/?model={model_link('vae-z2')}&data=synthetic:{n}"
-    out = {"points": n, "model": "vae-z2", "load_average_before": os.getloadavg()[0]}
+    env = {**env, "VAE_EXPLORER_CACHE": cache, "VAE_EXPLORER_USER_MODELS": tempfile.mkdtemp()}
+    path = f"/?model={model_link(model)}" + (f"&data={data}" if data else "")
+    out = {"points": n, "model": model, "load_average_before": os.getloadavg()[0]}
     with server("app.py", env) as (url, _, _):
         out.update(first_visit(b, url + path))
     firsts, starts = [], []
