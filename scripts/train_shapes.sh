@@ -23,8 +23,8 @@ COMMON=(--arch conv --dataset shapes --latent-dim 10 --hidden 256 256 --conv-cha
         --likelihood bernoulli --batch-size 64 --lr 5e-4 --schedule cosine --epochs 1 --augment-shift 0
         --precision auto --seed 0 --save-dtype float16)
 case "${1:-all}" in
-  vae)  "$PY" -m vae_core.train --model vae --beta 1 "${COMMON[@]}" --out checkpoints/shapes/shapes-vae-z10.safetensors ;;
-  bvae) "$PY" -m vae_core.train --model vae --beta 4 "${COMMON[@]}" --out checkpoints/shapes/shapes-bvae4-z10.safetensors ;;
+  vae)  "$PY" -m vae_core.train --model vae --beta 1 "${COMMON[@]}" --out checkpoints/shapes-vae-z10.safetensors ;;
+  bvae) "$PY" -m vae_core.train --model vae --beta 4 "${COMMON[@]}" --out checkpoints/shapes-bvae4-z10.safetensors ;;
   all)  "$0" vae && "$0" bvae ;;
   *) echo "usage: $0 [vae|bvae|all]" >&2; exit 2 ;;
 esac

@@ -10,8 +10,8 @@ import vae_core
 from ui import settings
 from ui.sections import train as section
 from ui.sections import train_models
-from ui.services import models
-from vae_core.data import DATASETS, is_available
+from ui.services import data, models
+from vae_core.data import DATASETS, catalog, is_available
 from vae_core.io.registry import KIND_NAMES
 from vae_core.model.config import MAX_BETA, MAX_LATENT_DIM, ModelConfig
 from vae_core.training.config import BOUNDS, TrainConfig
@@ -39,8 +39,19 @@ devices = (
     + (["mps"] if torch.backends.mps.is_available() else [])
 )
 
-names = [n for n in DATASETS if is_available(n, settings.data_root())]
-choices = {"tr_kind": list(KIND_NAMES), "tr_data": names, "tr_device": devices, "tr_precision": list(PRECISIONS)}
+names = [n for n in DATASETS if is_available(n, settings.data_root())] + data.folders()  # folders: allow-listed
+SIZES = {"auto": "from the images", 28: "28 px", 32: "32 px", 64: "64 px"}
+COLOURS = {"auto": "from the images", 1: "grey", 3: "colour"}
+NETWORKS = {"auto": "auto (conv unless 28×28 grey)", "mlp": "MLP", "conv": "conv"}
+choices = {
+    "tr_kind": list(KIND_NAMES),
+    "tr_data": names,
+    "tr_device": devices,
+    "tr_precision": list(PRECISIONS),
+    "tr_size": list(SIZES),
+    "tr_colour": list(COLOURS),
+    "tr_arch": list(NETWORKS),
+}
 section.restore_form(manager, choices)  # a refresh keeps the form: this browser's last recipe
 
 with st.form("train_form", enter_to_submit=False):  # Enter in a number box must not start a job
@@ -58,7 +69,7 @@ with st.form("train_form", enter_to_submit=False):  # Enter in a number box must
         persist_state=KEEP,
         help=f"The shipped models ran {RECIPE.epochs}.",
     )
-    dataset = c2.selectbox("Dataset", names, key="tr_data", persist_state=KEEP)
+    dataset = c2.selectbox("Dataset", names, format_func=catalog.title, key="tr_data", persist_state=KEEP)
     seed = c3.number_input("Seed", *BOUNDS["seed"], 0, 1, key="tr_seed", persist_state=KEEP)
     with st.expander("Advanced"):
         a1, a2, a3, a4 = st.columns(4)
@@ -78,7 +89,28 @@ with st.form("train_form", enter_to_submit=False):  # Enter in a number box must
             persist_state=KEEP,
             help="auto: bf16 where the device runs it natively and as well.",
         )
+        b1, b2, b3 = st.columns(3)
+        arch = b1.selectbox(
+            "Network",
+            list(NETWORKS),
+            format_func=NETWORKS.get,
+            key="tr_arch",
+            persist_state=KEEP,
+            help="conv: stride-2 convolutions (the β-VAE paper's design), for colour and larger images.",
+        )
+        size = b2.selectbox(
+            "Image size (folders)", list(SIZES), format_func=SIZES.get, key="tr_size", persist_state=KEEP,
+            help="An image folder's images are centre-cropped to a square and resized to this side.",
+        )  # fmt: skip
+        colour = b3.selectbox(
+            "Colour (folders)", list(COLOURS), format_func=COLOURS.get, key="tr_colour", persist_state=KEEP
+        )
     submitted = st.form_submit_button("Start training", type="primary")
+if not data.folders():
+    st.caption(
+        "Image folders: start the app with VAE_EXPLORER_DATA_ROOT set to a folder of them (one sub-folder per "
+        "dataset, ImageFolder layout) and they are offered here; a path typed in a browser is never read."
+    )
 
 missing = [n for n in DATASETS if n not in names]
 if missing:
@@ -89,8 +121,12 @@ if missing:
 
 if submitted:
     try:
-        shape = vae_core.load_dataset(dataset, "val", settings.data_root()).image_shape
-        mcfg = ModelConfig(kind=kind, latent_dim=int(latent_dim), beta=float(beta), image_shape=shape)
+        form = section.folder_form(dataset, size, colour)  # {} for a named dataset
+        with st.spinner(f"Reading {catalog.title(dataset)}…"):  # a folder is decoded once, then cached
+            shape = tuple(vae_core.load_dataset(dataset, "val", settings.data_root(), **form).image_shape)
+        mcfg = ModelConfig(
+            kind=kind, latent_dim=int(latent_dim), beta=float(beta), image_shape=shape, **section.network(arch, shape)
+        )
         tcfg = TrainConfig(
             epochs=int(epochs),
             lr=float(lr),
@@ -101,7 +137,7 @@ if submitted:
             device=device,
         )
         stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"  # unique across sessions
-        out = settings.user_dir() / f"{kind}-z{int(latent_dim)}-{dataset}-{stamp}.safetensors"
+        out = settings.user_dir() / f"{kind}-z{int(latent_dim)}-{section.file_word(dataset)}-{stamp}.safetensors"
         job = manager.submit(mcfg, tcfg, dataset, out, settings.data_root(), owner=section.owner())
         st.session_state["job_id"] = job.id
     except (ValueError, RuntimeError, OSError) as e:

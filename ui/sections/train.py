@@ -6,14 +6,17 @@ polls the job manager once a second."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from ui import settings
 from ui.components import film
 from ui.frame import browser, context, probe
 from ui.render import figures
+from vae_core.data import catalog
 from vae_core.io.registry import KIND_NAMES
 
 FOLLOW = "follow"
@@ -38,6 +41,33 @@ FORM = (
     "tr_device",
     "tr_precision",
 )
+
+
+CONV_HIDDEN = (256, 256)  # the β-VAE paper's fully connected layers after its convolutions (scripts/train_shapes.sh)
+
+
+def folder_form(dataset: str, size, colour) -> dict:
+    """load_dataset's image_size and channels for an allow-listed image folder ("auto": from the
+    images); {} for a named dataset. A folder outside the root is refused (ValueError)."""
+    if not dataset.startswith(catalog.FOLDER_PREFIX):
+        return {}
+    if settings.allowed_folder(dataset[len(catalog.FOLDER_PREFIX) :]) is None:
+        raise ValueError(f"{catalog.title(dataset)} is not an image folder under VAE_EXPLORER_DATA_ROOT.")
+    return {"image_size": None if size == "auto" else int(size), "channels": None if colour == "auto" else int(colour)}
+
+
+def network(arch: str, image_shape: tuple) -> dict:
+    """ModelConfig's architecture fields: "auto" is the MLP for 28×28 grey images (the recipe the
+    shipped models use), the convolutional network for colour and other sizes."""
+    if arch == "auto":
+        arch = "mlp" if tuple(image_shape) == (1, 28, 28) else "conv"
+    return {"arch": arch, "hidden": CONV_HIDDEN} if arch == "conv" else {"arch": arch}
+
+
+def file_word(dataset: str) -> str:
+    """The dataset in a model file's name: a folder by its own name, made of safe characters."""
+    word = re.sub(r"[^A-Za-z0-9_-]+", "-", catalog.title(dataset)).strip("-")[:40]
+    return word or "images"
 
 
 def owner() -> str:

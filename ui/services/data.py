@@ -32,6 +32,31 @@ def folder_key(dataset: str, image_shape) -> str | None:
     return f"{catalog.FOLDER_PREFIX}{path}{FORM_MARK}{c}x{h}"
 
 
+MAX_FOLDERS = 64  # image folders the Train page offers from the allow-listed root, at most
+TORCHVISION_DIRS = ("MNIST", "FashionMNIST")  # the named datasets' raw files, not image folders
+
+
+def folders() -> list[str]:
+    """The image folders directly under the allow-listed root ($VAE_EXPLORER_DATA_ROOT) as data
+    names ("folder:/abs/path"), sorted, hidden ones and torchvision's dataset folders left out;
+    [] without a root. Nothing is decoded here (a folder is read when a job trains on it)."""
+    root = settings.data_root()
+    try:
+        children = sorted(Path(root).iterdir()) if root else []
+    except OSError:
+        return []
+    found = []
+    for child in children:
+        if child.name.startswith(".") or child.name in TORCHVISION_DIRS:
+            continue
+        allowed = settings.allowed_folder(str(child))
+        if allowed is not None:
+            found.append(f"{catalog.FOLDER_PREFIX}{allowed}")
+        if len(found) >= MAX_FOLDERS:
+            break
+    return found
+
+
 def engine_name(key: str) -> tuple[str, dict]:
     """(the engine's dataset name, load_dataset's image_size and channels) of an app data name;
     a folder is checked against the allow-listed root again (a name may come from a URL)."""

@@ -24,6 +24,7 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..data.catalog import FOLDER_PREFIX
 from ..io.paths import check_output_path
 from ..model.config import ModelConfig
 from ..training.config import TrainConfig
@@ -191,7 +192,9 @@ class JobManager:
         with self._lock:
             job.device = str(device)
         # the film's images also feed the live map, so there is a Film even when no frame is kept
-        spec = RunSpec(job.model_config, cfg, job.dataset, job.out, job.data_root, live_codes=True)
+        c, side, _ = job.model_config.image_shape
+        form = {"image_size": side, "channels": c} if job.dataset.startswith(FOLDER_PREFIX) else {}  # as the model's
+        spec = RunSpec(job.model_config, cfg, job.dataset, job.out, job.data_root, live_codes=True, **form)
         run = TrainingRun(spec, device=device)
         run.load()
         film = run.film
