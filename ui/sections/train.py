@@ -65,7 +65,9 @@ def network(arch: str, image_shape: tuple) -> dict:
 
 
 def file_word(dataset: str) -> str:
-    """The dataset in a model file's name: a folder by its own name, made of safe characters."""
+    """The dataset in a model file's name: its name, a folder by its own name in safe characters."""
+    if not dataset.startswith(catalog.FOLDER_PREFIX):
+        return dataset
     word = re.sub(r"[^A-Za-z0-9_-]+", "-", catalog.title(dataset)).strip("-")[:40]
     return word or "images"
 
