@@ -224,17 +224,20 @@ at = AppTest.from_file({str(ROOT / "explorer.py")!r}, default_timeout=180).run()
 assert not at.exception, at.exception
 print([o for o in at.sidebar.selectbox(key="model").options if "ONNX" in o])
 print("torch or onnxruntime before the map:", seen)
+print("torch after the first run:", "torch" in sys.modules)  # the film's arrays are read by numpy too
 from ui.frame import warmup
 print("WARM-UP STARTS", file=sys.stderr, flush=True)
 warmup.run()
 print("warm:", "torch" in sys.modules)
 """
     env = {"VAE_EXPLORER_CACHE": str(tmp_path / "cache"), "VAE_EXPLORER_USER_MODELS": str(tmp_path / "mine")}
+    env["VAE_EXPLORER_LIVEMAP"] = "1"  # as a browser gets it (AppTest runs no JavaScript, the page still publishes)
     r = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env={**os.environ, **env}
     )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "torch or onnxruntime before the map: [False]" in r.stdout, r.stdout + r.stderr[-2000:]
+    assert "torch after the first run: False" in r.stdout, r.stdout
     onnx = [line for line in r.stdout.splitlines() if line.startswith("[") and ", ONNX" in line]
     assert onnx and "· shipped — " in onnx[0], "the sidebar did not list the shipped ONNX examples"
     assert "warm: True" in r.stdout

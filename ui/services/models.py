@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 import streamlit as st
 
 from ui import settings
@@ -157,14 +158,19 @@ def film(ref: ModelRef) -> dict | None:
     (an ONNX model folder has none)."""
     from pathlib import Path
 
-    from vae_core.io.checkpoint import CheckpointError, read_extras
+    from vae_core.io.header import CheckpointError
+    from vae_core.io.weights import read_extras  # numpy: the first page's run never waits for torch
 
     if Path(ref.path).is_dir():
         return None
     try:
         extras = read_extras(ref.path)
+        if extras is None:  # bfloat16: numpy has no such type, torch reads it
+            from vae_core.io.checkpoint import read_extras as torch_extras
+
+            extras = {k: v.float().numpy() for k, v in torch_extras(ref.path).items()}
     except CheckpointError:
         return None
     if "film_codes" not in extras or "film_epochs" not in extras:
         return None
-    return {"codes": extras["film_codes"].float().numpy(), "epochs": extras["film_epochs"].tolist()}
+    return {"codes": np.asarray(extras["film_codes"], np.float32), "epochs": np.asarray(extras["film_epochs"]).tolist()}
