@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.components import notes
-from ui.frame import browser, context, url
+from ui.frame import browser, context, url, warmup
 from ui.frame.pages import VIEWS
 from ui.services import progress
 from ui.services.tasks import Pending
@@ -35,3 +35,4 @@ except Pending as p:  # long work (encoding a big dataset) the page needs: say w
     progress.wait(p.task)
 finally:  # also when a page stops early (st.stop): the URL always shows this run's choices
     url.finish(ctx)
+    warmup.first_page_done()  # app.py's warm-up waits for it: the first visitor's map comes first

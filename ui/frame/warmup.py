@@ -4,16 +4,34 @@ list the models (the registry keeps what it parsed), import torch and the engine
 so a visitor's first run and later clicks find them ready.
 
 The first page does not wait for any of it: its map draws from shipped arrays
-(ui/services/first_map.py). Nothing here calls Streamlit: a cached Streamlit call made outside a
-script run logs "missing ScriptRunContext" warnings that mean nothing to a user.
+(ui/services/first_map.py). Nor does it share the process with it: the warm-up starts once the
+first page's run has ended (explorer.py calls first_page_done) and its browser has had GRACE_S to
+fetch the map's component and files from this server. Importing torch beside that page held
+Python's lock for two seconds of its first draw (bench.browser's startup row: 5.8-6.0 s with the
+warm-up started at once, 3.6-4.3 s without, measured back to back with one core busy). With no
+visitor, it starts after ALONE_S. Nothing here calls Streamlit: a cached Streamlit call made
+outside a script run logs "missing ScriptRunContext" warnings that mean nothing to a user.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+
+GRACE_S = 2.0  # after the first page's run: its browser fetches the component, points and images now
+ALONE_S = 20.0  # no visitor yet: warm up anyway
+
+_first_page = threading.Event()
+
+
+def first_page_done() -> None:
+    """The first page's script run has ended (any page's): the warm-up may start."""
+    _first_page.set()
 
 
 def run() -> None:
+    if _first_page.wait(ALONE_S):
+        threading.Event().wait(GRACE_S)  # let the first visitor's browser fetch what its map needs
     try:
         from ui.services.models import model_entries
 
