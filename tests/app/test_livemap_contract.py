@@ -102,7 +102,7 @@ def test_every_asset_and_overlay_spec_matches_its_typedef(sent):
 
 def test_the_javascript_reads_only_arguments_the_contract_names():
     defs = typedefs()
-    known = defs["MapArgs"] | defs["SliderArgs"] | defs["GridArgs"] | defs["CommonArgs"]
+    known = defs["MapArgs"] | defs["SliderArgs"] | defs["GridArgs"] | defs["CommonArgs"] | defs["WireArgs"]
     read = set()
     for path in FRONTEND.rglob("*.js"):
         read |= set(re.findall(r"\bargs\.(\w+)", path.read_text()))
@@ -116,3 +116,37 @@ def test_the_python_side_reads_only_values_the_contract_names():
     read = set(re.findall(r"value\.get\(\"(\w+)\"", text))
     assert {"ready", "decoder_error", "decoder_scope", "decoder_id"} <= read
     assert read <= typedefs()["ComponentValue"], read - typedefs()["ComponentValue"]
+
+
+def test_every_call_travels_as_one_json_spec_that_reads_back_the_same(sent):
+    """component._spec carries each mode's arguments as one JSON string (no dict argument for
+    Streamlit to check for dataframes): exact JSON, no NaN, read back as sent."""
+    import json
+
+    calls, _ = sent
+    for key, call in calls.items():
+        args = {k: v for k, v in call.items() if k not in ("mode", "ready_known")}
+        assert json.loads(component._spec(args)) == json.loads(json.dumps(args)), key
+
+
+def test_index_html_preloads_exactly_the_map_modules_main_js_will_import():
+    """index.html's modulepreload list is the static import graph of main.js and map/map.js (the
+    map mode's widget, imported on the first render): a module added or dropped shows here."""
+    import posixpath
+
+    def imports(name: str) -> list[str]:
+        text = (FRONTEND / name).read_text()
+        found = re.findall(r'^\s*(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"|^\s*import\s+"(\.[^"]+)"', text, re.M)
+        return [posixpath.normpath(posixpath.join(posixpath.dirname(name), a or b)) for a, b in found]
+
+    seen, todo = [], ["main.js", "map/map.js"]
+    while todo:
+        name = todo.pop(0)
+        if name not in seen:
+            seen.append(name)
+            todo += imports(name)
+    assert '"./map/map.js"' in (FRONTEND / "main.js").read_text()  # the map mode's widget
+    html = (FRONTEND / "index.html").read_text()
+    preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    assert sorted(preloaded) == sorted(set(seen) - {"main.js"})
+    assert all((FRONTEND / m).is_file() for m in preloaded)

@@ -93,6 +93,13 @@ async function drain() {
   busy = false;
 }
 
+// component.py sends its arguments as one JSON string, `spec` (Streamlit would import pandas to check
+// dict arguments for dataframes), beside `mode` and `ready_known`.
+function unpack(args) {
+  const spec = typeof args.spec === "string" ? JSON.parse(args.spec) : {};
+  return {...spec, mode: args.mode, ready_known: args.ready_known};
+}
+
 onRender((msg) => {
   applyTheme(msg.theme);
   const missing = missingFeatures();
@@ -104,7 +111,7 @@ onRender((msg) => {
     }
     return;
   }
-  queued = msg.args; // only the newest arguments matter: each update diffs against the last applied
+  queued = unpack(msg.args); // only the newest arguments matter: each update diffs against the last applied
   drain();
 });
 

@@ -150,7 +150,18 @@
 /** @typedef {PolylineOverlay|MarkersOverlay|EllipsesOverlay|CircleOverlay|RasterOverlay} Overlay */
 
 /**
- * What every mode receives besides its own fields (component.py _mount).
+ * What Streamlit delivers (component.py _mount): the mode, the handshake flag and the rest as one
+ * JSON string, which main.js unpacks into CommonArgs plus the mode's own fields.
+ * @typedef {Object} WireArgs
+ * @property {string} mode
+ * @property {boolean} ready_known
+ * @property {string} spec  JSON of {assets, ...the mode's fields} (component.py _spec)
+ */
+
+/**
+ * What every mode receives besides its own fields (component.py _mount). On the wire, a mode's
+ * own fields and `assets` travel as one JSON string, `spec` (component.py _spec); main.js unpacks
+ * it, so every widget sees the object these typedefs describe.
  * @typedef {Object} CommonArgs
  * @property {string} mode          "map" | "sliders" | "grid"
  * @property {boolean} ready_known  the page already saw this component's handshake
