@@ -57,14 +57,25 @@ def data_root() -> str | None:
     return os.environ.get("VAE_EXPLORER_DATA_ROOT") or None
 
 
+def uploads_dir() -> Path:
+    """Where the Train page extracts a browser's zip of images (vae_core.data.archive): a folder of
+    the app's cache, the second allow-listed root."""
+    return cache_dir("uploads")
+
+
 def allowed_folder(path: str) -> Path | None:
-    """`path` resolved (links followed) when it is a folder inside DATA_ROOT, else None: the app
-    reads an image folder only under the allow-listed root, whatever a checkpoint's header says."""
-    root = data_root()
-    if not root or not path:
+    """`path` resolved (links followed) when it is a folder inside DATA_ROOT or inside the uploads
+    folder, else None: the app reads an image folder only under an allow-listed root, whatever a
+    checkpoint's header or a link says."""
+    if not path:
         return None
-    try:
-        root, target = Path(root).resolve(), Path(path).resolve()
-        return target if target.is_relative_to(root) and target != root and target.is_dir() else None
-    except (OSError, ValueError, RuntimeError):  # unreadable, a NUL byte, a link loop
-        return None
+    for root in (data_root(), uploads_dir()):
+        if not root:
+            continue
+        try:
+            root, target = Path(root).resolve(), Path(path).resolve()
+            if target.is_relative_to(root) and target != root and target.is_dir():
+                return target
+        except (OSError, ValueError, RuntimeError):  # unreadable, a NUL byte, a link loop
+            continue
+    return None

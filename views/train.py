@@ -39,6 +39,22 @@ devices = (
     + (["mps"] if torch.backends.mps.is_available() else [])
 )
 
+upload = st.file_uploader(
+    "Train on your own images: a zip of them (one folder per class, or just images)",
+    type=["zip"],
+    key="tr_zip",
+    help="Extracted safely into the app's uploads folder, then offered under Dataset like a folder of the data root.",
+)
+if upload is not None and st.session_state.get("_tr_zip_done") != upload.file_id:  # once per upload
+    try:
+        made, line = data.extract_upload(upload.name, upload.getvalue())
+        st.session_state["tr_data"] = made  # chosen in the form below
+        st.session_state["_tr_zip_line"] = line
+    except ValueError as e:  # ArchiveRefused: one line with the bound it broke
+        st.session_state["_tr_zip_line"] = f"error: {e}"
+    st.session_state["_tr_zip_done"] = upload.file_id
+if (line := st.session_state.get("_tr_zip_line")) and upload is not None:
+    (st.error if line.startswith("error: ") else st.success)(line.removeprefix("error: "))
 names = [n for n in DATASETS if is_available(n, settings.data_root())] + data.folders()  # folders: allow-listed
 SIZES = {"auto": "from the images", 28: "28 px", 32: "32 px", 64: "64 px"}
 COLOURS = {"auto": "from the images", 1: "grey", 3: "colour"}
@@ -108,8 +124,9 @@ with st.form("train_form", enter_to_submit=False):  # Enter in a number box must
     submitted = st.form_submit_button("Start training", type="primary")
 if not data.folders():
     st.caption(
-        "Image folders: start the app with VAE_EXPLORER_DATA_ROOT set to a folder of them (one sub-folder per "
-        "dataset, ImageFolder layout) and they are offered here; a path typed in a browser is never read."
+        "Image folders: upload a zip of images above, or start the app with VAE_EXPLORER_DATA_ROOT set to a folder "
+        "of them (one sub-folder per dataset, ImageFolder layout) and they are offered here; a path typed in a "
+        "browser is never read."
     )
 
 missing = [n for n in DATASETS if n not in names]

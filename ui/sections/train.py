@@ -72,6 +72,16 @@ def file_word(dataset: str) -> str:
     return word or "images"
 
 
+def film_data(job: dict) -> str | None:
+    """The app's name for the data of a job's film: a named dataset as it is, an image folder at
+    its model's form while it is still allow-listed (settings.allowed_folder), else None."""
+    if not job["dataset"].startswith(catalog.FOLDER_PREFIX):
+        return job["dataset"]
+    from ui.services import data
+
+    return data.folder_key(job["dataset"], job["image_shape"])
+
+
 def owner() -> str:
     """This browser's opaque id: the jobs it starts are its own to cancel, across refreshes."""
     return browser.identity()
@@ -182,14 +192,17 @@ def detail(manager, job: dict) -> None:
         c1.plotly_chart(figures.loss_curves(job["history"]), key="tr_curves")
         with c2:
             codes = job["film_codes"]
-            if codes is not None:
+            shown = film_data(job)
+            if codes is not None and shown is None:
+                st.caption(f"No film: {catalog.title(job['dataset'])} is no longer an image folder this app may read.")
+            elif codes is not None:
                 film_key = f"job{job['id']}:{len(job['film_epochs'])}"
                 stem = Path(job["saved"] or job["out"]).stem
                 epochs, history = job["film_epochs"], job["history"]
                 download = "later" if job["state"] in ("queued", "running") else "cached"
                 film.show(
                     film_key,
-                    job["dataset"],
+                    shown,
                     codes.float().numpy(),
                     epochs,
                     history,

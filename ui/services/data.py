@@ -37,14 +37,15 @@ TORCHVISION_DIRS = ("MNIST", "FashionMNIST")  # the named datasets' raw files, n
 
 
 def folders() -> list[str]:
-    """The image folders directly under the allow-listed root ($VAE_EXPLORER_DATA_ROOT) as data
-    names ("folder:/abs/path"), sorted, hidden ones and torchvision's dataset folders left out;
-    [] without a root. Nothing is decoded here (a folder is read when a job trains on it)."""
-    root = settings.data_root()
-    try:
-        children = sorted(Path(root).iterdir()) if root else []
-    except OSError:
-        return []
+    """The image folders directly under the allow-listed roots ($VAE_EXPLORER_DATA_ROOT, then the
+    zips uploaded on the Train page) as data names ("folder:/abs/path"), sorted, hidden ones and
+    torchvision's dataset folders left out. Nothing is decoded here (a job reads its folder)."""
+    children = []
+    for root in (settings.data_root(), settings.uploads_dir()):
+        try:
+            children += sorted(Path(root).iterdir()) if root and Path(root).is_dir() else []
+        except OSError:
+            continue
     found = []
     for child in children:
         if child.name.startswith(".") or child.name in TORCHVISION_DIRS:
@@ -55,6 +56,29 @@ def folders() -> list[str]:
         if len(found) >= MAX_FOLDERS:
             break
     return found
+
+
+def extract_upload(name: str, blob: bytes) -> tuple[str, str]:
+    """A zip of images uploaded in the browser, extracted safely (vae_core.data.archive: bounded,
+    no path out of its folder, no bomb) into a new folder of the uploads root, named by its content
+    (the same zip twice is one folder): (its data name, one line saying what was extracted and
+    skipped). ArchiveRefused (a ValueError) says why a zip is refused."""
+    import hashlib
+    import io
+    import re
+
+    from vae_core.data.archive import extract_zip
+
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(name).stem).strip("-")[:40] or "upload"
+    target = settings.uploads_dir() / f"{stem}-{hashlib.sha256(blob).hexdigest()[:12]}"
+    if target.is_dir():
+        return f"{catalog.FOLDER_PREFIX}{target.resolve()}", f"{target.name} was uploaded before: using it."
+    target.parent.mkdir(parents=True, exist_ok=True)
+    done = extract_zip(io.BytesIO(blob), target)
+    skipped = f"; skipped {len(done.skipped):,}: " + ", ".join(f"{n} ({why})" for n, why in done.skipped[:3])
+    more = " …" if len(done.skipped) > 3 else ""
+    line = f"Extracted {done.files:,} images into {target.name}" + (skipped + more if done.skipped else "") + "."
+    return f"{catalog.FOLDER_PREFIX}{target.resolve()}", line
 
 
 def engine_name(key: str) -> tuple[str, dict]:

@@ -265,6 +265,7 @@ def _public(job: Job, viewer: str | None = None) -> dict:
         "kind": job.model_config.kind,
         "latent_dim": job.model_config.latent_dim,
         "beta": job.model_config.beta,
+        "image_shape": tuple(job.model_config.image_shape),  # an image folder's form: the app names its data by it
         "recipe": asdict(job.train_config),  # the training settings it was submitted with
         "device": job.device or job.train_config.device,
         "own": job.owner is not None and viewer == job.owner,
