@@ -73,3 +73,25 @@ def test_the_asset_route_serves_store_files_by_name_only(tmp_path):
     ):
         assert route.asset_path("t1", name) is None, repr(name)
     assert route.asset_path("nope", "a" * 24 + ".f32") is None
+
+
+def test_a_map_in_use_is_served_again_after_other_maps_pushed_its_images_out(monkeypatch):
+    """The route keeps MAX_SOURCES image sets; a page reusing its cached ImageSet calls
+    keep_serving every run, which registers the set again once others pushed it out (before, its
+    hovers were answered 400 for good: the colour test's image that never arrived)."""
+    from ui.livemap import publish
+
+    monkeypatch.setattr(route, "_installed", True)
+    pixels = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    mine = publish.publish_images(None, pixels, digest="ab" * 32)
+    assert route.gather(mine.prefix, ids(1))[0] == pixels[1].tobytes()
+    for k in range(route.MAX_SOURCES):
+        route.register(f"{k + 1:024x}", np.zeros((1, 2, 2), np.uint8))
+    assert route.gather(mine.prefix, ids(1))[0] is None  # pushed out
+    publish.keep_serving(mine, pixels)
+    assert route.gather(mine.prefix, ids(1))[0] == pixels[1].tobytes()
+    route.register(f"{0:024x}", np.zeros((1, 2, 2), np.uint8))  # one more: the least recently used goes
+    publish.keep_serving(mine, pixels)  # touched: now the most recently used
+    for k in range(route.MAX_SOURCES - 1):
+        route.register(f"{k + 100:024x}", np.zeros((1, 2, 2), np.uint8))
+    assert route.gather(mine.prefix, ids(1))[0] == pixels[1].tobytes()  # kept: it was used last

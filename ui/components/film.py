@@ -107,6 +107,7 @@ def show(
     event = None
     if settings.live_map():
         points, images, film, axis_labels = _publish(film_key, dataset, codes, tuple(epochs), history)
+        lm.keep_serving(images, data.film_arrays(dataset, codes.shape[1])[0])
         event = lm.latent_map(
             points, map_assets.store(), key=key, images=images, film=film, axis_labels=axis_labels, height=height
         )

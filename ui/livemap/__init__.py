@@ -34,6 +34,7 @@ from .component import (
 from .decoder_failures import decoder_note, decoder_unavailable
 from .overlays import Circle, Ellipses, Markers, Points, Polyline, Raster
 from .publish import (
+    keep_serving,
     publish_decoder,
     publish_film,
     publish_images,
@@ -71,6 +72,7 @@ __all__ = [
     "latent_map",
     "publish_decoder",
     "publish_film",
+    "keep_serving",
     "publish_images",
     "publish_mlp_decoder",
     "publish_onnx_decoder",

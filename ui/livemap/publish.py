@@ -109,6 +109,15 @@ def publish_images(store: AssetStore, images, chunk: int = IMAGE_CHUNK, digest: 
     return ImageSet(prefix, n, h, w, chunk, channels=c)
 
 
+def keep_serving(image_set: ImageSet | None, images) -> None:
+    """A page that reuses a cached ImageSet calls this on every run: the route keeps only its
+    MAX_SOURCES most recently used image sets, so one that other maps pushed out (the server's
+    other sessions, a film, another dataset) is registered again before the browser asks for it —
+    a map whose set was gone answered every hover with 400 and never showed an image."""
+    if image_set is not None and image_set.route is not None and not route.touch(image_set.prefix):
+        route.register(image_set.prefix, to_uint8_images(images))
+
+
 def decoder_layers(model) -> tuple[list, str]:
     """The decoder's Linear layers and its activation, checked to be the MLP the browser can run."""
     from torch import nn

@@ -57,6 +57,15 @@ def register(digest: str, images: np.ndarray) -> None:
             _sources.popitem(last=False)
 
 
+def touch(digest: str) -> bool:
+    """Whether `digest` is being served; marks it used now (the least recently used go first)."""
+    with _lock:
+        if digest not in _sources:
+            return False
+        _sources.move_to_end(digest)
+        return True
+
+
 def serve_folder(tag: str, folder) -> str:
     """Serve the asset store `folder` under `tag`; the URL of its files, relative to the component's page."""
     _folders[tag] = folder

@@ -130,6 +130,7 @@ def publish(ref: ModelRef, proj, decode: bool = True) -> MapAssets:
     cache = _cache()
     points = _points(cache, ref, proj.method, tuple(sorted(proj.params.items())), proj.embedding)
     images = _images(cache, ref.data)
+    lm.keep_serving(images, data.map_arrays(ref.data)[0] if images is not None else None)
     lift = lm.Lift.from_projection(proj) if decode else None
     decoder, note = browser_decoder(ref) if lift is not None else (None, "")
     return MapAssets(points, images, decoder, lift if decoder is not None else None, note)
