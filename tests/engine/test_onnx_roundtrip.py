@@ -194,3 +194,29 @@ def test_sample_quality_takes_an_onnx_model(exported):
     a, b = sample_quality(ours, classifier, z), sample_quality(theirs, classifier, z)
     assert a.n == b.n == 200 and a.class_shares == b.class_shares
     assert b.mean_confidence == pytest.approx(a.mean_confidence, abs=1e-5)
+
+
+def test_a_decoder_exported_in_its_own_process_decodes_as_torch_does(tmp_path):
+    """decoder_bytes_apart (what the app sends a browser for a conv decoder) runs the exporter in a
+    fresh process, whose tracing state no thread of the server shares; its graph decodes as the
+    checkpoint does. A file that is not a checkpoint is one line, not a traceback."""
+    import numpy as np
+    import onnxruntime as ort
+
+    from vae_core.io.onnx_export import decoder_bytes_apart
+    from vae_core.model.config import ModelConfig
+    from vae_core.model.conv import ConvVAE
+
+    cfg = ModelConfig(arch="conv", latent_dim=3, hidden=(16,), conv_channels=(4, 8), image_shape=(3, 16, 16))
+    model = ConvVAE(cfg, generator=torch.Generator().manual_seed(0)).eval()
+    path = tmp_path / "tiny-conv.safetensors"
+    vae_core.save_checkpoint(model, path, {"dataset": "digits"})
+    graph = decoder_bytes_apart(path)
+    z = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
+    got = ort.InferenceSession(graph).run(None, {"z": z.numpy()})[0]
+    with torch.inference_mode():
+        want = model.decode_logits(z).numpy()
+    assert np.allclose(got, want, atol=1e-4)
+    (tmp_path / "bad.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="could not be exported to ONNX"):
+        decoder_bytes_apart(tmp_path / "bad.safetensors")

@@ -88,7 +88,7 @@ def _decoder(cache: str, ref: ModelRef) -> tuple[lm.DecoderAsset | None, str]:
         model = load_model(ref)[0]
         if arch in ("mlp", "onnx"):  # bfloat16 MLP weights (torch reads them) or an ONNX model's own graph
             return lm.publish_decoder(store, model), ""
-        graph = _exported_decoder(ref, model)
+        graph = _exported_decoder(ref)
         cfg = model.config
         return lm.publish_onnx_decoder(store, graph, cfg.latent_dim, cfg.image_shape), ""
     except (lm.AssetError, CheckpointError, OSError, ValueError) as e:
@@ -104,17 +104,17 @@ def _arch(path: str) -> str:
     return str(read_meta(Path(path)).get("model_config", {}).get("arch", "mlp"))
 
 
-def _exported_decoder(ref: ModelRef, model) -> bytes:
+def _exported_decoder(ref: ModelRef) -> bytes:
     """Our non-MLP decoder as ONNX bytes: exported once per checkpoint content (a few seconds of
-    torch.onnx.export), then read from the app's cache."""
+    torch.onnx.export, in a process of its own), then read from the app's cache."""
     from vae_core.io.atomic import atomic_write
-    from vae_core.io.onnx_export import decoder_bytes
+    from vae_core.io.onnx_export import decoder_bytes_apart
     from vae_core.io.projection_cache import file_digest
 
     path = settings.cache_dir("decoders") / f"{file_digest(ref.path)[:32]}.onnx"
     if path.is_file() and 0 < path.stat().st_size <= MAX_BROWSER_GRAPH_BYTES:
         return path.read_bytes()
-    graph = decoder_bytes(model)
+    graph = decoder_bytes_apart(ref.path)  # its own process: the exporter's tracing state is process-wide
     atomic_write(path, lambda f: f.write(graph), durable=False)  # a cache: a lost file is exported again
     return graph
 

@@ -127,6 +127,32 @@ def decoder_bytes(model) -> bytes:
     return graph_bytes(_Decoder(model), z, [DECODER_INPUT], [DECODER_OUTPUT])
 
 
+APART_TIMEOUT_S = 600  # an export in its own process: a few seconds here, bounded
+
+
+def decoder_bytes_apart(checkpoint, timeout_s: float = APART_TIMEOUT_S) -> bytes:
+    """decoder_bytes of a checkpoint, computed in a fresh Python process. torch.onnx.export traces
+    under a FakeTensorMode whose state other threads' torch calls see: a page computing beside an
+    export in the same server failed with "fake_mode.in_kernel_invocation must be False". The app
+    exports for browsers this way; ValueError with one line when it fails or runs out of time."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]  # the folder holding vae_core/
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "decoder.onnx"
+        cmd = [sys.executable, "-m", "vae_core.io.onnx_export", str(checkpoint), str(out)]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+        try:
+            done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise ValueError(f"exporting the decoder to ONNX took over {timeout_s:.0f} s.") from None
+        if done.returncode != 0 or not out.is_file():
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1][:300]
+            raise ValueError(f"the decoder could not be exported to ONNX ({last}).")
+        return out.read_bytes()
+
+
 def export_onnx(model, meta: dict, out_dir, name: str | None = None, verify=None) -> Path:
     """Write `model` as the ONNX model folder `out_dir`; `verify(tmp_folder)` runs before it is
     renamed into place (raise to abandon it). An existing model folder there is replaced; any
@@ -184,3 +210,11 @@ def _replace(tmp: Path, out: Path) -> None:
         os.replace(old, out)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+if __name__ == "__main__":  # python -m vae_core.io.onnx_export CHECKPOINT OUT: decoder_bytes_apart's worker
+    import sys
+
+    from .checkpoint import load_checkpoint
+
+    Path(sys.argv[2]).write_bytes(decoder_bytes(load_checkpoint(sys.argv[1])[0]))
