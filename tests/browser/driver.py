@@ -98,9 +98,16 @@ def goto(pg, nav: str):
 def choose(pg, label: str, option: str | re.Pattern, scope=None):
     """Pick the option whose text matches `option` (text: starts with it) in the selectbox
     labelled `label`, as a user does: open the list, click the option."""
+    from playwright.sync_api import TimeoutError
+
     scope = scope or pg
     pattern = option if isinstance(option, re.Pattern) else re.compile("^" + re.escape(option))
-    scope.get_by_role("combobox", name=label, exact=True).click()
+    box = scope.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    try:
+        pg.get_by_role("listbox").wait_for(timeout=3000)
+    except TimeoutError:  # after a download, headless Chromium's first click only focuses the box
+        box.press("ArrowDown")  # a focused select opens on ArrowDown, as for a keyboard user
     pg.get_by_role("option", name=pattern).first.click()
     pg.get_by_role("listbox").wait_for(state="hidden", timeout=WAIT_MS)  # its popover would eat the next click
 
@@ -163,11 +170,23 @@ READ_CANVAS = f"([sel, scale]) => ({PIXELS})(sel, scale)"
 
 
 def wait_map(pg, nth: int = 0, frame_title: str = LIVEMAP):
-    """The nth live map's frame, once it has drawn (its points, its sliders' image)."""
-    el = pg.locator(frame_title).nth(nth)
-    el.wait_for(timeout=WAIT_MS)
-    frame = el.element_handle().content_frame()
-    frame.wait_for_selector("body[data-drawn='1']", timeout=WAIT_MS)
+    """The nth live map's frame, once it has drawn (its points, its sliders' image). A rerun may
+    replace the iframe while we wait (a model just picked: the old model's map makes way for the
+    new one's); then the wait follows the iframe that is there now, until WAIT_MS in all."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        el = pg.locator(frame_title).nth(nth)
+        el.wait_for(timeout=WAIT_MS)
+        frame = el.element_handle().content_frame()
+        left = max(1.0, deadline - time.monotonic()) * 1000
+        try:
+            frame.wait_for_selector("body[data-drawn='1']", timeout=left)
+            break
+        except Error as e:
+            if "detached" not in str(e) or time.monotonic() > deadline:
+                raise
     settle(pg)
     return frame
 

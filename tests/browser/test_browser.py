@@ -66,8 +66,10 @@ def start_tiny_job(pg, epochs: int = 3):
     """A tiny job (8x8 digits, z = 2): tests wait for states, never for a speed."""
     from driver import choose
 
+    from vae_core.data import catalog
+
     goto(pg, "Train")
-    choose(pg, "Dataset", "digits")
+    choose(pg, "Dataset", catalog.title("digits"))  # the list shows datasets by their titles
     pg.get_by_label("Latent size", exact=True).fill("2")
     pg.get_by_label("Epochs", exact=True).fill(str(epochs))
     pg.get_by_role("button", name="Start training").click()

@@ -63,16 +63,7 @@ def upload_png() -> bytes:
     return buf.getvalue()
 
 
-# The 800 px case is skipped, and said so: after other browser tests in one run, its hover image
-# never arrives on the colour server (it passes alone, with the 1400 px case before it); the
-# cause is open (closing note of round three). The 1400 px case checks the colour hover.
-@pytest.mark.parametrize(
-    "px",
-    [
-        1400,
-        pytest.param(800, marks=pytest.mark.skip(reason="hover image never arrives after other browser tests; open")),
-    ],
-)
+@pytest.mark.parametrize("px", [1400, 800])
 def test_a_colour_conv_model_in_the_browser(chromium, colour_server, px):
     ctx = chromium.new_context(viewport={"width": 1400, "height": 1800})
     try:

@@ -8,6 +8,8 @@ from PIL import Image
 from playwright.sync_api import expect
 from test_browser import start_tiny_job
 
+from vae_core.data import catalog
+
 
 def test_a_refresh_keeps_the_job_its_owners_and_the_form_as_it_was(new_page):
     pg = new_page()
@@ -23,7 +25,7 @@ def test_a_refresh_keeps_the_job_its_owners_and_the_form_as_it_was(new_page):
     assert pg.get_by_text("Started in another browser", exact=False).count() == 0
     expect(pg.get_by_label("Latent size", exact=True)).to_have_value("2", timeout=WAIT_MS)  # the form as submitted
     expect(pg.get_by_label("Epochs", exact=True)).to_have_value("10000")
-    expect(pg.get_by_role("combobox", name="Dataset")).to_have_value("digits")
+    expect(pg.get_by_role("combobox", name="Dataset")).to_have_value(catalog.title("digits"))  # shown by its title
     no_exception(pg)
     shots(pg, "jobs-after-refresh")
 
@@ -49,6 +51,10 @@ def test_your_models_are_renamed_and_deleted_and_the_film_downloads_as_a_gif(new
     film = Image.open(info.value.path())
     assert film.format == "GIF" and film.n_frames == 3  # epochs 0, 1 and 2
     assert info.value.suggested_filename == name.replace(".safetensors", "-film.gif")
+    # "Saved" shows before the whole page reruns to list the new model (the jobs fragment asks for
+    # it): a list opened before that rerun would close under the click. Wait until it lists it.
+    expect(pg.get_by_role("combobox", name="Your model")).to_have_value(name, timeout=WAIT_MS)
+    settle(pg)
 
     choose(pg, "Your model", name)
     pg.get_by_role("combobox", name="Your model").click()  # only this browser's folder is offered

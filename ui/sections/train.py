@@ -1,8 +1,9 @@
 """The Train page's view of the server's jobs: every session sees all of them (queued, running,
 done, failed, cancelled, with their models); only the browser that started a job may cancel it,
 also after a refresh (its owner is the browser's id, ui/frame/browser.py, not the websocket
-session), and a refreshed form shows what that browser last submitted. Drawn in a fragment that
-polls the job manager once a second."""
+session), and a refreshed form shows what that browser last submitted. While a job is queued or
+running, drawn in a fragment that polls the job manager once a second; otherwise drawn once per
+run (a job another browser starts then shows at this page's next run)."""
 
 from __future__ import annotations
 
@@ -216,8 +217,27 @@ def detail(manager, job: dict) -> None:
                 )
 
 
-@st.fragment(run_every=1.0)
+LIVE = ("queued", "running")  # states a job view follows second by second
+
+
 def jobs_view(manager) -> None:
+    """The server's jobs: redrawn every second while one is queued or running (its progress, its
+    film growing), drawn once otherwise. A list redrawn every second for nothing closed any
+    drop-down a user had open on the page within a second (seen in Chromium: "Your model")."""
+    if any(j["state"] in LIVE for j in manager.jobs()):
+        _live_jobs(manager)
+    else:
+        _jobs(manager)
+
+
+@st.fragment(run_every=1.0)
+def _live_jobs(manager) -> None:
+    if not any(j["state"] in LIVE for j in manager.jobs()):
+        st.rerun()  # the last job has ended: the whole page once more, which draws the list still
+    _jobs(manager)
+
+
+def _jobs(manager) -> None:
     jobs = manager.jobs(viewer=owner())
     probe.record(jobs_seen=[(j["id"], j["state"], j["own"]) for j in jobs])
     if not jobs:
