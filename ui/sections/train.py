@@ -224,29 +224,34 @@ def jobs_view(manager) -> None:
     """The server's jobs: redrawn every second while one is queued or running (its progress, its
     film growing), drawn once otherwise. A list redrawn every second for nothing closed any
     drop-down a user had open on the page within a second (seen in Chromium: "Your model")."""
-    if any(j["state"] in LIVE for j in manager.jobs()):
+    jobs = manager.jobs(viewer=owner())
+    st.session_state["_tr_saved_seen"] = _saved(jobs)  # a whole run lists every saved model itself
+    if any(j["state"] in LIVE for j in jobs):
         _live_jobs(manager)
     else:
-        _jobs(manager)
+        _jobs(manager, jobs)
+
+
+def _saved(jobs: list[dict]) -> set[int]:
+    return {j["id"] for j in jobs if j["saved"]}
 
 
 @st.fragment(run_every=1.0)
 def _live_jobs(manager) -> None:
-    if not any(j["state"] in LIVE for j in manager.jobs()):
-        st.rerun()  # the last job has ended: the whole page once more, which draws the list still
-    _jobs(manager)
-
-
-def _jobs(manager) -> None:
     jobs = manager.jobs(viewer=owner())
+    if not any(j["state"] in LIVE for j in jobs) or _saved(jobs) - st.session_state["_tr_saved_seen"]:
+        # the last job has ended, or a model was just written: the whole page runs once more, so
+        # the model picker and "Your models" list it (a fragment cannot redraw them) and the jobs
+        # are drawn still — one rerun, not one for each reason
+        st.rerun()
+    _jobs(manager, jobs)
+
+
+def _jobs(manager, jobs: list[dict]) -> None:
     probe.record(jobs_seen=[(j["id"], j["state"], j["own"]) for j in jobs])
     if not jobs:
         st.info("No training job on this server yet. Choose settings above and press **Start training**.")
         return
-    saved = {j["id"] for j in jobs if j["saved"]}
-    if saved - st.session_state.setdefault("_tr_saved_seen", saved):  # a model was just written: the
-        st.session_state["_tr_saved_seen"] = saved  # whole page runs again, so the model picker and
-        st.rerun()  # "Your models" list it (this fragment alone cannot redraw them)
     st.subheader(f"Jobs on this server ({len(jobs)})")
     table(jobs)
     by_id = {j["id"]: j for j in jobs}
