@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def serving_app(tmp_path_factory, **env):
+    """`streamlit run app.py` with a models folder and a cache of its own (and `env` on top): its
+    URL while the block runs; terminated after it."""
+    env = {
+        "VAE_EXPLORER_USER_MODELS": str(tmp_path_factory.mktemp("user_models")),
+        "VAE_EXPLORER_CACHE": str(tmp_path_factory.mktemp("cache")),
+        **env,
+    }
+    proc, url = start_server("app.py", env, tmp_path_factory.mktemp("log") / "streamlit.log")
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def start_server(script: str, env: dict, log_path: Path, timeout_s: float = 180):
@@ -108,8 +126,31 @@ def choose(pg, label: str, option: str | re.Pattern, scope=None):
         pg.get_by_role("listbox").wait_for(timeout=3000)
     except TimeoutError:  # after a download, headless Chromium's first click only focuses the box
         box.press("ArrowDown")  # a focused select opens on ArrowDown, as for a keyboard user
-    pg.get_by_role("option", name=pattern).first.click()
+    try:
+        pg.get_by_role("option", name=pattern).first.click(timeout=10_000)
+    except TimeoutError:
+        if not isinstance(option, str):
+            raise
+        # a select near the bottom of a long page can open its list below the viewport, where no
+        # pointer reaches: choose as a keyboard user does (type to filter, Enter takes the first)
+        pg.keyboard.type(option)
+        pg.keyboard.press("Enter")
     pg.get_by_role("listbox").wait_for(state="hidden", timeout=WAIT_MS)  # its popover would eat the next click
+
+
+def choose_typed(pg, label: str, text: str):
+    """Pick the option whose text starts with `text` in the selectbox `label` as a keyboard user
+    does: type it, Enter. (A list near the bottom of a long page can open below the viewport,
+    where a pointer cannot reach its options.)"""
+    from playwright.sync_api import expect
+
+    box = pg.get_by_role("combobox", name=label, exact=True)
+    box.focus()
+    pg.keyboard.type(text)
+    pg.get_by_role("option", name=re.compile("^" + re.escape(text))).first.wait_for(state="attached", timeout=WAIT_MS)
+    pg.keyboard.press("Enter")
+    expect(box).to_have_value(text, timeout=WAIT_MS)
+    settle(pg)
 
 
 def pick_model(pg, stem: str):

@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 import pytest
-from driver import LIVEMAP, WAIT_MS, settle, shot, start_server
+from driver import LIVEMAP, WAIT_MS, serving_app, settle, shot
 from support import ROOT
 
 N = int(os.environ.get("BIG_MAP_POINTS", "250000"))
@@ -22,15 +22,8 @@ LINK_DATA = f"synthetic:{N}"
 
 @pytest.fixture(scope="module")
 def big_server(tmp_path_factory):
-    env = {
-        "VAE_EXPLORER_USER_MODELS": str(tmp_path_factory.mktemp("user_models")),
-        "VAE_EXPLORER_CACHE": str(tmp_path_factory.mktemp("cache")),
-        "VAE_EXPLORER_SYNTHETIC": str(N),
-    }
-    proc, url = start_server("app.py", env, tmp_path_factory.mktemp("log") / "streamlit.log")
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with serving_app(tmp_path_factory, VAE_EXPLORER_SYNTHETIC=str(N)) as url:
+        yield url
 
 
 def open_big(browser, url, init_script=None, link=f"/?data={LINK_DATA}"):
@@ -211,14 +204,8 @@ SHAPES_MODEL = ROOT / "checkpoints" / "shapes-vae-z10.safetensors"
 def shapes_server(tmp_path_factory):
     """The app with its shipped models and an empty cache: the shapes sprites are generated on
     first use (a few seconds), their codes are the shipped ones."""
-    env = {
-        "VAE_EXPLORER_USER_MODELS": str(tmp_path_factory.mktemp("user_models")),
-        "VAE_EXPLORER_CACHE": str(tmp_path_factory.mktemp("cache")),
-    }
-    proc, url = start_server("app.py", env, tmp_path_factory.mktemp("log") / "streamlit.log")
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with serving_app(tmp_path_factory) as url:
+        yield url
 
 
 def test_the_shipped_shapes_model_draws_all_663552_sprites_hovers_box_selects_and_exports(chromium, shapes_server):
