@@ -55,7 +55,8 @@ if upload is not None and st.session_state.get("_tr_zip_done") != upload.file_id
     st.session_state["_tr_zip_done"] = upload.file_id
 if (line := st.session_state.get("_tr_zip_line")) and upload is not None:
     (st.error if line.startswith("error: ") else st.success)(line.removeprefix("error: "))
-names = [n for n in DATASETS if is_available(n, settings.data_root())] + data.folders()  # folders: allow-listed
+folders = data.folders()  # allow-listed: the data root's sub-folders and the uploaded zips
+names = [n for n in DATASETS if is_available(n, settings.data_root())] + folders
 SIZES = {"auto": "from the images", 28: "28 px", 32: "32 px", 64: "64 px"}
 COLOURS = {"auto": "from the images", 1: "grey", 3: "colour"}
 NETWORKS = {"auto": "auto (conv unless 28×28 grey)", "mlp": "MLP", "conv": "conv"}
@@ -122,7 +123,7 @@ with st.form("train_form", enter_to_submit=False):  # Enter in a number box must
             "Colour (folders)", list(COLOURS), format_func=COLOURS.get, key="tr_colour", persist_state=KEEP
         )
     submitted = st.form_submit_button("Start training", type="primary")
-if not data.folders():
+if not folders:
     st.caption(
         "Image folders: upload a zip of images above, or start the app with VAE_EXPLORER_DATA_ROOT set to a folder "
         "of them (one sub-folder per dataset, ImageFolder layout) and they are offered here; a path typed in a "

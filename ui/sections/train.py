@@ -7,7 +7,6 @@ run (a job another browser starts then shows at this page's next run)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -69,8 +68,9 @@ def file_word(dataset: str) -> str:
     """The dataset in a model file's name: its name, a folder by its own name in safe characters."""
     if not dataset.startswith(catalog.FOLDER_PREFIX):
         return dataset
-    word = re.sub(r"[^A-Za-z0-9_-]+", "-", catalog.title(dataset)).strip("-")[:40]
-    return word or "images"
+    from ui.services import data
+
+    return data.slug(catalog.title(dataset)) or "images"
 
 
 def film_data(job: dict) -> str | None:

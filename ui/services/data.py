@@ -58,6 +58,13 @@ def folders() -> list[str]:
     return found
 
 
+def slug(text: str, most: int = 40) -> str:
+    """`text` in file-name-safe characters (letters, digits, _ and -), at most `most` of them."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:most]
+
+
 def extract_upload(name: str, blob: bytes) -> tuple[str, str]:
     """A zip of images uploaded in the browser, extracted safely (vae_core.data.archive: bounded,
     no path out of its folder, no bomb) into a new folder of the uploads root, named by its content
@@ -65,11 +72,10 @@ def extract_upload(name: str, blob: bytes) -> tuple[str, str]:
     skipped). ArchiveRefused (a ValueError) says why a zip is refused."""
     import hashlib
     import io
-    import re
 
     from vae_core.data.archive import extract_zip
 
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(name).stem).strip("-")[:40] or "upload"
+    stem = slug(Path(name).stem) or "upload"
     target = settings.uploads_dir() / f"{stem}-{hashlib.sha256(blob).hexdigest()[:12]}"
     if target.is_dir():
         return f"{catalog.FOLDER_PREFIX}{target.resolve()}", f"{target.name} was uploaded before: using it."
