@@ -62,8 +62,12 @@ def test_map_overlays_draw(new_page):
     shot(pg, "1b-latent_map_overlays")
 
 
-def start_tiny_job(pg, epochs: int = 3):
-    """A tiny job (8x8 digits, z = 2): tests wait for states, never for a speed."""
+SAVED = re.compile(r"^Saved vae-z2-digits-.*\.safetensors\.$")
+
+
+def start_tiny_job(pg, epochs: int = 3) -> list[str]:
+    """A tiny job (8x8 digits, z = 2): tests wait for states, never for a speed. Returns the
+    "Saved ..." lines the page showed before the click (another test's job, shown to every browser)."""
     from driver import choose
 
     from vae_core.data import catalog
@@ -72,16 +76,30 @@ def start_tiny_job(pg, epochs: int = 3):
     choose(pg, "Dataset", catalog.title("digits"))  # the list shows datasets by their titles
     pg.get_by_label("Latent size", exact=True).fill("2")
     pg.get_by_label("Epochs", exact=True).fill(str(epochs))
+    before = pg.get_by_text(SAVED).all_inner_texts()
     pg.get_by_role("button", name="Start training").click()
+    return before
+
+
+def saved_name(pg, before: list[str]) -> str:
+    """The model file this page's job saved: a "Saved ..." line not on the page before its start.
+    (Until the click's rerun draws the new job, the page still shows the newest job on the
+    server, which may be another test's, saved minutes ago.)"""
+    pg.wait_for_function(
+        """([pattern, before]) => [...document.querySelectorAll('[data-testid="stAlert"] p')]
+            .some(p => new RegExp(pattern).test(p.textContent) && !before.includes(p.textContent))""",
+        arg=[SAVED.pattern, before],
+        timeout=WAIT_MS,
+    )
+    texts = [t for t in pg.get_by_text(SAVED).all_inner_texts() if t not in before]
+    return texts[0][len("Saved ") : -1]
 
 
 def test_a_fresh_job_trains_plays_its_film_and_outlives_a_refresh_read_only_elsewhere(new_page):
     pg = new_page()
-    start_tiny_job(pg, epochs=3)
+    before = start_tiny_job(pg, epochs=3)
     pg.get_by_text("validation losses").first.wait_for(timeout=WAIT_MS)  # the live loss chart
-    saved = pg.get_by_text(re.compile(r"^Saved vae-z2-digits-.*\.safetensors\.$"))
-    saved.wait_for(timeout=WAIT_MS)
-    name = saved.inner_text()[len("Saved ") : -1]
+    name = saved_name(pg, before)
     frame = wait_map(pg)  # the film: the codes of 500 validation digits, epoch 0 to 3
     frame.locator("input.lm-scrub").fill("0")
     expect(frame.locator(".lm-epoch")).to_have_text("epoch 0")

@@ -6,7 +6,7 @@ import re
 from driver import WAIT_MS, choose_typed, goto, no_exception, pick_model, settle, shots
 from PIL import Image
 from playwright.sync_api import expect
-from test_browser import start_tiny_job
+from test_browser import saved_name, start_tiny_job
 
 from vae_core.data import catalog
 
@@ -41,10 +41,7 @@ def test_a_refresh_keeps_the_job_its_owners_and_the_form_as_it_was(new_page):
 
 def test_your_models_are_renamed_and_deleted_and_the_film_downloads_as_a_gif(new_page):
     pg = new_page()
-    start_tiny_job(pg, epochs=2)
-    saved = pg.get_by_text(re.compile(r"^Saved vae-z2-digits-.*\.safetensors\.$"))
-    saved.wait_for(timeout=WAIT_MS)
-    name = saved.inner_text()[len("Saved ") : -1]
+    name = saved_name(pg, start_tiny_job(pg, epochs=2))
     settle(pg)
     with pg.expect_download(timeout=WAIT_MS) as info:
         pg.get_by_role("button", name="Download the film (GIF)").click()

@@ -177,6 +177,8 @@ def _terminated(e: Terminated) -> int:
 def _train_and_save(training) -> int:
     from tqdm import tqdm
 
+    from ..training import distributed
+
     callbacks, bar = [], None
     if training.world.is_main:
         bar = tqdm(total=training.total_steps, file=sys.stderr, unit="batch")
@@ -191,6 +193,8 @@ def _train_and_save(training) -> int:
     finally:
         if bar is not None:
             bar.close()
+    if not training.cancelled:
+        distributed.finish(training.world)
     meta = training.save()
     if training.world.is_main:
         emit_json(summary(meta, training))

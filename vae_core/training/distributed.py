@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import functools
+import gc
 import os
 import sys
 import threading
@@ -195,8 +196,19 @@ def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def finish(world: World) -> None:
+    """After the last step, before rank 0's save: every rank waits until all have ended their
+    collectives, so none tears its sockets down under a peer still in one. (A rank that ran ahead
+    to its exit while rank 0 was still busy aborted once in C++, "terminate called without an
+    active exception", and torchrun then killed rank 0 before it saved.)"""
+    if world.distributed and torch.distributed.is_initialized():
+        with exchange(world):
+            torch.distributed.barrier()
+
+
 def shutdown(world: World) -> None:
     if world.distributed and torch.distributed.is_initialized():
+        gc.collect()  # DDP's reducer holds the group: let it go first, not at interpreter exit
         torch.distributed.destroy_process_group()
 
 
