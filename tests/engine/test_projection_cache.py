@@ -136,6 +136,44 @@ def test_a_corrupt_cache_file_is_removed_and_recomputed(ckpt, tmp_path, fits, ki
     assert len(fits) == 2 and shipped.read_bytes() == CORRUPT[kind]  # ... and leave it alone
 
 
+@pytest.mark.parametrize("before", ["absent", "corrupt"])
+def test_a_lookup_never_removes_a_map_a_fit_stored_while_it_read(ckpt, tmp_path, monkeypatch, before):
+    """A page looks a map up while the fit lane stores it: the page's miss must not delete the
+    new file (it did, and the page then fitted the map a second time)."""
+    cache, params = tmp_path / "cache", {"perplexity": 9.0}
+    path = cache_path(ckpt, "d|seed=0", "tsne", params, cache)
+    cache.mkdir()
+    if before == "corrupt":
+        path.write_bytes(CORRUPT["text"])
+    good = Projection("tsne", params, CODES[:, :2].copy(), CODES, axis_labels=("a", "b"))
+    real_load, real_stat = projection.load_cached, projection.Path.stat
+    stored = []
+
+    def store_once():
+        if not stored:
+            stored.append(True)
+            projection.save_cached(path, good)  # the fit lane's atomic write lands now
+
+    def load_then_store(p, *args):
+        found = real_load(p, *args)  # what the page read: nothing usable
+        store_once()
+        return found
+
+    def stat_then_store(self, *args, **kwargs):  # the page finds no file; the fit stores it right after
+        try:
+            return real_stat(self, *args, **kwargs)
+        except FileNotFoundError:
+            if self == path:
+                store_once()
+            raise
+
+    monkeypatch.setattr(projection, "load_cached", load_then_store)
+    monkeypatch.setattr(projection.Path, "stat", stat_then_store)
+    assert projection.lookup(CODES, "tsne", params, ckpt, "d", cache_dir=cache) is None  # the page's miss
+    monkeypatch.undo()
+    assert stored and real_load(path, CODES, "tsne", params) is not None  # the fit's map is still there
+
+
 def test_cache_keys_follow_library_versions(ckpt, monkeypatch):
     params = {"perplexity": 30.0}
     now = cache_path(ckpt, "d", "tsne", params).name

@@ -156,14 +156,31 @@ def lookup(codes, method: str, params: dict | None, checkpoint, data_key: str = 
     for folder in folders:
         for key in keys:
             path = cache_path(checkpoint, key, method, params, folder)
-            found = load_cached(path, codes, method, params)
+            read = _identity(path)
+            found = load_cached(path, codes, method, params) if read else None
             if found is not None:
                 if folder is not None:
                     touch(path)
                 return found
-            if folder is not None and path != cache_path(checkpoint, key, method, params):
-                path.unlink(missing_ok=True)  # absent, or ours and unusable: to be recomputed
+            if read and folder is not None and path != cache_path(checkpoint, key, method, params):
+                _remove_if_same(path, read)  # ours and unusable: to be recomputed
     return None
+
+
+def _identity(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def _remove_if_same(path: Path, read: tuple) -> None:
+    """Remove the unusable file that was read, never one a fit wrote over it meanwhile (a page's
+    lookup that found nothing once deleted the map a background fit had just stored, and the
+    next run fitted it again in the page)."""
+    if _identity(path) == read:
+        path.unlink(missing_ok=True)
 
 
 def project(
