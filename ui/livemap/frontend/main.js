@@ -1,7 +1,7 @@
 // Entry: one iframe = one widget (map, sliders or grid), kept alive across reruns.
 // Every value sent back carries ready: true; the first one (unless Python already saw one) is
 // the handshake that tells the page the browser can run this, so it need not fall back.
-import {stats} from "./core/assets.js";
+import {bytes, href, stats} from "./core/assets.js";
 import {missingFeatures} from "./core/caps.js";
 import {componentReady, onRender, setComponentValue, setFrameHeight} from "./core/protocol.js";
 
@@ -100,6 +100,16 @@ function unpack(args) {
   return {...spec, mode: args.mode, ready_known: args.ready_known};
 }
 
+// A map's first files, asked for the moment its arguments arrive: its own modules are still
+// loading then (~0.15 s of a first draw here), and array() finds these requests in flight.
+function prefetch(args) {
+  if (args.mode !== "map" || !args.assets) return;
+  const decoder = args.decoder && args.decoder.kind === "mlp" ? args.decoder.weights : null;
+  for (const ref of [args.points && args.points.xy, args.points && args.points.labels, args.values, decoder]) {
+    if (ref && typeof ref.file === "string") bytes(href(args.assets, ref.file), ref.gz).catch(() => {}); // reported by array()
+  }
+}
+
 onRender((msg) => {
   applyTheme(msg.theme);
   const missing = missingFeatures();
@@ -112,6 +122,7 @@ onRender((msg) => {
     return;
   }
   queued = unpack(msg.args); // only the newest arguments matter: each update diffs against the last applied
+  if (!widget) prefetch(queued);
   drain();
 });
 
