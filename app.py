@@ -27,17 +27,4 @@ def routes():
     return route.routes()
 
 
-def skip_component_scan() -> None:
-    """At start Streamlit reads the metadata of every installed package, looking for v2 components
-    (without it the server's first answer came 0.62 -> 0.48 s after launch here, medians of 6).
-    This app uses no packaged component (its map is ui/livemap, declared in code): the scan finds
-    nothing."""
-    try:
-        from streamlit.components.v2 import manifest_scanner
-    except ImportError:  # another Streamlit layout: it scans, as before
-        return
-    manifest_scanner.scan_component_manifests = lambda *args, **kwargs: []
-
-
-skip_component_scan()
 app = st.App("explorer.py", lifespan=lifespan, routes=routes())
