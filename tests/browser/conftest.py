@@ -14,8 +14,9 @@ def pytest_collection_modifyitems(items):
     found and fixed in round three's last session: a rerun replacing the map's iframe while a test
     waited on the old one, the image route forgetting a map's images once 16 other sets came after
     them, the jobs list redrawn every second closing a drop-down, a click after a download that
-    only focused a select. One is still seen (choosing a model in "Your model" right after a job
-    saved it), so the retry stays until a whole-suite run needs none (closing note)."""
+    only focused a select, a list opened below the viewport, a test reading another test's saved
+    job. Of the last two whole-suite runs one needed three retries and the newest none: the retry
+    stays until runs need none as a rule (closing note)."""
     for item in items:
         if "/tests/browser/" in str(item.path):
             item.add_marker(pytest.mark.flaky(reruns=1))

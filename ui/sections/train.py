@@ -16,6 +16,7 @@ from ui import settings
 from ui.components import film
 from ui.frame import browser, context, probe
 from ui.render import figures
+from ui.services import data
 from vae_core.data import catalog
 from vae_core.io.registry import KIND_NAMES
 
@@ -68,8 +69,6 @@ def file_word(dataset: str) -> str:
     """The dataset in a model file's name: its name, a folder by its own name in safe characters."""
     if not dataset.startswith(catalog.FOLDER_PREFIX):
         return dataset
-    from ui.services import data
-
     return data.slug(catalog.title(dataset)) or "images"
 
 
@@ -78,8 +77,6 @@ def film_data(job: dict) -> str | None:
     its model's form while it is still allow-listed (settings.allowed_folder), else None."""
     if not job["dataset"].startswith(catalog.FOLDER_PREFIX):
         return job["dataset"]
-    from ui.services import data
-
     return data.folder_key(job["dataset"], job["image_shape"])
 
 

@@ -6,6 +6,7 @@ ship as plain arrays (ui/services/first_map.py), so the first page needs neither
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +61,6 @@ def folders() -> list[str]:
 
 def slug(text: str, most: int = 40) -> str:
     """`text` in file-name-safe characters (letters, digits, _ and -), at most `most` of them."""
-    import re
-
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:most]
 
 
