@@ -9,7 +9,8 @@ and checkpoints/first_map/<data>-train.npz (those images as uint8, their labels 
 Rerun it after retraining the default model: the codes file is named by the checkpoint's content,
 so a changed checkpoint simply falls back to encoding with torch until then.
 
-A generated dataset (`shapes`, `synthetic:N`) ships no images (the app draws them again, exactly),
+A generated dataset (`shapes`, `synthetic:N`) ships no images (the app draws them again, exactly;
+for shapes, checkpoints/first_map/shapes-train-index.npz names the rows of its training split),
 and codes of more than FLOAT16_ABOVE points are stored as float16, as the app's own code cache
 keeps them (vae_core.io.code_cache): the shapes models' 663,552 codes are 13 MB a array, not 27.
 """
@@ -28,7 +29,7 @@ import vae_core  # noqa: E402
 from ui import settings  # noqa: E402
 from ui.livemap.publish import to_uint8_images  # noqa: E402
 from ui.services import first_map  # noqa: E402
-from vae_core.data import catalog  # noqa: E402
+from vae_core.data import catalog, shapes  # noqa: E402
 from vae_core.model.estimators import encode_all  # noqa: E402
 
 FLOAT16_ABOVE = 100_000  # points: above this the codes ship as float16 (the app's cache precision)
@@ -59,6 +60,8 @@ def main(argv=None) -> int:
         data.classes,
         dtype="float16" if len(data) > FLOAT16_ABOVE else "float32",
     )
+    if args.data == "shapes":  # its map's rows, so the first page needs no torch (first_map.train_index)
+        written.append(first_map.write_index(out, args.data, data.images.index, shapes.N_IMAGES))
     print(json.dumps({str(p.relative_to(ROOT)): p.stat().st_size for p in written}))
     return 0
 

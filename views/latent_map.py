@@ -103,10 +103,13 @@ probe.record(map_selection=event.selection)
 recorded = models.film(ref.file)
 film_data = models.own_data(ctx.entry) or data_name  # the film follows the training data's val images
 if recorded is not None:
-    with st.expander("Training film: how this map formed"):
-        codes, epochs, history = recorded["codes"], recorded["epochs"], ctx.meta.get("history", [])
-        film_key = f"{ref.path}:{ref.mtime}"
-        film.show(film_key, film_data, codes, epochs, history, key=ctx.widget_key("map_film"), name=ctx.entry.stem)
+    # lazy: a closed expander runs nothing (the film's validation images need torch, which the map does not)
+    box = st.expander("Training film: how this map formed", key=ctx.widget_key("map_film_open"), on_change="rerun")
+    if box.open:
+        with box:
+            codes, epochs, history = recorded["codes"], recorded["epochs"], ctx.meta.get("history", [])
+            film_key = f"{ref.path}:{ref.mtime}"
+            film.show(film_key, film_data, codes, epochs, history, key=ctx.widget_key("map_film"), name=ctx.entry.stem)
 if linked.toggle(
     st, "3-D view", key=ctx.widget_key("map_3d_on"), name="3d", help="The codes in three dimensions (a plotly scatter)."
 ):

@@ -224,7 +224,7 @@ at = AppTest.from_file({str(ROOT / "explorer.py")!r}, default_timeout=180).run()
 assert not at.exception, at.exception
 print([o for o in at.sidebar.selectbox(key="model").options if "ONNX" in o])
 print("torch or onnxruntime before the map:", seen)
-print("torch after the first run:", "torch" in sys.modules)  # the film's arrays are read by numpy too
+print("torch after the first run:", "torch" in sys.modules)  # a closed film expander runs nothing
 from ui.frame import warmup
 print("WARM-UP STARTS", file=sys.stderr, flush=True)
 warmup.run()
@@ -242,6 +242,52 @@ print("warm:", "torch" in sys.modules)
     assert onnx and "· shipped — " in onnx[0], "the sidebar did not list the shipped ONNX examples"
     assert "warm: True" in r.stdout
     assert "ScriptRunContext" not in r.stderr.split("WARM-UP STARTS")[-1], r.stderr[-2000:]
+
+
+def test_a_link_to_the_shapes_map_draws_every_sprite_without_torch(tmp_path):
+    """The shipped shapes model's map (663,552 sprites, its codes shipped, the generated bits and
+    the browser's decoder in the cache) is drawn with numpy alone: the torch import was 1.7 s of a
+    fresh server's first run. Checked in a fresh process after a first visit filled the cache;
+    its images are the engine's (tests/engine/test_shapes.py)."""
+    import subprocess
+    import sys
+
+    from ui import settings
+    from ui.frame import url
+    from vae_core.data import shapes
+
+    shapes.load_bits()  # generated into this test's cache (2 s), as the app's first visit does
+    link = url.file_digest(settings.shipped_dir() / "shapes-vae-z10.safetensors")[: url.DIGEST]
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from streamlit.testing.v1 import AppTest
+import ui.components.maps as maps
+seen = []
+real = maps.draw
+def draw(ctx, proj, **k):
+    seen.append((len(proj.embedding), "torch" in sys.modules))
+    return real(ctx, proj, **k)
+maps.draw = draw
+at = AppTest.from_file({str(ROOT / "explorer.py")!r}, default_timeout=300)
+at.query_params["model"] = {link!r}
+at.run()
+assert not at.exception, at.exception
+print("model:", at.session_state["model"])
+print("points:", [n for n, _ in seen])
+print("torch before the map:", [t for _, t in seen])
+print("torch after the first run:", "torch" in sys.modules)
+"""
+    env = {"VAE_EXPLORER_CACHE": str(tmp_path / "cache"), "VAE_EXPLORER_USER_MODELS": str(tmp_path / "mine")}
+    env["VAE_EXPLORER_LIVEMAP"] = "1"
+    run = [sys.executable, "-c", script]
+    first = subprocess.run(run, capture_output=True, text=True, timeout=600, env={**os.environ, **env})
+    assert first.returncode == 0, first.stderr[-3000:]  # a first visit exports the conv decoder (with torch)
+    r = subprocess.run(run, capture_output=True, text=True, timeout=600, env={**os.environ, **env})  # a fresh server
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "shapes-vae-z10.safetensors" in r.stdout and "points: [663552]" in r.stdout, r.stdout + r.stderr[-2000:]
+    assert "torch before the map: [False]" in r.stdout, r.stdout
+    assert "torch after the first run: False" in r.stdout, r.stdout
 
 
 def test_a_tsne_map_fits_in_the_background_with_pca_meanwhile(digits_models, monkeypatch):

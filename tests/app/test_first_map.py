@@ -7,6 +7,7 @@ import vae_core
 from ui import settings
 from ui.livemap.publish import to_uint8_images
 from ui.services import first_map
+from vae_core.data import shapes
 from vae_core.model.estimators import encode_all
 
 
@@ -60,3 +61,18 @@ def test_the_shapes_models_ship_their_codes_of_every_training_sprite():
         for got, want in ((shipped[0][idx], mean.numpy()), (shipped[1][idx], logvar.numpy())):
             assert np.allclose(got, want, rtol=2e-3, atol=2e-3), np.abs(got - want).max()  # float16: 3 digits
     assert first_map.dataset("shapes") is None  # drawn again by the generator, never shipped as images
+    rows = first_map.train_index("shapes", shapes.N_IMAGES)  # which of them: torch's split, shipped
+    assert rows is not None and np.array_equal(rows, data.images.index)
+
+
+def test_a_damaged_or_foreign_index_file_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_EXPLORER_CHECKPOINTS", str(tmp_path))
+    out = tmp_path / "first_map"
+    out.mkdir()
+    first_map.write_index(out, "shapes", [0, 5, 9], 10)
+    assert first_map.train_index("shapes", 10).tolist() == [0, 5, 9]
+    assert first_map.train_index("shapes", 11) is None  # made for another generator size
+    np.savez(out / first_map.index_name("shapes"), mask=np.zeros(2, np.int64), rows=np.int64(10))
+    assert first_map.train_index("shapes", 10) is None
+    (out / first_map.index_name("shapes")).write_bytes(b"PK\x03\x04 torn")
+    assert first_map.train_index("shapes", 10) is None

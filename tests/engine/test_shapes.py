@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from vae_core.data import shapes
-from vae_core.data.store import BitImages, ByteImages, pack_bits
+from vae_core.data.store import BitImages, ByteImages
+from vae_core.data.views import pack_bits, unpack_bits
 
 
 def test_the_factor_grid_is_dsprites():
@@ -163,3 +164,29 @@ def test_a_uint8_view_makes_only_the_rows_asked_for_and_matches_the_floats():
         np.asarray(view)
     assert store.uint8_view().shape == store.shape  # every store kind has one
     assert np.array_equal(ByteImages(expected, (1, 8, 16)).uint8_view()[[2]], expected[[2]])
+
+
+def test_numpy_alone_unpacks_what_the_torch_store_expands():
+    """The app's first page reads bits with numpy (vae_core.data.views); the engine expands them
+    with torch: the same pixels, for a width that is not a multiple of 8 and for a subset."""
+    binary = np.random.default_rng(2).random((30, 1, 5, 13)) < 0.5
+    packed = pack_bits(binary)
+    assert np.array_equal(unpack_bits(packed, 13), binary.astype(np.uint8))
+    store = BitImages(packed, (1, 5, 13)).take(np.array([29, 3, 3, 17]))
+    floats = store[:].numpy()  # torch's expansion
+    assert np.array_equal(store.uint8_view()[:], (floats * 255).astype(np.uint8))  # numpy's
+    assert np.array_equal(BitImages(torch.from_numpy(packed), (1, 5, 13)).uint8_view()[[29]], floats[[0]] * 255)
+
+
+def test_the_split_as_a_torch_free_view_is_the_datasets_own(monkeypatch):
+    """shapes.uint8_view(bits, rows) gives a split's sprites as the Dataset's store does, without
+    torch (the app's shapes map): checked on the real split's rows over stand-in bits."""
+    rng = np.random.default_rng(3)
+    bits = rng.integers(0, 256, (shapes.N_IMAGES, 1, 64, 8), dtype=np.uint8)
+    monkeypatch.setattr(shapes, "load_bits", lambda progress=None: bits)
+    train = shapes.load_shapes("train")
+    view = shapes.uint8_view(bits, train.images.index)
+    pick = rng.choice(len(train), 300, replace=False)
+    assert view.shape == (len(train), 1, 64, 64)
+    assert np.array_equal(view[pick], train.images.uint8_view()[pick])
+    assert np.array_equal(view[pick], (train.images[torch.from_numpy(pick)].numpy() * 255).astype(np.uint8))

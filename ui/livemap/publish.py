@@ -68,7 +68,7 @@ def publish_points(store: AssetStore, xy, labels, classes) -> PointSet:
 
 def to_uint8_images(images) -> np.ndarray:
     """[N, H, W], [N, 1, H, W] or [N, 3, H, W], float in [0, 1] or uint8 -> uint8 [N, H, W] for grey,
-    [N, 3, H, W] for colour (exact for x/255 data). A lazy uint8 view (vae_core.data.store.Uint8View:
+    [N, 3, H, W] for colour (exact for x/255 data). A lazy uint8 view (vae_core.data.views.Uint8View:
     rows made when indexed) passes through unread, its grey channel dropped."""
     if getattr(images, "lazy", False) and images.dtype == np.uint8:
         return images.squeeze_channel() if images.ndim == 4 and images.shape[1] == 1 else images

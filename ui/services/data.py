@@ -178,10 +178,36 @@ def _map_arrays(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     made = _generated_arrays(name) if catalog.is_synthetic(name) else None
     if made is not None:  # generated digits on disk: bytes and labels, without torch
         return made[0][:, 0], made[1], catalog.classes(name)
+    made = _shapes_arrays() if name == "shapes" else None
+    if made is not None:
+        return made
 
     d = _dataset(name)
     raw = d.images.uint8_view() if hasattr(d.images, "uint8_view") else d.images  # a store: never all as floats
     return to_uint8_images(raw), d.labels.numpy(), tuple(d.classes)
+
+
+def _shapes_rows():
+    """(the generated sprites' bits, memory-mapped, and the rows of the training split) when both
+    are at hand without torch — the bits in the data cache, the rows shipped — else None."""
+    from vae_core.data import shapes
+
+    index = first_map.train_index("shapes", shapes.N_IMAGES)
+    bits = shapes.cached_bits() if index is not None else None
+    return None if bits is None else (bits, index)
+
+
+def _shapes_arrays():
+    """The shapes map's sprites (lazy uint8), labels and classes without torch (its first page: the
+    torch import took 1.7 s of it), or None (then the engine loads, and generates, the split)."""
+    from ui.livemap.publish import to_uint8_images
+    from vae_core.data import shapes
+
+    found = _shapes_rows()
+    if found is None:
+        return None
+    bits, index = found
+    return to_uint8_images(shapes.uint8_view(bits, index)), shapes.factor_indices(index)[:, 0], shapes.SHAPE_NAMES
 
 
 def generated_digest(name: str) -> str | None:
@@ -201,6 +227,11 @@ def generated_digest(name: str) -> str | None:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def factor_values(name: str) -> dict[str, np.ndarray]:
     """The true factors of a map's training images (shapes), float32 [N] each; shared, never mutated."""
+    found = _shapes_rows() if name == "shapes" else None
+    if found is not None:
+        from vae_core.data import shapes
+
+        return shapes.factor_values(found[1])
     return {k: v.numpy() for k, v in dataset(name).factors.items()}
 
 

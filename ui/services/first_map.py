@@ -78,6 +78,28 @@ def dataset(data: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]] | None:
     return arrays["images"], arrays["labels"].astype(np.int64), tuple(str(c) for c in arrays["classes"])
 
 
+def index_name(data: str) -> str:
+    return f"{data}-train-index.npz"
+
+
+def train_index(data: str, n_rows: int) -> np.ndarray | None:
+    """The rows of a generated dataset's images (`n_rows` of them, in the generator's order) that
+    its map shows: its training split, int64 [N] ascending, or None. Shipped because the engine
+    draws the split with torch's generator (vae_core.data.dataset.stratified_split), and the shapes
+    map's first page runs without torch; a packed membership mask of the rows (92 KB for shapes)."""
+    arrays = _read(folder() / index_name(data), ("mask", "rows"))
+    if (
+        arrays is None
+        or arrays["mask"].dtype != np.uint8
+        or arrays["rows"].shape != ()
+        or int(arrays["rows"]) != n_rows
+    ):
+        return None
+    if arrays["mask"].shape != ((n_rows + 7) // 8,):
+        return None
+    return np.flatnonzero(np.unpackbits(arrays["mask"], count=n_rows)).astype(np.int64)
+
+
 def _read(path: Path, members: tuple[str, ...]) -> dict | None:
     """The named arrays of an .npz we shipped; None when absent or not what we wrote."""
     try:
@@ -94,7 +116,8 @@ def _read(path: Path, members: tuple[str, ...]) -> dict | None:
 def write(out: Path, stem: str, digest: str, data: str, mean, logvar, images, labels, classes,
           dtype: str = "float32") -> list[Path]:  # fmt: skip
     """The files for one (checkpoint, dataset), used by scripts/ship_first_map.py: the codes (as
-    `dtype`), and the images unless they are None (a generated dataset is drawn again)."""
+    `dtype`), and the images unless they are None (a generated dataset is drawn again: see
+    write_index)."""
     out.mkdir(parents=True, exist_ok=True)
     codes_path, data_path = out / codes_name(stem, digest, data), out / data_name(data)
     np.savez_compressed(codes_path, mean=np.asarray(mean, dtype), logvar=np.asarray(logvar, dtype))
@@ -102,3 +125,12 @@ def write(out: Path, stem: str, digest: str, data: str, mean, logvar, images, la
         return [codes_path]
     np.savez_compressed(data_path, images=images, labels=labels, classes=np.array(classes))
     return [codes_path, data_path]
+
+
+def write_index(out: Path, data: str, rows, n_rows: int) -> Path:
+    """A generated dataset's training rows (ascending ints < n_rows) as train_index reads them."""
+    mask = np.zeros(n_rows, dtype=bool)
+    mask[np.asarray(rows, dtype=np.int64)] = True
+    path = out / index_name(data)
+    np.savez_compressed(path, mask=np.packbits(mask), rows=np.int64(n_rows))
+    return path

@@ -185,9 +185,10 @@ def map_projection(ref: ModelRef, method: str, params: tuple):
     on disk yet is fitted in the background (ui/services/fitting): meanwhile the last good map of
     this model and data in this session is shown (else PCA, native for a 2-D model), with a bar."""
     mean, logvar = codes(ref)
-    dims = native_dims(mean, logvar) if mean.shape[1] > 2 else (0, 1)
-    if method in ("tsne", "umap") and not fitting.ready(ref, method, params, mean, dims):
+    if method in ("tsne", "umap") and not fitting.ready(ref, method, params, mean, (0, 1)):
         method, params = _last_good(ref, mean)
+    # only a native map of D > 2 picks dimensions (they need torch: the shapes map's PCA does not)
+    dims = native_dims(mean, logvar) if method == "native" and mean.shape[1] > 2 else (0, 1)
     proj = project(ref, method, params, mean, dims)
     st.session_state[_good_key(ref)] = (method, params)
     return mean, logvar, proj

@@ -73,7 +73,7 @@ def _known_digest(data_name: str) -> str | None:
 def _decoder(cache: str, ref: ModelRef) -> tuple[lm.DecoderAsset | None, str]:
     """The model's decoder as an asset, keyed by its file version (ModelRef.file): (asset, "") or
     (None, why the browser cannot be given it). A failure is cached too: it is not retried each run."""
-    from vae_core.io.header import CheckpointError
+    from vae_core.io.header import CheckpointError, checked_meta
 
     store = cached.store(cache)
     try:
@@ -85,12 +85,11 @@ def _decoder(cache: str, ref: ModelRef) -> tuple[lm.DecoderAsset | None, str]:
             if found is not None:
                 layers, config = found
                 return lm.publish_mlp_decoder(store, layers, config.activation, config.image_shape), ""
-        model = load_model(ref)[0]
-        if arch in ("mlp", "onnx"):  # bfloat16 MLP weights (torch reads them) or an ONNX model's own graph
-            return lm.publish_decoder(store, model), ""
-        graph = _exported_decoder(ref)
-        cfg = model.config
-        return lm.publish_onnx_decoder(store, graph, cfg.latent_dim, cfg.image_shape), ""
+        if arch not in ("mlp", "onnx"):  # conv: its exported graph (cached) and its checked header, no torch
+            cfg = checked_meta(ref.path)[1]
+            return lm.publish_onnx_decoder(store, _exported_decoder(ref), cfg.latent_dim, cfg.image_shape), ""
+        model = load_model(ref)[0]  # bfloat16 MLP weights (torch reads them) or an ONNX model's own graph
+        return lm.publish_decoder(store, model), ""
     except (lm.AssetError, CheckpointError, OSError, ValueError) as e:
         return None, str(e)
 
@@ -108,12 +107,13 @@ def _exported_decoder(ref: ModelRef) -> bytes:
     """Our non-MLP decoder as ONNX bytes: exported once per checkpoint content (a few seconds of
     torch.onnx.export, in a process of its own), then read from the app's cache."""
     from vae_core.io.atomic import atomic_write
-    from vae_core.io.onnx_export import decoder_bytes_apart
     from vae_core.io.projection_cache import file_digest
 
     path = settings.cache_dir("decoders") / f"{file_digest(ref.path)[:32]}.onnx"
     if path.is_file() and 0 < path.stat().st_size <= MAX_BROWSER_GRAPH_BYTES:
         return path.read_bytes()
+    from vae_core.io.onnx_export import decoder_bytes_apart  # imports torch: only when there is work
+
     graph = decoder_bytes_apart(ref.path)  # its own process: the exporter's tracing state is process-wide
     atomic_write(path, lambda f: f.write(graph), durable=False)  # a cache: a lost file is exported again
     return graph

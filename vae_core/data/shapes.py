@@ -31,13 +31,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
 from .cache import data_cache_dir, open_array, write_array
 from .catalog import IMAGE_SHAPES, SHAPE_CLASSES
-from .dataset import Dataset, split_of
 from .progress import progress_bar
-from .store import BitImages, pack_bits
+from .views import Uint8View, pack_bits, unpack_bits
 
 FACTORS = ("shape", "scale", "orientation", "pos_x", "pos_y")  # dSprites' order, last fastest
 SHAPE_NAMES = SHAPE_CLASSES  # dSprites' order
@@ -140,12 +138,19 @@ def cache_path():
 ROW_SHAPE = (1, SIDE, SIDE // 8)
 
 
+def cached_bits() -> np.ndarray | None:
+    """All 737,280 images as packed bits [N, 1, 64, 8], memory-mapped from the cache; None unless
+    they are there and pass the spot check."""
+    arr = open_array(cache_path(), np.uint8, (N_IMAGES, *ROW_SHAPE))
+    return arr if arr is not None and _spot_check(arr) else None
+
+
 def load_bits(progress=None) -> np.ndarray:
     """All 737,280 images as packed bits [N, 1, 64, 8], memory-mapped from the cache (made if missing or bad)."""
-    path = cache_path()
-    arr = open_array(path, np.uint8, (N_IMAGES, *ROW_SHAPE))
-    if arr is not None and _spot_check(arr):
+    arr = cached_bits()
+    if arr is not None:
         return arr
+    path = cache_path()
     n_blocks = N_IMAGES // BLOCK
 
     def fill(out):
@@ -168,11 +173,24 @@ def _spot_check(arr: np.ndarray) -> bool:
     return all(np.array_equal(arr[b * BLOCK : (b + 1) * BLOCK], packed_block(b)) for b in blocks)
 
 
-def load_shapes(split: str = "train", progress=None) -> Dataset:
+def uint8_view(bits: np.ndarray, index) -> Uint8View:
+    """Images `index` (rows of `bits`) as a lazy uint8 [N, 1, 64, 64] view of 0 / 255, made with
+    numpy alone: the app shows the shapes map before torch is imported (ui/services/data.py);
+    equal to the Dataset's images.uint8_view() for the same rows (tests/engine/test_shapes.py)."""
+    index = np.asarray(index, dtype=np.int64)
+    return Uint8View(len(index), (1, SIDE, SIDE), lambda idx: unpack_bits(bits[index[idx]], SIDE) * np.uint8(255))
+
+
+def load_shapes(split: str = "train", progress=None):
     """The train or val split (90 / 10 %, stratified by shape: 663,552 / 73,728 images), memory-mapped.
 
     Labels are the shape (classes: square, ellipse, heart); `factors` holds every factor's value
     per image (shape as 0, 1, 2; scale; orientation in radians; pos_x, pos_y in [0, 1])."""
+    import torch  # here, not at the top: the rest of this module serves the app's first page without torch
+
+    from .dataset import Dataset, split_of
+    from .store import BitImages
+
     if split == "test":
         raise ValueError("shapes has no separate test split; use split 'val' (held out from training).")
     with progress_bar("Generating shapes", progress) as bar:
