@@ -33,11 +33,12 @@ def free_port() -> int:
 
 @contextmanager
 def server(script: str, env: dict | None = None):
-    """A fresh `streamlit run script` process: (url, launch time, {"healthy_s": launch -> health check})."""
+    """A fresh `streamlit run script` process: (url, launch time (perf_counter), {"healthy_s": launch ->
+    health check, "pid", "launched": the launch as wall-clock seconds, for shown_at})."""
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true"]
     cmd += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    t0 = time.perf_counter()
+    t0, launched = time.perf_counter(), time.time()
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -50,7 +51,7 @@ def server(script: str, env: dict | None = None):
                 raise RuntimeError("streamlit did not start") from None
             time.sleep(0.1)
     try:
-        yield url, t0, {"healthy_s": time.perf_counter() - t0, "pid": proc.pid}
+        yield url, t0, {"healthy_s": time.perf_counter() - t0, "pid": proc.pid, "launched": launched}
     finally:
         proc.terminate()
         proc.wait(10)
@@ -123,6 +124,15 @@ COUNT_RUNS = """() => { if (window.__runs !== undefined) return; window.__runs =
     .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
 DONE = """(n) => window.__runs > n &&
   document.querySelector('[data-testid="stApp"]').dataset.testScriptState === 'notRunning'"""
+
+
+def shown_at(frame) -> float:
+    """When the map's first frame was on screen, in wall-clock seconds, by the page's own clock
+    (map.js: the frame after the first draw began). Playwright's waits for the iframe and its
+    selector see it 0.5-1.5 s later on this machine while the renderer is busy (the ONNX runtime
+    loading after the first draw): timed by them, a first draw measures the driver, not the page."""
+    frame.wait_for_function("() => livemap.widget && livemap.widget.metrics.firstShown !== null", timeout=WAIT)
+    return frame.evaluate("() => performance.timeOrigin + livemap.widget.metrics.firstShown") / 1000
 
 
 def frame_of(page):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 
 
@@ -51,12 +52,17 @@ def table(r: dict) -> str:
     n = a.get("big_points", 0)
     rows = [
         (
-            "`streamlit run app.py` → first map drawn, fresh starts, quiet machine",
+            "`streamlit run app.py` → first map on screen (the page's clock), fresh starts, quiet machine",
             BEFORE["startup"],
-            _starts(st.get("quiet_s")),
+            _starts(st.get("quiet_s")) + _seen(st.get("quiet_seen_s")),
             "≤ 3 s",
         ),
-        ("… while two other processes keep both cores busy", "—", _starts(st.get("busy_s")), "≤ 5 s"),
+        (
+            "… while two other processes keep both cores busy",
+            "—",
+            _starts(st.get("busy_s")) + _seen(st.get("busy_seen_s")),
+            "≤ 5 s",
+        ),
         ("bytes received per Latent map rerun", BEFORE["rerun"], _kb(a.get("map_rerun")), "≤ 200 kB"),
         ("Traverse slider key press → new image", BEFORE["slider"], _both(a.get("slider_ms")), "≤ 30 ms"),
         (
@@ -127,6 +133,11 @@ ISSUE_22 = {
 }
 
 
+def _seen(xs) -> str:
+    """When Playwright's waits saw the same map (browser_harness.shown_at says why it is later)."""
+    return f"; Playwright saw it at {statistics.median(xs):.1f} s" if xs else ""
+
+
 def _s(xs) -> str:
     if not xs:
         return "—"
@@ -150,6 +161,13 @@ def _image(img: dict) -> str:
     return f"{_ms(img)} median, p95 {_ms(img, 'p95')}, first {_num(img, 'first', '.1f')} ms"
 
 
+def _firsts(ms) -> str:
+    got = sorted(x for x in (ms or []) if x is not None)
+    if not got:
+        return "—"
+    return f"{statistics.median(got):.1f} ms median of {len(got)} ({', '.join(f'{x:.0f}' for x in got)})"
+
+
 def _gesture(d: dict) -> str:
     return f"{_ms(d.get('input_to_frame'))} / {_ms(d.get('full_draw'))}"
 
@@ -167,7 +185,7 @@ def million_table(m: dict) -> str:
     n = f"{m.get('points', 0):,}"
     rows = [
         (
-            f"link → {n}-point map drawn, codes on disk, fresh server",
+            f"link → {n}-point map on screen, codes on disk, fresh server",
             ISSUE_22["first"],
             _s(m.get("first_draw_from_cache_s")),
             "≤ 3 s",
@@ -176,11 +194,12 @@ def million_table(m: dict) -> str:
         ("… of which the component: start → drawn", "", _component(m), ""),
         ("hover: pointer → tooltip + decoded image drawn", ISSUE_22["hover"], _both(m.get("pointer_ms")), "≤ 30 ms"),
         (
-            "the real image under a moving pointer (first hover included)",
+            "the real image under a moving pointer",
             ISSUE_22["image"],
             _image(m.get("image_ms", {})),
             "≤ 30 ms",
         ),
+        ("… a session's first hover (fresh servers, new users)", "", _firsts(m.get("first_image_ms")), "≤ 30 ms"),
         ("pan: input → frame drawn / full draw once it pauses", "", _gesture(m.get("pan_ms", {})), "≤ 33 ms"),
         ("zoom: input → frame drawn / full draw once it pauses", "", _gesture(m.get("zoom_ms", {})), "≤ 33 ms"),
         (

@@ -9,10 +9,12 @@ and vae-z2 draws their map. Rows (issue 22's budgets, reported, never asserted):
   on the server's encode lane, the page following them) -> map drawn; skipped when cached;
 - first draw from cache: a fresh server and a new browser context each time (codes, images and
   maps on disk) -> map drawn, median of `runs`; then new users of the last server (its memory warm);
+- each session's first hover (each fresh server's page, then each new user): event -> its real
+  image on screen;
 - on the last of those pages: hover (event -> tooltip and decoded image drawn), the real image
-  under a pointer moved as a hand moves it (event -> image on screen, the session's first hover
-  included), pan and zoom (input event -> frame drawn, and full-quality draw times), the
-  server's memory (VmRSS / VmHWM of the streamlit process, anonymous vs file-backed).
+  under a pointer moved as a hand moves it (event -> image on screen), pan and zoom (input
+  event -> frame drawn, and full-quality draw times), the server's memory (VmRSS / VmHWM of the
+  streamlit process, anonymous vs file-backed).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 
 from bench.browser import pointer_latencies
-from bench.browser_harness import IDLE, IFRAME, WAIT, frame_of, model_link, server, stats
+from bench.browser_harness import IDLE, IFRAME, WAIT, frame_of, model_link, server, shown_at, stats
 
 VIEWPORT = {"width": 1400, "height": 1300}
 
@@ -48,16 +50,18 @@ def bench_map(b, model: str, data: str | None, n: int, env: dict, cache: str | N
     out = {"points": n, "model": model, "load_average_before": os.getloadavg()[0]}
     with server("app.py", env) as (url, _, _):
         out.update(first_visit(b, url + path))
-    firsts, starts = [], []
+    firsts, starts, first_images = [], [], []
     for run in range(runs):
         with server("app.py", env) as (url, t0, up):
             ctx = b.new_context(viewport=VIEWPORT)
             page = ctx.new_page()
-            t = time.perf_counter()
+            t = time.time()
             page.goto(url + path)
             frame = frame_of(page)
-            firsts.append(time.perf_counter() - t)
-            starts.append(time.perf_counter() - t0)
+            shown = shown_at(frame)
+            firsts.append(shown - t)
+            starts.append(shown - up["launched"])
+            first_images.append(first_hover(page, frame))
             if run == runs - 1:
                 first = "() => livemap.widget.metrics.firstDraw - livemap.started"
                 out["component_to_drawn_ms"] = frame.evaluate(first)
@@ -66,31 +70,52 @@ def bench_map(b, model: str, data: str | None, n: int, env: dict, cache: str | N
                 out.update(interact(page, frame, up["pid"]))
             ctx.close()
             if run == runs - 1:  # the same server again: a new user, the server's memory warm
-                out["first_draw_warm_server_s"] = [new_user(b, url + path) for _ in range(runs)]
+                users = [new_user(b, url + path) for _ in range(runs)]
+                out["first_draw_warm_server_s"] = [drawn for drawn, _ in users]
+                first_images += [image for _, image in users]
     out["first_draw_from_cache_s"] = firsts
+    out["first_image_ms"] = first_images  # each session's first hover: fresh servers, then new users
     out["first_draw_from_cache"] = stats(firsts)
     out["server_start_to_drawn_s"] = starts
     out["load_average_after"] = os.getloadavg()[0]
     return out
 
 
-def new_user(b, link: str) -> float:
-    """Seconds from opening the link in a new browser context to the map drawn."""
+def new_user(b, link: str) -> tuple[float, float | None]:
+    """Seconds from opening the link in a new browser context to the map drawn, and the session's
+    first hover's real image (ms)."""
     ctx = b.new_context(viewport=VIEWPORT)
     page = ctx.new_page()
-    t = time.perf_counter()
+    t = time.time()
     page.goto(link)
-    frame_of(page)
-    elapsed = time.perf_counter() - t
+    frame = frame_of(page)
+    elapsed = shown_at(frame) - t
+    image = first_hover(page, frame)
     ctx.close()
-    return elapsed
+    return elapsed, image
+
+
+def first_hover(page, frame) -> float | None:
+    """A session's first hover, as a user makes it once the map is drawn: one stroke across the
+    data (3 px every 16 ms) from a random place; event -> the first real image on screen (ms)."""
+    page.wait_for_selector(IDLE, timeout=WAIT)
+    x0, y0, w, h = plot_box(page, frame)
+    rng = random.Random()
+    x, y = x0 + w * rng.uniform(0.25, 0.6), y0 + h * rng.uniform(0.3, 0.7)
+    for _ in range(30):
+        page.mouse.move(x, y)
+        page.wait_for_timeout(16)
+        x += 3
+    page.wait_for_timeout(300)
+    waits = frame.evaluate("() => livemap.widget.metrics.imageWait")
+    return waits[0] if waits else None
 
 
 def first_visit(b, link: str) -> dict:
     """The link opened on a server that may have to make the data and codes first."""
     ctx = b.new_context(viewport=VIEWPORT)
     page = ctx.new_page()
-    t = time.perf_counter()
+    t = time.time()
     page.goto(link)
     saw_progress = False
     deadline = time.monotonic() + 3600
@@ -99,8 +124,7 @@ def first_visit(b, link: str) -> dict:
         if time.monotonic() > deadline:
             raise RuntimeError("the map was not drawn within an hour")
         page.wait_for_timeout(500)
-    frame_of(page)
-    out = {"first_visit_s": time.perf_counter() - t, "first_visit_followed_work": saw_progress}
+    out = {"first_visit_s": shown_at(frame_of(page)) - t, "first_visit_followed_work": saw_progress}
     ctx.close()
     return out
 

@@ -4,6 +4,7 @@ catalog      the names, image shapes, classes and titles of the datasets, withou
 datasets     load_dataset(name, split): mnist5k, mnist, fashion, digits, shapes, folder:PATH
 dataset      Dataset (images, labels or none, classes, true factors) and its stratified splits
 store        compact images (bytes, bits; memory-mapped) that index to float batches
+views        the same images as numpy without torch: bit unpacking, a lazy uint8 view (the app's maps)
 shapes       dSprites' design, generated: 737,280 sprites with their five factors
 folder       a folder of the user's images (ImageFolder conventions), decoded once into a cache
 scan         walking an untrusted folder: layout, skipped files and their reasons, bounds
