@@ -77,10 +77,7 @@ if show_holes and d > 2:
     )
 for note in notes:
     st.info(note)
-if data_name != ctx.entry.dataset:  # codes of data the model was not trained on: say so, measured
-    from ui.components import typicality
-
-    typicality.data_note(ctx)
+foreign = st.container()  # codes of data the model was not trained on: said here, measured after the map
 if show_prior or show_holes:
     panels.prior_report(ctx, mean, logvar, show_prior, show_holes)
 
@@ -99,6 +96,11 @@ event = maps.draw(
     values=values,
 )
 st.session_state[sel_key] = event.selection
+if data_name != ctx.entry.dataset:  # the measure needs torch and the model: the map is on its way first
+    from ui.components import typicality
+
+    with foreign:
+        typicality.data_note(ctx)
 probe.record(map_selection=event.selection)
 recorded = models.film(ref.file)
 film_data = models.own_data(ctx.entry) or data_name  # the film follows the training data's val images

@@ -356,3 +356,31 @@ def test_a_fashion_model_without_fashion_data_says_how_to_install_it(monkeypatch
         assert shown.value == "mnist5k" and "fashion" not in shown.options
     finally:
         models._available.clear()
+
+
+def test_data_a_model_never_saw_is_noted_above_its_map_once_the_map_is_sent(monkeypatch):
+    """vae-z2 on Fashion-MNIST: the measured note (torch and the model) sits above the map but is
+    computed after it, so the map never waits on it."""
+    import time
+
+    from ui.components import maps, typicality
+    from ui.services import tasks
+
+    order = []
+    for module, name in ((maps, "draw"), (typicality, "data_note")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _real=real, _name=name, **k: order.append(_name) or _real(*a, **k))
+    at = app()
+    box = next(s for s in at.sidebar.selectbox if s.label == "Points from")
+    box.select("fashion").run()  # 54,000 images encoded on the server's lane: waited on, then the page
+    deadline = time.monotonic() + 600
+    while not all(t.over for t in tasks.board().tasks.values()):
+        assert time.monotonic() < deadline, "the encoding did not finish"
+        time.sleep(0.2)
+    order.clear()
+    at.run()
+    assert not at.exception and order == ["draw", "data_note"], order
+    notes = [w for w in at.warning if "vae-z2 was trained on MNIST; these are Fashion-MNIST images" in w.value]
+    assert len(notes) == 1 and "nats against" in notes[0].value, [w.value for w in at.warning]
+    flat = [el.type for el in at.main]  # the page's elements in order: the note's container before the map
+    assert flat.index("warning") < flat.index("plotly_chart"), flat
