@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 import ui.livemap as lm
+from ui import settings
 from ui.components import film, linked, maps, panels, widgets
 from ui.frame import context, probe, url
 from ui.services import data, latents, map_assets, models
@@ -96,7 +97,10 @@ event = maps.draw(
     values=values,
 )
 st.session_state[sel_key] = event.selection
-if data_name != ctx.entry.dataset:  # the measure needs torch and the model: the map is on its way first
+# The measure imports torch and scores held-out images: it waits until the browser has drawn the map
+# (the live map's handshake reruns the page), so it never competes with the map's first draw.
+drawn = event.ready or event.fallback or not settings.live_map()
+if data_name != ctx.entry.dataset and drawn:
     from ui.components import typicality
 
     with foreign:
