@@ -9,7 +9,6 @@ import numpy as np
 import streamlit as st
 
 import ui.livemap as lm
-from ui import settings
 from ui.components import film, linked, maps, panels, widgets
 from ui.frame import context, probe, url
 from ui.services import data, latents, map_assets, models
@@ -97,10 +96,10 @@ event = maps.draw(
     values=values,
 )
 st.session_state[sel_key] = event.selection
-# The measure imports torch and scores held-out images: it waits until the browser has drawn the map
-# (the live map's handshake reruns the page), so it never competes with the map's first draw.
-drawn = event.ready or event.fallback or not settings.live_map()
-if data_name != ctx.entry.dataset and drawn:
+# The measure imports torch and scores held-out images: on a fresh mount it waits for the live map's
+# handshake (sent once the points are in, a frame before they are drawn; it reruns the page), so it
+# does not compete with the map's first draw. On a map already up (other data picked) it runs at once.
+if data_name != ctx.entry.dataset and event.shown:
     from ui.components import typicality
 
     with foreign:
@@ -116,6 +115,8 @@ if recorded is not None:
             codes, epochs, history = recorded["codes"], recorded["epochs"], ctx.meta.get("history", [])
             film_key = f"{ref.path}:{ref.mtime}"
             film.show(film_key, film_data, codes, epochs, history, key=ctx.widget_key("map_film"), name=ctx.entry.stem)
+    else:
+        lm.unmounted(ctx.widget_key("map_film"))
 if linked.toggle(
     st, "3-D view", key=ctx.widget_key("map_3d_on"), name="3d", help="The codes in three dimensions (a plotly scatter)."
 ):

@@ -1,6 +1,7 @@
 """The arrays shipped for the first page (ui/services/first_map.py) are what the engine computes."""
 
 import numpy as np
+import pytest
 import torch
 
 import vae_core
@@ -72,6 +73,12 @@ def test_a_damaged_or_foreign_index_file_is_ignored(tmp_path, monkeypatch):
     first_map.write_index(out, "shapes", [0, 5, 9], 10)
     assert first_map.train_index("shapes", 10).tolist() == [0, 5, 9]
     assert first_map.train_index("shapes", 11) is None  # made for another generator size
+    for bad in ([-1], [3, 3], [10]):
+        with pytest.raises(ValueError, match="distinct ints in 0..9"):
+            first_map.write_index(out, "shapes", bad, 10)
+    mask = np.packbits(np.isin(np.arange(10), [0, 5, 9]))
+    np.savez(out / first_map.index_name("shapes"), mask=mask, rows=np.int64(10), recipe=np.array([0.2, 0.0]))
+    assert first_map.train_index("shapes", 10) is None  # another split recipe (val share, seed)
     np.savez(out / first_map.index_name("shapes"), mask=np.zeros(2, np.int64), rows=np.int64(10))
     assert first_map.train_index("shapes", 10) is None
     (out / first_map.index_name("shapes")).write_bytes(b"PK\x03\x04 torn")

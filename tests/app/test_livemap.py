@@ -331,3 +331,30 @@ def test_published_sizes_keep_reruns_small(store):
     args = {"points": pts.arg(), "selection": sel}
     assert len(json.dumps(args)) < 12_000
     assert publish.IMAGE_CHUNK * 28 * 28 < 300_000  # one hover chunk, before gzip
+
+
+def test_a_component_the_page_unmounted_gets_a_new_wait_when_it_comes_back():
+    """The film's map lives in an expander that runs only when open: opened, closed before its
+    handshake, and opened again a minute later, it must be given its own wait, not fall back on
+    the first one's clock."""
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import streamlit as st
+
+        from ui.livemap import component
+
+        meta = component._state("film")
+        if meta["waiting_since"] is None:
+            component.decide(meta, None, now=100.0, timeout_s=20)  # mounted, no handshake yet
+        if st.session_state.get("closed"):
+            component.unmounted("film")  # the expander was closed
+        again = component._state("film")
+        st.write(repr(component.decide(again, None, now=160.0, timeout_s=20)))  # opened again later
+
+    at = AppTest.from_function(script).run()
+    assert "did not load within 20 s" in at.markdown[0].value  # the old wait, had nothing ended it
+    at = AppTest.from_function(script)
+    at.session_state["closed"] = True
+    at.run()
+    assert at.markdown[0].value == repr((False, ""))

@@ -66,6 +66,7 @@ def draw(
     if event.fallback:
         st.caption(event.reason + " Showing the simpler map instead (hover shows a sketch of the digit).")
         return plotly_draw(ctx, proj, key, overlays, height, title, event, selection)
+    event.shown = event.ready
     if event.decoder_error:
         notes.once(lm.decoder_note(event.decoder_error) + " The map shows no decoding under the pointer.")
     elif assets.decoder_note:
@@ -98,6 +99,7 @@ def plotly_draw(ctx, proj, key, overlays, height, title, event: lm.MapEvent, sel
     if keep is not None:
         picked = keep[picked].tolist()
     event.selection = picked or selection
+    event.shown = True  # Streamlit draws a plotly chart itself: nothing to wait for
     return event
 
 

@@ -30,6 +30,7 @@ from .component import (
     grid_decoder,
     latent_map,
     slider_decoder,
+    unmounted,
 )
 from .decoder_failures import decoder_note, decoder_unavailable
 from .overlays import Circle, Ellipses, Markers, Points, Polyline, Raster
@@ -70,6 +71,7 @@ __all__ = [
     "encode_selection",
     "grid_decoder",
     "latent_map",
+    "unmounted",
     "publish_decoder",
     "publish_film",
     "keep_serving",

@@ -56,6 +56,7 @@ class MapEvent:
     fallback: bool = False  # draw the plotly map instead; `reason` says why
     reason: str = ""  # one line for the page (empty unless fallback)
     decoder_error: str = ""  # why the browser cannot decode under the pointer (the map still works)
+    shown: bool = False  # a map is on the page: this one drew (ready), or a plotly map stands in
 
 
 @dataclass
@@ -92,6 +93,12 @@ def serve(store: AssetStore) -> str:
 
 def _state(key: str) -> dict:
     return st.session_state.setdefault(f"_livemap:{key}", {"waiting_since": None, "fallback": ""})
+
+
+def unmounted(key: str) -> None:
+    """The page did not draw the component `key` this run (a closed expander): its wait for the
+    handshake ends, so a mount minutes later is given its own TIMEOUT_S, not the old one's."""
+    st.session_state.pop(f"_livemap:{key}", None)
 
 
 def _mount(mode: str, key: str, args: dict, timeout_s: float) -> tuple[dict | None, bool, str]:

@@ -187,27 +187,27 @@ def _map_arrays(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     return to_uint8_images(raw), d.labels.numpy(), tuple(d.classes)
 
 
-def _shapes_rows():
-    """(the generated sprites' bits, memory-mapped, and the rows of the training split) when both
-    are at hand without torch — the bits in the data cache, the rows shipped — else None."""
+def _shapes_rows() -> np.ndarray | None:
+    """The rows of the shapes map's images, shipped (the engine's training split, which it draws
+    with torch), or None; None too if the map would be a subset of the split (settings.MAP_POINTS)."""
     from vae_core.data import shapes
 
     index = first_map.train_index("shapes", shapes.N_IMAGES)
-    bits = shapes.cached_bits() if index is not None else None
-    return None if bits is None else (bits, index)
+    return index if index is not None and len(index) <= settings.MAP_POINTS else None
 
 
 def _shapes_arrays():
-    """The shapes map's sprites (lazy uint8), labels and classes without torch (its first page: the
-    torch import took 1.7 s of it), or None (then the engine loads, and generates, the split)."""
+    """The shapes map's sprites (lazy uint8, from the generated bits in the data cache), labels and
+    classes without torch (its first page: the torch import took 1.7 s of it), or None (then the
+    engine loads, and generates, the split)."""
     from ui.livemap.publish import to_uint8_images
     from vae_core.data import shapes
 
-    found = _shapes_rows()
-    if found is None:
+    index = _shapes_rows()
+    bits = shapes.cached_bits() if index is not None else None
+    if bits is None:
         return None
-    bits, index = found
-    return to_uint8_images(shapes.uint8_view(bits, index)), shapes.factor_indices(index)[:, 0], shapes.SHAPE_NAMES
+    return to_uint8_images(shapes.uint8_view(bits, index)), shapes.shape_labels(index), shapes.SHAPE_NAMES
 
 
 def generated_digest(name: str) -> str | None:
@@ -227,11 +227,11 @@ def generated_digest(name: str) -> str | None:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def factor_values(name: str) -> dict[str, np.ndarray]:
     """The true factors of a map's training images (shapes), float32 [N] each; shared, never mutated."""
-    found = _shapes_rows() if name == "shapes" else None
-    if found is not None:
+    index = _shapes_rows() if name == "shapes" else None
+    if index is not None:  # the factors follow from the rows alone
         from vae_core.data import shapes
 
-        return shapes.factor_values(found[1])
+        return shapes.factor_values(index)
     return {k: v.numpy() for k, v in dataset(name).factors.items()}
 
 

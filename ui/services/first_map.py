@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ui import settings
+from vae_core.data import catalog
 
 FOLDER = "first_map"  # inside the shipped checkpoints folder
 DIGEST = 16  # hex characters of the checkpoint's sha256 in a codes file's name
@@ -82,20 +83,23 @@ def index_name(data: str) -> str:
     return f"{data}-train-index.npz"
 
 
+def split_recipe() -> np.ndarray:
+    """What a shipped split depends on besides the labels: the val share and the generator's seed."""
+    return np.array([catalog.VAL_FRACTION, catalog.SPLIT_SEED], dtype=np.float64)
+
+
 def train_index(data: str, n_rows: int) -> np.ndarray | None:
     """The rows of a generated dataset's images (`n_rows` of them, in the generator's order) that
-    its map shows: its training split, int64 [N] ascending, or None. Shipped because the engine
-    draws the split with torch's generator (vae_core.data.dataset.stratified_split), and the shapes
-    map's first page runs without torch; a packed membership mask of the rows (92 KB for shapes)."""
-    arrays = _read(folder() / index_name(data), ("mask", "rows"))
-    if (
-        arrays is None
-        or arrays["mask"].dtype != np.uint8
-        or arrays["rows"].shape != ()
-        or int(arrays["rows"]) != n_rows
-    ):
+    its map shows: its training split, int64 [N] ascending, or None (absent, damaged, or made for
+    another size or split recipe). Shipped because the engine draws the split with torch's
+    generator (vae_core.data.dataset.stratified_split) and the shapes map's first page runs
+    without torch: a packed membership mask of the rows (737,280 bits for shapes)."""
+    arrays = _read(folder() / index_name(data), ("mask", "rows", "recipe"))
+    if arrays is None or arrays["mask"].dtype != np.uint8 or arrays["rows"].shape != ():
         return None
-    if arrays["mask"].shape != ((n_rows + 7) // 8,):
+    if int(arrays["rows"]) != n_rows or arrays["mask"].shape != ((n_rows + 7) // 8,):
+        return None
+    if not np.array_equal(arrays["recipe"], split_recipe()):
         return None
     return np.flatnonzero(np.unpackbits(arrays["mask"], count=n_rows)).astype(np.int64)
 
@@ -128,9 +132,12 @@ def write(out: Path, stem: str, digest: str, data: str, mean, logvar, images, la
 
 
 def write_index(out: Path, data: str, rows, n_rows: int) -> Path:
-    """A generated dataset's training rows (ascending ints < n_rows) as train_index reads them."""
+    """A generated dataset's training rows (distinct ints in 0..n_rows-1) as train_index reads them."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.ndim != 1 or (rows.size and (rows.min() < 0 or rows.max() >= n_rows)) or len(np.unique(rows)) != len(rows):
+        raise ValueError(f"training rows must be distinct ints in 0..{n_rows - 1}")
     mask = np.zeros(n_rows, dtype=bool)
-    mask[np.asarray(rows, dtype=np.int64)] = True
+    mask[rows] = True
     path = out / index_name(data)
-    np.savez_compressed(path, mask=np.packbits(mask), rows=np.int64(n_rows))
+    np.savez_compressed(path, mask=np.packbits(mask), rows=np.int64(n_rows), recipe=split_recipe())
     return path

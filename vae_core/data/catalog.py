@@ -14,6 +14,7 @@ from pathlib import Path
 DATASETS = ("mnist5k", "mnist", "fashion", "digits", "shapes")  # and folder:PATH, any folder of images
 FOLDER_PREFIX = "folder:"
 SPLITS = ("train", "val", "test", "trainval")  # trainval: train + val, every training image
+VAL_FRACTION, SPLIT_SEED = 0.1, 0  # the val split: this share of each class, drawn by torch's generator (dataset.py)
 DIGIT_CLASSES = tuple(str(i) for i in range(10))
 FASHION_CLASSES = ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot")
 SHAPE_CLASSES = ("square", "ellipse", "heart")  # dSprites' shapes, in its order (vae_core.data.shapes)

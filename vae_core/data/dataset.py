@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .catalog import SPLIT_SEED, VAL_FRACTION
 from .store import ImageStore
 
-VAL_FRACTION = 0.1
 UNLABELLED = -1  # the label of every image of unlabelled data
 
 
@@ -67,7 +67,7 @@ def split_of(data: Dataset, split: str) -> Dataset:
     return part
 
 
-def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = 0):
+def stratified_split(labels: torch.Tensor, val_fraction: float, seed: int = SPLIT_SEED):
     """Deterministic split keeping the class balance: the same digits everywhere."""
     g = torch.Generator().manual_seed(seed)
     train, val = [], []

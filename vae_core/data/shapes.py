@@ -82,6 +82,11 @@ def image_index(factors) -> np.ndarray:
     return np.asarray(factors, dtype=np.int64) @ bases
 
 
+def shape_labels(index) -> np.ndarray:
+    """The label of images `index`: their shape, an index into SHAPE_NAMES, int64 [N]."""
+    return factor_indices(index)[..., 0]
+
+
 def factor_values(index) -> dict[str, np.ndarray]:
     """Each factor's value for images `index`: {name: float32 [N]} (shape as 0, 1, 2)."""
     idx = factor_indices(index)
@@ -201,7 +206,7 @@ def load_shapes(split: str = "train", progress=None):
         "shapes",
         split,
         BitImages(bits, (1, SIDE, SIDE)),
-        torch.from_numpy(factor_indices(everything)[:, 0]),
+        torch.from_numpy(shape_labels(everything)),
         SHAPE_NAMES,
         {k: torch.from_numpy(v) for k, v in values.items()},
     )
