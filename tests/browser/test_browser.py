@@ -4,10 +4,12 @@ Screenshots of every page land in test-artifacts/screenshots/ for a person to lo
 """
 
 import re
+from contextlib import contextmanager
 
 import pytest
 from driver import NAV_TITLES, PIXELS, READ_CANVAS, SLIDERS, WAIT_MS, goto, no_exception, settle, shot, wait_map
 from look import cut_labels, drawn, hover_a_point, overflow, width
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 
@@ -81,6 +83,25 @@ def start_tiny_job(pg, epochs: int = 3) -> list[str]:
     return before
 
 
+@contextmanager
+def long_job(pg):
+    """A job of 10,000 epochs (hours) owned by `pg`'s session, cancelled on the way out whatever
+    happened in between: left running after a failed step, it held the server's one training slot
+    and a core for the rest of the suite, and the next test's job queued behind it and failed too."""
+    start_tiny_job(pg, epochs=10_000)
+    try:
+        yield
+    finally:
+        try:
+            cancel = pg.get_by_role("button", name="Cancel")
+            if cancel.count():
+                pg.bring_to_front()
+                cancel.first.click()
+                pg.get_by_text("Cancelled; nothing was saved.").wait_for(timeout=WAIT_MS)
+        except PlaywrightError:
+            pass  # the page is gone: nothing more this test can do
+
+
 def saved_name(pg, before: list[str]) -> str:
     """The model file this page's job saved: a "Saved ..." line not on the page before its start.
     (Until the click's rerun draws the new job, the page still shows the newest job on the
@@ -114,13 +135,13 @@ def test_a_fresh_job_trains_plays_its_film_and_outlives_a_refresh_read_only_else
     other = new_page("train")  # another browser: sees the job, cannot cancel it
     other.get_by_text(f"Saved {name}.", exact=True).wait_for(timeout=WAIT_MS)
     pg.bring_to_front()  # the browser throttles pages in the background: act in the one in front
-    start_tiny_job(pg, epochs=10_000)  # a long one (hours), owned by the first session
-    pg.get_by_role("button", name="Cancel").wait_for(timeout=WAIT_MS)
-    other.bring_to_front()  # a page in the background polls slowly (the browser throttles its timers)
-    other.get_by_text("Started in another browser", exact=False).wait_for(timeout=WAIT_MS)
-    assert other.get_by_role("button", name="Cancel").count() == 0
-    pg.bring_to_front()
-    pg.get_by_role("button", name="Cancel").click()
-    pg.get_by_text("Cancelled; nothing was saved.").wait_for(timeout=WAIT_MS)
+    with long_job(pg):  # a long one (hours), owned by the first session
+        pg.get_by_role("button", name="Cancel").wait_for(timeout=WAIT_MS)
+        other.bring_to_front()  # a page in the background polls slowly (the browser throttles its timers)
+        other.get_by_text("Started in another browser", exact=False).wait_for(timeout=WAIT_MS)
+        assert other.get_by_role("button", name="Cancel").count() == 0
+        pg.bring_to_front()
+        pg.get_by_role("button", name="Cancel").click()
+        pg.get_by_text("Cancelled; nothing was saved.").wait_for(timeout=WAIT_MS)
     no_exception(pg)
     no_exception(other)

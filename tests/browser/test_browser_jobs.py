@@ -6,37 +6,37 @@ import re
 from driver import WAIT_MS, choose_typed, goto, no_exception, pick_model, settle, shots
 from PIL import Image
 from playwright.sync_api import expect
-from test_browser import saved_name, start_tiny_job
+from test_browser import long_job, saved_name, start_tiny_job
 
 from vae_core.data import catalog
 
 
 def test_a_refresh_keeps_the_job_its_owners_and_the_form_as_it_was(new_page):
     pg = new_page()
-    start_tiny_job(pg, epochs=10_000)  # hours: it is running whenever the page is looked at
-    pg.get_by_role("button", name="Cancel").wait_for(timeout=WAIT_MS)
-    job = pg.get_by_text(re.compile(r"^Job \d+: (queued|running)"))
-    job.first.wait_for(timeout=WAIT_MS)
-    number = re.match(r"Job (\d+)", job.first.inner_text()).group(1)
+    with long_job(pg):  # hours: it is running whenever the page is looked at
+        pg.get_by_role("button", name="Cancel").wait_for(timeout=WAIT_MS)
+        job = pg.get_by_text(re.compile(r"^Job \d+: (queued|running)"))
+        job.first.wait_for(timeout=WAIT_MS)
+        number = re.match(r"Job (\d+)", job.first.inner_text()).group(1)
 
-    pg.reload()  # a new websocket session, the same browser
-    settle(pg, "Train a model")
-    pg.get_by_role("button", name="Cancel").wait_for(timeout=WAIT_MS)  # still this browser's job
-    assert pg.get_by_text("Started in another browser", exact=False).count() == 0
-    expect(pg.get_by_label("Latent size", exact=True)).to_have_value("2", timeout=WAIT_MS)  # the form as submitted
-    expect(pg.get_by_label("Epochs", exact=True)).to_have_value("10000")
-    expect(pg.get_by_role("combobox", name="Dataset")).to_have_value(catalog.title("digits"))  # shown by its title
-    no_exception(pg)
-    shots(pg, "jobs-after-refresh")
+        pg.reload()  # a new websocket session, the same browser
+        settle(pg, "Train a model")
+        pg.get_by_role("button", name="Cancel").wait_for(timeout=WAIT_MS)  # still this browser's job
+        assert pg.get_by_text("Started in another browser", exact=False).count() == 0
+        expect(pg.get_by_label("Latent size", exact=True)).to_have_value("2", timeout=WAIT_MS)  # the form as submitted
+        expect(pg.get_by_label("Epochs", exact=True)).to_have_value("10000")
+        expect(pg.get_by_role("combobox", name="Dataset")).to_have_value(catalog.title("digits"))  # shown by its title
+        no_exception(pg)
+        shots(pg, "jobs-after-refresh")
 
-    pg.get_by_role("button", name="Cancel").click()
-    pg.get_by_text("Cancelled; nothing was saved.").wait_for(timeout=WAIT_MS)
-    expect(pg.get_by_text(f"Job {number}: cancelled (nothing saved)", exact=True)).to_be_visible(timeout=WAIT_MS)
-    table = pg.locator('[data-testid="stDataFrame"]').first  # read through the grid's accessible table
-    row = table.locator("tr").filter(has=pg.locator('td[aria-colindex="1"]', has_text=re.compile(rf"^{number}$")))
-    expect(row).to_contain_text("cancelled (nothing saved)", timeout=WAIT_MS)  # spelt out, never cut
-    expect(row).not_to_contain_text(".safetensors")  # a cancelled job wrote no file and lists none
-    no_exception(pg)
+        pg.get_by_role("button", name="Cancel").click()
+        pg.get_by_text("Cancelled; nothing was saved.").wait_for(timeout=WAIT_MS)
+        expect(pg.get_by_text(f"Job {number}: cancelled (nothing saved)", exact=True)).to_be_visible(timeout=WAIT_MS)
+        table = pg.locator('[data-testid="stDataFrame"]').first  # read through the grid's accessible table
+        row = table.locator("tr").filter(has=pg.locator('td[aria-colindex="1"]', has_text=re.compile(rf"^{number}$")))
+        expect(row).to_contain_text("cancelled (nothing saved)", timeout=WAIT_MS)  # spelt out, never cut
+        expect(row).not_to_contain_text(".safetensors")  # a cancelled job wrote no file and lists none
+        no_exception(pg)
 
 
 def test_your_models_are_renamed_and_deleted_and_the_film_downloads_as_a_gif(new_page):
