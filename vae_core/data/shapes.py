@@ -35,7 +35,7 @@ import numpy as np
 from .cache import data_cache_dir, open_array, write_array
 from .catalog import IMAGE_SHAPES, SHAPE_CLASSES
 from .progress import progress_bar
-from .views import Uint8View, pack_bits, unpack_bits
+from .views import Uint8View, bit_view, pack_bits
 
 FACTORS = ("shape", "scale", "orientation", "pos_x", "pos_y")  # dSprites' order, last fastest
 SHAPE_NAMES = SHAPE_CLASSES  # dSprites' order
@@ -182,8 +182,7 @@ def uint8_view(bits: np.ndarray, index) -> Uint8View:
     """Images `index` (rows of `bits`) as a lazy uint8 [N, 1, 64, 64] view of 0 / 255, made with
     numpy alone: the app shows the shapes map before torch is imported (ui/services/data.py);
     equal to the Dataset's images.uint8_view() for the same rows (tests/engine/test_shapes.py)."""
-    index = np.asarray(index, dtype=np.int64)
-    return Uint8View(len(index), (1, SIDE, SIDE), lambda idx: unpack_bits(bits[index[idx]], SIDE) * np.uint8(255))
+    return bit_view(bits, (1, SIDE, SIDE), index)
 
 
 def load_shapes(split: str = "train", progress=None):

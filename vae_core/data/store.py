@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .views import Uint8View, pack_bits, unpack_bits  # noqa: F401  (pack_bits: the format BitImages reads)
+from .views import Uint8View, bit_view
 
 MAX_FLOAT_BYTES = 2**31  # `.float()` refuses to expand more than this (2 GB) at once
 
@@ -141,13 +141,11 @@ class BitImages(ImageStore):
     """Binary images packed 8 pixels a byte along the width (np.packbits, big-endian bit order):
     uint8 [N, C, H, ceil(W / 8)] -> 0.0 / 1.0."""
 
-    def _uint8_rows(self, idx: np.ndarray) -> np.ndarray:
-        rows = self._rows(idx)  # numpy rows unpack with numpy: no float expansion for a hover image
-        return (
-            unpack_bits(rows, self.image_shape[-1]) * np.uint8(255)
-            if isinstance(rows, np.ndarray)
-            else super()._uint8_rows(idx)
-        )
+    def uint8_view(self) -> Uint8View:
+        """Numpy rows (a memory-mapped file) unpack with numpy, no float expansion for a hover image."""
+        if isinstance(self.rows, torch.Tensor):
+            return super().uint8_view()
+        return bit_view(self.rows, self.image_shape, self.index)
 
     def expand(self, rows) -> torch.Tensor:
         t = rows if isinstance(rows, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(rows))

@@ -1,4 +1,4 @@
-"""Compact images as numpy, without torch: the bit packing BitImages stores, and a lazy uint8 view.
+"""Compact images as numpy, without torch: the bit packing BitImages stores, and lazy uint8 views.
 
 The app's first page shows the shapes map (663,552 sprites kept as bits) before torch is imported
 (ui/services/data.py): everything it needs of the images is here. vae_core.data.store builds its
@@ -73,3 +73,12 @@ def pack_bits(binary: np.ndarray) -> np.ndarray:
 def unpack_bits(packed: np.ndarray, width: int) -> np.ndarray:
     """The inverse of pack_bits: uint8 [..., ceil(W / 8)] -> uint8 0/1 [..., width]."""
     return np.unpackbits(np.asarray(packed, dtype=np.uint8), axis=-1, count=width)
+
+
+def bit_view(rows: np.ndarray, image_shape: tuple, index=None) -> Uint8View:
+    """Binary images packed by pack_bits (rows [M, C, H, ceil(W / 8)], a memmap or an array), the
+    rows `index` of them (None: all), as a lazy uint8 view of 0 / 255: BitImages' hover bytes, and
+    the shapes map's without torch (vae_core.data.shapes.uint8_view)."""
+    index = np.arange(len(rows)) if index is None else np.asarray(index, dtype=np.int64)
+    width = image_shape[-1]
+    return Uint8View(len(index), image_shape, lambda idx: unpack_bits(rows[index[idx]], width) * np.uint8(255))
